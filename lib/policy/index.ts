@@ -1,0 +1,5 @@
+export * from './durations';
+export * from './loader';
+export * from './rules';
+export * from './schema';
+export * from './switches';
