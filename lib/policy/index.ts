@@ -3,3 +3,4 @@ export * from './loader';
 export * from './rules';
 export * from './schema';
 export * from './switches';
+export * from './json-schema';

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/**
+ * The CDK app. Reads the policy from context `policy` (default ./telemetry-policy.yaml);
+ * a bad policy stops the synth with the list of problems and exit code 1, no stack trace.
+ */
+import { buildApp } from '../lib/app';
+import { PolicyError } from '../lib/policy';
+
+try {
+  buildApp({ onWarning: (line) => process.stderr.write(`${line}\n`) });
+} catch (e) {
+  if (!(e instanceof PolicyError)) throw e;
+  process.stderr.write(`The telemetry policy has ${e.problems.length} problem(s); nothing was synthesized:\n${e.message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,50 @@
+/**
+ * Test helpers: load the shipped policy or a variant of it, and build the stack without
+ * bundling Lambdas (fast); `bundle: true` really bundles them.
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { parsePolicy, type Policy } from '../lib/policy';
+import { TelemetryStack } from '../lib/stack';
+
+export const SHIPPED_POLICY_FILE = 'telemetry-policy.yaml';
+/** A fixed "now" for policies with enrolments, so tests do not age. */
+export const TEST_NOW = new Date('2026-11-29T12:00:00Z');
+
+export function shippedPolicyText(): string {
+  return readFileSync(SHIPPED_POLICY_FILE, 'utf8');
+}
+
+/** The shipped policy as plain data, to modify in a test. */
+export function shippedPolicyData(): Record<string, unknown> {
+  return parse(shippedPolicyText()) as Record<string, unknown>;
+}
+
+/** Parses policy data (or YAML text); throws PolicyError on problems. */
+export function policyFrom(data: Record<string, unknown> | string, file = 'test-policy.yaml'): Policy {
+  const text = typeof data === 'string' ? data : stringify(data);
+  return parsePolicy(text, file, { now: TEST_NOW }).policy;
+}
+
+/** The shipped policy with `edit` applied to a deep copy of its data. */
+export function variantPolicy(edit: (data: Record<string, any>) => void): Policy {
+  const data = structuredClone(shippedPolicyData());
+  edit(data);
+  return policyFrom(data);
+}
+
+export interface SynthOptions {
+  /** Really bundle the Lambdas with esbuild (slow). Default false. */
+  readonly bundle?: boolean;
+}
+
+export function buildStack(policy: Policy, opts: SynthOptions = {}): { app: App; stack: TelemetryStack; template: Template } {
+  const app = new App({ context: opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new TelemetryStack(app, `${policy.name}-${policy.environment}-telemetry`, {
+    policy,
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
