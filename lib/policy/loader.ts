@@ -102,6 +102,17 @@ export function parsePolicy(text: string, file: string, opts: LoadOptions = {}):
     if (parsed.success) sections[key] = parsed.data;
     else problems.push(...parsed.error.issues.flatMap((i) => describeIssue({ ...i, path: [key, ...i.path] } as z.core.$ZodIssue, raw, problem)));
   }
+  // Alarms are checked per bucket: one broken bucket does not hide the others' problems.
+  const rawBuckets = (raw as Record<string, unknown>).buckets;
+  if (!sections.buckets && rawBuckets && typeof rawBuckets === 'object') {
+    const bucketShape = PolicySchema.shape.buckets.shape as Record<string, z.ZodType>;
+    sections.buckets = Object.fromEntries(
+      Object.entries(bucketShape).flatMap(([b, schema]) => {
+        const parsed = schema.safeParse((rawBuckets as Record<string, unknown>)[b]);
+        return parsed.success ? [[b, parsed.data]] : [];
+      }),
+    );
+  }
   const findings = checkPolicyRules(sections as Partial<Policy>, { now: opts.now ?? new Date() });
   problems.push(...findings.filter((f) => f.level === 'error').map((f) => problem(f.path, f.message)));
   if (problems.length > 0) throw new PolicyError(sortProblems(problems));
@@ -129,6 +140,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, make: Make): Polic
       if (value === undefined) return [make(path, `is required (${expected(issue.expected)})`)];
       return [make(path, `is ${shown}; expected ${expected(issue.expected)}`)];
     case 'invalid_value':
+      // Long closed lists (the metric dictionary) are named by the schema's own message.
+      if (issue.values.length > 12) return [make(path, `is ${shown}; ${issue.message}`)];
       return [make(path, `is ${shown}; allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
     case 'invalid_union':
       return [make(path, `is ${shown}; ${issue.message}`)];

@@ -57,7 +57,9 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
   }
   const alarmIds = p.buckets ? checkAlarms(p.buckets, p.slices, error) : undefined;
   if (p.debug_capture) checkDebugCapture(p.debug_capture, opts, error, warn);
-  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, alarmIds, error);
+  // alarm references are judged only when every bucket parsed (else a reference into a broken bucket looks unknown)
+  const allAlarms = p.buckets && BUCKETS.every((b) => p.buckets?.[b]) ? alarmIds : undefined;
+  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, error);
   if (p.alerting) checkAlerting(p.alerting, error, warn);
   return out;
 }
@@ -115,11 +117,12 @@ function checkRedaction(red: Policy['redaction'], error: Report): void {
 }
 
 /** Checks every alarm; returns the declared alarms as `<bucket>.<id>` with their severity. */
-function checkAlarms(buckets: Policy['buckets'], slices: Policy['slices'] | undefined, error: Report): Map<string, { severity: string }> {
+function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices'] | undefined, error: Report): Map<string, { severity: string }> {
   const alarmIds = new Map<string, { severity: string }>();
   const sliceNames = slices ? Object.keys(slices.dimensions) : undefined;
   for (const bucket of BUCKETS) {
-    const alarms = buckets[bucket].alarms;
+    // a bucket that failed its structural check is absent here (its problems are reported)
+    const alarms = buckets[bucket]?.alarms ?? [];
     duplicates(alarms.map((a) => a.id)).forEach((i) =>
       error(['buckets', bucket, 'alarms', i, 'id'], `is ${show(alarms[i]?.id)}; alarm ids must be unique within a bucket`),
     );
@@ -166,7 +169,7 @@ function checkAlarms(buckets: Policy['buckets'], slices: Policy['slices'] | unde
       }
     });
   }
-  if (!buckets.safety.alarms.some((a) => a.metric === 'P0Events' && a.severity === 'page')) {
+  if (buckets.safety && !buckets.safety.alarms.some((a) => a.metric === 'P0Events' && a.severity === 'page')) {
     error(['buckets', 'safety', 'alarms'], 'the safety bucket must have a page alarm on P0Events with threshold 0 (any P0 event pages)');
   }
   return alarmIds;

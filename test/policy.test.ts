@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { parsePolicy, PolicyError, type PolicyProblem } from '../lib/policy';
+import { shippedPolicyData, shippedPolicyText, TEST_NOW } from './helpers';
+
+const FILE = 'telemetry-policy.yaml';
+
+/** The problems of a policy text, formatted, or [] when it is valid. */
+function problems(text: string, now = TEST_NOW): string[] {
+  try {
+    parsePolicy(text, FILE, { now });
+    return [];
+  } catch (e) {
+    if (!(e instanceof PolicyError)) throw e;
+    return e.message.split('\n');
+  }
+}
+
+/** The shipped policy text with one literal replacement (which must exist). */
+function edited(from: string, to: string): string {
+  const text = shippedPolicyText();
+  expect(text.includes(from), `the shipped policy contains ${JSON.stringify(from)}`).toBe(true);
+  return text.replace(from, to);
+}
+
+/** 1-based line and column where `needle` starts in `text`. */
+function pos(text: string, needle: string, offsetInNeedle = 0): string {
+  const at = text.indexOf(needle) + offsetInNeedle;
+  const before = text.slice(0, at).split('\n');
+  return `${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+describe('the shipped policy', () => {
+  it('is valid and has no warnings', () => {
+    const loaded = parsePolicy(shippedPolicyText(), FILE, { now: TEST_NOW });
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.policy.name).toBe('copilot');
+    expect(loaded.policy.retention).toMatchObject({ traces: '30d', metrics: '365d', debug: '72h', audit: '400d', logs: '30d' });
+  });
+
+  it('references the editor JSON Schema', () => {
+    expect(shippedPolicyText().split('\n')[0]).toBe('# yaml-language-server: $schema=./telemetry-policy.schema.json');
+  });
+});
+
+describe('policy problems name file, line, column, key path, the bad value and what is allowed', () => {
+  it('fails when a key is unknown (a typo is never ignored)', () => {
+    const text = edited('retention:\n', 'retension:\n');
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(shippedPolicyText(), 'name: copilot')} retention: is required (a mapping of keys)`,
+      `${FILE}:${pos(text, 'retension:')} retension: unknown key "retension"; allowed keys here: name, environment, owners, capture, redaction, retention, access, debug_capture, buckets, slices, alerting, kill_switches, gates, pricing, queries`,
+    ]);
+  });
+
+  it('fails when a nested key is unknown, naming the keys allowed there', () => {
+    const text = edited('  traces: 30d ', '  trace: 30d ');
+    const out = problems(text);
+    expect(out).toContain(
+      `${FILE}:${pos(text, 'trace: 30d')} retention.trace: unknown key "trace"; allowed keys here: traces, metrics, debug, audit, logs, transitions`,
+    );
+  });
+
+  it('fails when a tier retention is outside its hard limits', () => {
+    const text = edited('traces: 30d', 'traces: 120d');
+    expect(problems(text)).toEqual([`${FILE}:${pos(text, '120d')} retention.traces: is "120d"; the traces tier keeps data for 1d to 90d`]);
+  });
+
+  it('fails when the debug tier keeps raw captures longer than 72h', () => {
+    const text = edited('debug: 72h', 'debug: 96h');
+    expect(problems(text)).toEqual([`${FILE}:${pos(text, '96h')} retention.debug: is "96h"; the debug tier keeps raw captures for 24h to 72h`]);
+  });
+
+  it('fails when a duration has no unit', () => {
+    const text = edited('metrics: 365d', 'metrics: 365');
+    expect(problems(text)).toEqual([`${FILE}:${pos(text, '365 ')} retention.metrics: is 365; expected text`]);
+  });
+
+  it('fails when audit is kept shorter than the longest other tier', () => {
+    const text = edited('audit: 400d', 'audit: 200d');
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, '200d')} retention.audit: is "200d"; audit must be kept at least as long as the longest other tier (metrics: 365d)`,
+    ]);
+  });
+
+  it("fails when log retention is not one of CloudWatch Logs' values", () => {
+    const text = edited('logs: 30d ', 'logs: 31d ');
+    expect(problems(text)[0]).toBe(
+      `${FILE}:${pos(text, '31d')} retention.logs: is "31d"; CloudWatch Logs allows 1d, 3d, 5d, 7d, 14d, 30d, 60d, 90d, 120d, 150d, 180d, 365d, 400d, 545d, 731d, 1096d, 1827d, 2192d, 2557d, 2922d, 3288d, 3653d`,
+    );
+  });
+
+  it('fails when the P0 threshold is raised', () => {
+    const text = edited('threshold: 0             # any P0', 'threshold: 2             # any P0');
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, '2             # any P0')} buckets.safety.alarms[0].threshold: is 2; a P0 alarm fires on any P0 event: threshold 0, comparison above, and it cannot be raised`,
+    ]);
+  });
+
+  it('fails when the P0 alarm is downgraded to a ticket', () => {
+    const text = shippedPolicyText().replace(/(id: p0-events[\s\S]*?severity: )page/, '$1ticket');
+    const out = problems(text);
+    expect(out).toContain(`${FILE}:${pos(text, 'ticket', text.indexOf('id: p0-events') - text.indexOf('ticket') + text.slice(text.indexOf('id: p0-events')).indexOf('ticket'))} buckets.safety.alarms[0].severity: is "ticket"; any P0 event pages`);
+    expect(out.some((l) => l.endsWith('buckets.safety.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 (any P0 event pages)'))).toBe(false);
+  });
+
+  it('fails when the safety bucket has no P0 alarm', () => {
+    const data = shippedPolicyData() as any;
+    data.buckets.safety.alarms = data.buckets.safety.alarms.filter((a: { metric: string }) => a.metric !== 'P0Events');
+    data.kill_switches.auto_trips = [];
+    expect(problems(stringify(data))).toEqual([
+      expect.stringMatching(/^telemetry-policy\.yaml:\d+:\d+ buckets\.safety\.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 \(any P0 event pages\)$/),
+    ]);
+  });
+
+  it('fails when a severity is neither page nor ticket', () => {
+    const text = edited('severity: ticket\n', 'severity: pager\n');
+    expect(problems(text)).toEqual([`${FILE}:${pos(text, 'pager')} buckets.reliability.alarms[0].severity: is "pager"; allowed: "page", "ticket"`]);
+  });
+
+  it('fails when the name is not a valid resource prefix', () => {
+    const text = edited('name: copilot ', 'name: Copilot_1 ');
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, 'Copilot_1')} name: is "Copilot_1"; name must be 2 to 24 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`,
+    ]);
+  });
+
+  it('fails when a debug enrolment has no reason or expiry, or expires more than 72h ahead', () => {
+    const text = edited(
+      '  enrolments: []',
+      [
+        '  enrolments:',
+        '    - { cohort: inc_1, tenant_id: emea }',
+        '    - { cohort: inc_2, user_role: admin, reason: INC-2, expires_at: "2026-12-09T00:00:00Z" }',
+      ].join('\n'),
+    );
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, '{ cohort: inc_1')} debug_capture.enrolments[0].reason: is required (text)`,
+      `${FILE}:${pos(text, '{ cohort: inc_1')} debug_capture.enrolments[0].expires_at: is required (text)`,
+    ]);
+    const onlyFar = text.replace('    - { cohort: inc_1, tenant_id: emea }\n', '');
+    expect(problems(onlyFar)).toEqual([
+      `${FILE}:${pos(onlyFar, '"2026-12-09')} debug_capture.enrolments[0].expires_at: is "2026-12-09T00:00:00Z", 228h ahead; an enrolment expires at most 72h ahead (before 2026-12-02T12:00:00.000Z)`,
+    ]);
+  });
+
+  it('warns, without failing, about an expired enrolment', () => {
+    const text = edited(
+      '  enabled: false\n  enrolments: []',
+      '  enabled: true\n  enrolments:\n    - { cohort: inc_3, tenant_id: emea, reason: INC-3, expires_at: "2026-11-28T00:00:00Z" }',
+    );
+    const loaded = parsePolicy(text, FILE, { now: TEST_NOW });
+    expect(loaded.warnings.map((w: PolicyProblem) => `${w.path}: ${w.message}`)).toEqual([
+      'debug_capture.enrolments[0].expires_at: is "2026-11-28T00:00:00Z", in the past: this enrolment captures nothing; remove it',
+    ]);
+  });
+
+  it('fails when a write tool does not fail safe', () => {
+    const text = edited('create_ticket: { kind: write }', 'create_ticket: { kind: write, safe_default: "on" }');
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, '"on" }')} kill_switches.tools.create_ticket.safe_default: is "on"; a write tool must fail safe: safe_default off`,
+    ]);
+  });
+
+  it('fails when an auto trip names a ticket alarm, an unknown switch or the wrong state', () => {
+    const text = edited(
+      "    - { alarm: safety.access-violation-hr, switch: connectors.hr_policies, set: 'off' }",
+      [
+        "    - { alarm: reliability.p95-latency, switch: connectors.hr_policies, set: 'off' }",
+        "    - { alarm: safety.p0-events, switch: connectors.hr_policy, set: 'off' }",
+        "    - { alarm: safety.p0-events, switch: read_only_mode, set: 'off' }",
+      ].join('\n'),
+    );
+    const out = problems(text);
+    expect(out).toEqual([
+      `${FILE}:${pos(text, 'reliability.p95-latency')} kill_switches.auto_trips[0].alarm: is "reliability.p95-latency", a ticket alarm; only page alarms trip switches`,
+      expect.stringContaining(`kill_switches.auto_trips[1].switch: is "connectors.hr_policy"; no such switch. Declared: read_only_mode, debug_capture, tools.search_kb,`),
+      `${FILE}:${pos(text, "'off' }", text.indexOf("switch: read_only_mode, set: 'off'") - text.indexOf("'off' }") + "switch: read_only_mode, set: ".length)} kill_switches.auto_trips[2].set: is "off"; a trip contains an incident, so read_only_mode can only be set "on"`,
+    ]);
+  });
+
+  it('fails when an alarm has both or neither of threshold and anomaly_band', () => {
+    const text = edited('        threshold: 8000          # ms\n', '');
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, 'id: p95-latency')} buckets.reliability.alarms[0]: an alarm needs exactly one of threshold (fixed) or anomaly_band (learned baseline)`,
+    ]);
+  });
+
+  it("fails when an alarm's metric is unknown or belongs to another bucket", () => {
+    const text = edited('metric: CitationPresence', 'metric: CitationRate').replace('metric: ErrorRate', 'metric: RefusalRate');
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, 'RefusalRate')} buckets.reliability.alarms[2].metric: is "RefusalRate", a quality metric; an alarm belongs to the bucket of its metric`,
+      `${FILE}:${pos(text, 'CitationRate')} buckets.quality.alarms[0].metric: is "CitationRate"; metric must be one of the metric dictionary (llmops policy explain lists them)`,
+    ]);
+  });
+
+  it('fails when a YAML key is duplicated', () => {
+    const text = edited('environment: prod', 'environment: prod\nenvironment: dev');
+    expect(problems(text)).toEqual([`${FILE}:${pos(text, 'environment: dev')} (root): YAML: Map keys must be unique`]);
+  });
+
+  it('fails when the text is not YAML at all', () => {
+    expect(problems('name: [unclosed\n')).toHaveLength(1);
+    expect(problems('name: [unclosed\n')[0]).toMatch(/^telemetry-policy\.yaml:\d+:\d+ \(root\): YAML: /);
+  });
+
+  it('fails when the document is not a mapping', () => {
+    expect(problems('- a\n- b\n')).toEqual([
+      `${FILE}:1:1 (root): is a list of 2; a policy is a mapping of sections (name, environment, owners, capture, redaction, retention, access, debug_capture, buckets, slices, alerting, kill_switches, gates, pricing, queries)`,
+    ]);
+  });
+
+  it('reports every problem at once, across sections, sorted by line', () => {
+    const text = edited('traces: 30d', 'traces: 0d')
+      .replace('severity: ticket\n', 'severity: sometimes\n')
+      .replace('scan_limit_mb: 1024', 'scan_limit_mb: 5')
+      .replace('rating_scale: thumbs', 'rating_scale: stars');
+    const out = problems(text);
+    expect(out.map((l) => l.split(' ')[1])).toEqual([
+      'capture.rating_scale:',
+      'retention.traces:',
+      'buckets.reliability.alarms[0].severity:',
+      'queries.scan_limit_mb:',
+    ]);
+    const lines = out.map((l) => Number(l.split(':')[1]));
+    expect([...lines].sort((a, b) => a - b)).toEqual(lines);
+  });
+});
