@@ -14,4 +14,9 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // Tests edit arbitrary policy and event data to build failing cases.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
 );

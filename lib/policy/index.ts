@@ -4,3 +4,5 @@ export * from './rules';
 export * from './schema';
 export * from './switches';
 export * from './json-schema';
+export * from './explain';
+export * from './tiers';

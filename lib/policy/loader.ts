@@ -76,7 +76,13 @@ export function parsePolicy(text: string, file: string, opts: LoadOptions = {}):
     );
   }
 
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    // unresolved aliases, alias bombs
+    throw new PolicyError([{ file, line: 1, col: 1, path: '', message: `YAML: ${(e as Error).message.split('\n')[0]}` }]);
+  }
   const position = (path: PolicyPath, key = false) => {
     const node = locate(doc, path, key);
     const pos = at(node?.range?.[0] ?? 0);
@@ -95,7 +101,7 @@ export function parsePolicy(text: string, file: string, opts: LoadOptions = {}):
   const sections: Record<string, unknown> = {};
   const shape = PolicySchema.shape as Record<string, z.ZodType>;
   for (const key of Object.keys(raw)) {
-    if (!(key in shape)) problems.push(...describeIssue({ code: 'unrecognized_keys', keys: [key], path: [], message: '', input: raw } as z.core.$ZodIssue, raw, problem));
+    if (!Object.hasOwn(shape, key)) problems.push(...describeIssue({ code: 'unrecognized_keys', keys: [key], path: [], message: '', input: raw } as z.core.$ZodIssue, raw, problem));
   }
   for (const [key, schema] of Object.entries(shape)) {
     const parsed = schema.safeParse((raw as Record<string, unknown>)[key]);
@@ -117,7 +123,8 @@ export function parsePolicy(text: string, file: string, opts: LoadOptions = {}):
   problems.push(...findings.filter((f) => f.level === 'error').map((f) => problem(f.path, f.message)));
   if (problems.length > 0) throw new PolicyError(sortProblems(problems));
   const warnings = findings.filter((f) => f.level === 'warning').map((f) => problem(f.path, f.message));
-  return { policy: PolicySchema.parse(raw), file, warnings };
+  // every section parsed and no unknown key exists: together they are the policy
+  return { policy: sections as Policy, file, warnings };
 }
 
 function sortProblems(ps: PolicyProblem[]): PolicyProblem[] {
@@ -199,7 +206,7 @@ function allowedKeys(path: PolicyPath): string[] {
     s = unwrap(s);
     const def = s?._zod.def as unknown as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType } | undefined;
     if (!def) return [];
-    if (def.type === 'object' && def.shape) s = def.shape[String(seg)];
+    if (def.type === 'object' && def.shape) s = Object.hasOwn(def.shape, seg) ? def.shape[String(seg)] : undefined;
     else if (def.type === 'array') s = def.element;
     else if (def.type === 'record') s = def.valueType;
     else return [];

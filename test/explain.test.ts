@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BUCKETS, metricsOf } from '../dashboards/metrics';
+import { alarmCondition, alarmName, cell, describeTiers, explainPolicy, policyJsonSchemaText, resolveSwitches, type Policy } from '../lib/policy';
+import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS } from '../lib/redaction/catalog';
+import { policyFrom, shippedPolicyText, TEST_NOW, variantPolicy } from './helpers';
+import { parsePolicy } from '../lib/policy';
+
+const shipped = parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml', { now: TEST_NOW }).policy;
+const minimal = policyFrom(readFileSync('test/fixtures/minimal-policy.yaml', 'utf8'));
+
+/** The table rows of a Markdown document, as arrays of cells. */
+function rows(md: string): string[][] {
+  return md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('|---')).map((l) => l.slice(2, -2).split(' | '));
+}
+
+/** Checks the spec says what the policy says, each expectation derived from the parsed policy. */
+function expectSpecMatches(policy: Policy): void {
+  const md = explainPolicy(policy);
+  const r = rows(md);
+  const hasRow = (...cells: string[]) => r.some((row) => cells.every((c) => row.includes(cell(c))));
+
+  expect(md.startsWith(`# Telemetry spec: ${policy.name} (${policy.environment})\n`)).toBe(true);
+  for (const [role, o] of Object.entries(policy.owners)) expect(hasRow(role, o.name, o.contact)).toBe(true);
+  for (const a of policy.capture.attributes) expect(md).toContain(`\`${a}\``);
+  for (const t of describeTiers(policy)) {
+    for (const s of t.stores) expect(hasRow(t.tier, t.retention, s.store)).toBe(true);
+  }
+  for (const id of PII_DETECTOR_IDS) {
+    const mode = policy.redaction.detectors[id] ?? 'plain';
+    const ph = PII_DETECTORS[id].placeholder;
+    expect(hasRow(id, mode === 'off' ? 'not redacted (off)' : mode === 'keyed' ? `[${ph}:<keyed hash>]` : `[${ph}]`)).toBe(true);
+  }
+  for (const id of SECRET_DETECTOR_IDS) expect(r.some((row) => row[0] === id && row[2]?.endsWith('(always)'))).toBe(true);
+  for (const c of policy.redaction.custom_patterns) expect(hasRow(c.name, `[${c.placeholder}]`)).toBe(true);
+  for (const role of ['metrics_readers', 'trace_analysts', 'incident_responders', 'kill_switch_operators'] as const) {
+    for (const p of policy.access[role].principals) expect(md).toContain(p === 'this-account' ? 'the deploying account' : p);
+  }
+  for (const bucket of BUCKETS) {
+    const b = policy.buckets[bucket];
+    expect(md).toContain(`### ${bucket}\n\nOwner: ${policy.owners[b.owner].name} (${b.owner}, ${policy.owners[b.owner].contact}). Decision: ${b.decision}`);
+    for (const m of metricsOf(bucket)) expect(hasRow(m.name, m.definition, m.decision)).toBe(true);
+    for (const a of b.alarms) {
+      const name = alarmName(policy, bucket, a.id);
+      expect(hasRow(name, alarmCondition(a), a.missing_data, a.severity)).toBe(true);
+      expect(alarmCondition(a)).toContain(a.anomaly_band !== undefined ? `${a.anomaly_band} standard deviations` : `${a.comparison} ${a.threshold}`);
+      expect(md).toContain(`**${name}** (${a.severity})\n\n- Mitigation: ${a.runbook.mitigation}\n- Confirm impact: ${a.runbook.confirm}\n- Diagnose: ${a.runbook.diagnose}\n- Roll back: ${a.runbook.rollback}`);
+    }
+  }
+  for (const s of resolveSwitches(policy)) expect(hasRow(s.ref, s.meaning, s.initial, s.safeDefault)).toBe(true);
+  for (const t of policy.kill_switches.auto_trips) {
+    const [bucket, id] = t.alarm.split('.') as [string, string];
+    expect(r.some((row) => row[0] === t.switch && row[4]?.includes(alarmName(policy, bucket, id)))).toBe(true);
+  }
+  const g = policy.gates;
+  expect(md).toContain(`error rate rises by at most ${g.tolerances.error_rate_pp} percentage points`);
+  expect(md).toContain(`p95 latency rises by at most ${g.tolerances.p95_latency_pct}% of the baseline`);
+  expect(md).toContain(`at least ${g.min_requests} requests`);
+  for (const [m, pr] of Object.entries(policy.pricing.models)) expect(hasRow(m, String(pr.input_per_1k), String(pr.output_per_1k))).toBe(true);
+  expect(md).toContain('up to about two days');
+}
+
+describe('llmops policy explain', () => {
+  it('says what the shipped policy says', () => expectSpecMatches(shipped));
+  it('says what a second policy says', () => expectSpecMatches(minimal));
+
+  it('follows a change of threshold, severity and retention', () => {
+    const changed = variantPolicy((d) => {
+      d.buckets.reliability.alarms[0].threshold = 6500;
+      d.buckets.reliability.alarms[0].severity = 'page';
+      d.retention.traces = '14d';
+    });
+    expectSpecMatches(changed);
+    const md = explainPolicy(changed);
+    expect(rows(md)).toContainEqual(['copilot-prod-reliability-p95-latency', 'Latency p95 above 6500, 3 of 3 x 5m', 'not_breaching', 'page']);
+    expect(rows(md)).toContainEqual(expect.arrayContaining(['traces', '14d', 'traces bucket, events/']));
+    expect(md).not.toContain('Latency p95 above 8000');
+  });
+
+  it('docs/telemetry-policy.md is the output for the shipped policy (regenerate with npx llmops policy explain > docs/telemetry-policy.md)', () => {
+    expect(readFileSync('docs/telemetry-policy.md', 'utf8')).toBe(explainPolicy(parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml').policy));
+  });
+});
+
+describe('the editor JSON Schema', () => {
+  it('telemetry-policy.schema.json is current (regenerate with npx llmops policy schema > telemetry-policy.schema.json)', () => {
+    expect(readFileSync('telemetry-policy.schema.json', 'utf8')).toBe(policyJsonSchemaText());
+  });
+
+  it('describes every section as strict, with the severities closed', () => {
+    const schema = JSON.parse(policyJsonSchemaText());
+    expect(Object.keys(schema.properties)).toEqual(['name', 'environment', 'owners', 'capture', 'redaction', 'retention', 'access', 'debug_capture', 'buckets', 'slices', 'alerting', 'kill_switches', 'gates', 'pricing', 'queries']);
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.retention.additionalProperties).toBe(false);
+    const alarm = schema.properties.buckets.properties.safety.properties.alarms.items;
+    expect(alarm.properties.severity.enum).toEqual(['page', 'ticket']);
+  });
+});
