@@ -1,0 +1,4 @@
+export * from './layout';
+export * from './lifecycle';
+export * from './principals';
+export * from './storage';
