@@ -77,13 +77,13 @@ describe('llmops policy explain', () => {
     expect(md).not.toContain('Latency p95 above 8000');
   });
 
-  it('docs/telemetry-policy.md is the output for the shipped policy (regenerate with npx llmops policy explain > docs/telemetry-policy.md)', () => {
+  it('docs/telemetry-policy.md is the output for the shipped policy (regenerate with npm run docs)', () => {
     expect(readFileSync('docs/telemetry-policy.md', 'utf8')).toBe(explainPolicy(parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml').policy));
   });
 });
 
 describe('the editor JSON Schema', () => {
-  it('telemetry-policy.schema.json is current (regenerate with npx llmops policy schema > telemetry-policy.schema.json)', () => {
+  it('telemetry-policy.schema.json is current (regenerate with npm run docs)', () => {
     expect(readFileSync('telemetry-policy.schema.json', 'utf8')).toBe(policyJsonSchemaText());
   });
 

@@ -4,6 +4,7 @@
  * shipped policy, and a test fails when the committed copy is stale.
  */
 import { BUCKETS, metricsOf, type MetricDefinition } from '../../dashboards/metrics';
+import { estimateSeries } from '../../dashboards/series';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS, SECRET_DETECTORS } from '../redaction/catalog';
 import { durationSeconds } from './durations';
 import type { AlarmPolicy, Policy } from './schema';
@@ -138,7 +139,7 @@ export function explainPolicy(p: Policy): string {
   }
   const slices = Object.entries(p.slices.dimensions);
   para(
-    `Slices (one dimension set each, never their cross product): ${slices.length ? slices.map(([k, v]) => `\`${k}\` (up to ${v?.max_values} values)`).join(', ') : 'none'}. Budget: at most ${p.slices.max_series} metric series and $${p.slices.max_monthly_usd} a month (list price, estimate).`,
+    `Slices (one dimension set each, never their cross product): ${slices.length ? slices.map(([k, v]) => `\`${k}\` (up to ${v?.max_values} values)`).join(', ') : 'none'}. Worst case: ${estimateSeries(p.slices).series} metric series, about $${estimateSeries(p.slices).monthlyUsd.toFixed(2)} a month at list price (an estimate); budget: ${p.slices.max_series} series and $${p.slices.max_monthly_usd} a month.`,
   );
 
   // --- alarms

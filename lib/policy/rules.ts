@@ -4,6 +4,7 @@
  * allowed; the loader turns paths into file positions.
  */
 import { BUCKETS, findMetric } from '../../dashboards/metrics';
+import { estimateSeries } from '../../dashboards/series';
 import { durationDays, durationHours, durationSeconds } from './durations';
 import type { Policy } from './schema';
 import { resolveSwitches } from './switches';
@@ -61,6 +62,12 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
   const allAlarms = p.buckets && BUCKETS.every((b) => p.buckets?.[b]) ? alarmIds : undefined;
   if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, error);
   if (p.alerting) checkAlerting(p.alerting, error, warn);
+  if (p.slices) {
+    const est = estimateSeries(p.slices);
+    if (est.series > p.slices.max_series || est.monthlyUsd > p.slices.max_monthly_usd) {
+      error(['slices'], `the slices create up to ${est.series} metric series costing about $${est.monthlyUsd.toFixed(2)} a month, over the budget of ${p.slices.max_series} series and $${p.slices.max_monthly_usd} a month; remove a slice or lower max_values`);
+    }
+  }
   return out;
 }
 
