@@ -2,9 +2,11 @@
  * The LLMOps telemetry stack: composes the constructs from the parsed policy. It holds
  * no logic of its own; every resource comes from a construct that takes the policy.
  */
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { BoundedLogsAspect } from './aspects';
 import type { Policy } from './policy';
+import { TelemetryStorage } from './storage';
 
 export interface TelemetryStackProps extends StackProps {
   /** The validated telemetry policy. */
@@ -14,6 +16,8 @@ export interface TelemetryStackProps extends StackProps {
 export class TelemetryStack extends Stack {
   /** The policy this stack was built from. */
   readonly policy: Policy;
+  /** The storage tiers: buckets, keys, tier roles, the debug-tier trail. */
+  readonly storage: TelemetryStorage;
 
   constructor(scope: Construct, id: string, props: TelemetryStackProps) {
     super(scope, id, {
@@ -23,6 +27,9 @@ export class TelemetryStack extends Stack {
     this.policy = props.policy;
     Tags.of(this).add('llmops:name', props.policy.name);
     Tags.of(this).add('llmops:environment', props.policy.environment);
+    Aspects.of(this).add(new BoundedLogsAspect(), { priority: AspectPriority.READONLY });
+
+    this.storage = new TelemetryStorage(this, 'Storage', { policy: props.policy });
   }
 }
 
