@@ -1,0 +1,214 @@
+/**
+ * The redaction engine: `createRedactor(config)` gives `redactText` (one string) and
+ * `redactValue` (the decoded string values of a JSON value, with key names as context).
+ * Pure TypeScript over node:crypto; no AWS imports.
+ */
+import { createHmac } from 'node:crypto';
+import {
+  PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTORS, type DetectorId, type PiiDetectorId, type PiiMode,
+} from './catalog';
+import { validateCustomPattern } from './custom';
+import { classifyKey, isNonValue, looksLikeCredential } from './keys';
+import { isPlaceholder, scanText } from './scanner';
+import { classifyToken } from './tokens';
+
+/** A policy custom pattern: `pattern` is checked by `validateCustomPattern`; matches become `[placeholder]`. */
+export interface CustomPattern {
+  readonly name: string;
+  readonly pattern: string;
+  readonly placeholder: string;
+}
+
+/** How to redact. Defaults: every PII detector `plain`; secrets are always on and always plain. */
+export interface RedactorConfig {
+  readonly detectors?: Partial<Record<PiiDetectorId, PiiMode>>;
+  readonly customPatterns?: readonly CustomPattern[];
+  /** Key for keyed tokens (`[EMAIL:<hash>]`). Required when any detector is `keyed`. */
+  readonly tokenKey?: Uint8Array;
+}
+
+/** Redaction counts by detector id (custom patterns as `custom:<name>`). */
+export type RedactionCounts = Record<string, number>;
+
+/** A JSON value as `JSON.parse` returns it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface RedactedText {
+  readonly text: string;
+  readonly counts: RedactionCounts;
+}
+
+export interface RedactedValue {
+  readonly value: JsonValue;
+  readonly counts: RedactionCounts;
+}
+
+export interface Redactor {
+  /** Redacts one string. Returns the input string itself when nothing was found. */
+  redactText(s: string): RedactedText;
+  /**
+   * Redacts every string (and key name) inside a JSON value without mutating it. `keyHint`
+   * is the name the value is stored under: a password-like or secret-like name makes
+   * the whole value a credential.
+   */
+  redactValue(value: JsonValue, keyHint?: string): RedactedValue;
+}
+
+/** Values nested deeper than this are replaced by `[TOO_DEEP]`, never passed through. */
+export const MAX_VALUE_DEPTH = 64;
+const TOO_DEEP = '[TOO_DEEP]';
+const KEYED_HEX = 10;
+
+/** HMAC-SHA256 of `value` under `key`, as 64 lower-case hex characters. Stable for a given key. */
+export function pseudonymize(value: string, key: Uint8Array): string {
+  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+}
+
+/** Builds a redactor. Throws when the config is unusable (bad custom pattern, keyed mode without a key). */
+export function createRedactor(config: RedactorConfig = {}): Redactor {
+  const modes = new Map<PiiDetectorId, PiiMode>();
+  for (const id of PII_DETECTOR_IDS) modes.set(id, config.detectors?.[id] ?? 'plain');
+  for (const [id, mode] of Object.entries(config.detectors ?? {})) {
+    if (!modes.has(id as PiiDetectorId)) throw new Error(`redaction detector ${JSON.stringify(id)} is unknown; PII detectors: ${PII_DETECTOR_IDS.join(', ')}`);
+    if (mode !== 'plain' && mode !== 'keyed' && mode !== 'off') throw new Error(`redaction detector ${id} is ${JSON.stringify(mode)}; allowed: plain, keyed, off`);
+    if (mode === 'keyed' && !config.tokenKey) throw new Error(`redaction detector ${id} is keyed but no token key was given`);
+  }
+  const customs = (config.customPatterns ?? []).map((cp) => {
+    const problem = validateCustomPattern(cp.pattern);
+    if (problem) throw new Error(`custom pattern ${cp.name}: pattern ${problem}`);
+    if (!/^[A-Z][A-Z0-9_]{1,31}$/.test(cp.placeholder)) throw new Error(`custom pattern ${cp.name}: placeholder ${JSON.stringify(cp.placeholder)} must be UPPER_SNAKE_CASE, 2 to 32 characters`);
+    const re = new RegExp(cp.pattern, 'gu');
+    if (new RegExp(cp.pattern, 'u').test(`[${cp.placeholder}]`)) throw new Error(`custom pattern ${cp.name}: pattern matches its own placeholder [${cp.placeholder}]`);
+    return { re, placeholder: `[${cp.placeholder}]`, counter: `custom:${cp.name}` };
+  });
+  const tokenKey = config.tokenKey;
+
+  const placeholderFor = (detector: DetectorId, raw: string): string => {
+    const pii = PII_DETECTORS[detector as PiiDetectorId];
+    if (pii) {
+      if (modes.get(detector as PiiDetectorId) === 'keyed' && tokenKey) {
+        return `[${pii.placeholder}:${pseudonymize(normalize(detector as PiiDetectorId, raw), tokenKey).slice(0, KEYED_HEX)}]`;
+      }
+      return `[${pii.placeholder}]`;
+    }
+    return `[${SECRET_DETECTORS[detector as keyof typeof SECRET_DETECTORS].placeholder}]`;
+  };
+  const piiEnabled = (d: PiiDetectorId) => modes.get(d) !== 'off';
+
+  const redactText = (s: string, counts: RedactionCounts = {}): RedactedText => {
+    if (s.length === 0) return { text: s, counts };
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const dets: DetectorId[] = [];
+    scanText(s, {
+      piiEnabled,
+      emit(start, end, detector) {
+        starts.push(start);
+        ends.push(end);
+        dets.push(detector);
+      },
+    });
+    if (starts.length === 0 && customs.length === 0) return { text: s, counts };
+    let out = '';
+    let at = 0;
+    for (let k = 0; k < starts.length; k++) {
+      const start = starts[k] as number;
+      const end = ends[k] as number;
+      const d = dets[k] as DetectorId;
+      out += applyCustom(s.slice(at, start), counts) + placeholderFor(d, s.slice(start, end));
+      counts[d] = (counts[d] ?? 0) + 1;
+      at = end;
+    }
+    out += applyCustom(at === 0 ? s : s.slice(at), counts);
+    return { text: out, counts };
+  };
+
+  /** Custom patterns run on the text between built-in findings, so they never touch a placeholder. */
+  const applyCustom = (gap: string, counts: RedactionCounts): string => {
+    if (customs.length === 0 || gap.length === 0) return gap;
+    let t = gap;
+    for (const c of customs) {
+      c.re.lastIndex = 0;
+      t = t.replace(c.re, (m: string) => {
+        if (m.length === 0 || isPlaceholder(m)) return m;
+        counts[c.counter] = (counts[c.counter] ?? 0) + 1;
+        return c.placeholder;
+      });
+    }
+    return t;
+  };
+
+  const redactString = (s: string, keyHint: string | undefined, counts: RedactionCounts): string => {
+    if (keyHint !== undefined && s.length > 0 && !isPlaceholder(s)) {
+      const kind = classifyKey(keyHint);
+      const v = s.trim();
+      if (kind === 'password' && !isNonValue(v)) return credential('password', counts);
+      if (kind === 'secret' || kind === 'auth') {
+        const specific = classifyToken(v);
+        if (specific) return credential(specific, counts);
+        if (kind === 'secret' && looksLikeCredential(v)) {
+          const aws = v.length === 40 && /^[A-Za-z0-9/+]{40}$/.test(v) && /secret/i.test(keyHint) && /aws|access/i.test(keyHint);
+          return credential(aws ? 'aws_secret_key' : 'generic_secret', counts);
+        }
+        if (kind === 'auth' && looksLikeCredential(v)) return credential('bearer_token', counts);
+      }
+    }
+    return redactText(s, counts).text;
+  };
+
+  const credential = (d: DetectorId, counts: RedactionCounts): string => {
+    counts[d] = (counts[d] ?? 0) + 1;
+    return placeholderFor(d, '');
+  };
+
+  const walk = (v: JsonValue, keyHint: string | undefined, depth: number, counts: RedactionCounts): JsonValue => {
+    if (typeof v === 'string') return redactString(v, keyHint, counts);
+    if (typeof v === 'number') {
+      if (keyHint !== undefined && classifyKey(keyHint) === 'password') return credential('password', counts);
+      return v;
+    }
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= MAX_VALUE_DEPTH) return TOO_DEEP;
+    if (Array.isArray(v)) return v.map((x) => walk(x, keyHint, depth + 1, counts));
+    const entries: [string, JsonValue][] = [];
+    const seen = new Set<string>();
+    for (const k of Object.keys(v)) {
+      let key = redactText(k, counts).text;
+      for (let n = 2; seen.has(key); n++) key = `${redactText(k, counts).text}#${n}`;
+      seen.add(key);
+      entries.push([key, walk(v[k] as JsonValue, k, depth + 1, counts)]);
+    }
+    // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+    return Object.fromEntries(entries);
+  };
+
+  return {
+    redactText: (s) => redactText(s, {}),
+    redactValue: (value, keyHint) => {
+      const counts: RedactionCounts = {};
+      return { value: walk(value, keyHint, 0, counts), counts };
+    },
+  };
+}
+
+/** The form a keyed token hashes, so that `Bob@Example.com` and `bob@example.com` correlate. */
+function normalize(d: PiiDetectorId, raw: string): string {
+  switch (d) {
+    case 'email':
+    case 'ipv4':
+    case 'ipv6':
+      return raw.toLowerCase();
+    case 'phone':
+    case 'card':
+    case 'ssn':
+      return raw.replace(/[^0-9]/g, '');
+    case 'iban':
+      return raw.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+  }
+}
+
+/** Adds `b` into `a`. */
+export function mergeCounts(a: RedactionCounts, b: RedactionCounts): RedactionCounts {
+  for (const [k, n] of Object.entries(b)) a[k] = (a[k] ?? 0) + n;
+  return a;
+}

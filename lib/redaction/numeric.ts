@@ -1,0 +1,290 @@
+/**
+ * Digit-led candidates: payment cards, US SSNs, IPv4 addresses and phone numbers. A run
+ * of digit groups joined by single separators is read once; each candidate span of
+ * whole groups is then confirmed by its validator (Luhn and issuer prefix, SSN ranges,
+ * octet ranges, numbering-plan shapes). No regular expression is involved.
+ */
+import { isDigit, is, WORD, wordAt } from './chars';
+import { cardNetworkValid, countryCodeValid, ipv4Valid, luhnValid, nanpValid, ssnValid } from './validators';
+import type { PiiDetectorId } from './catalog';
+
+/** Receives a confirmed finding; returns nothing. */
+export type Emit = (start: number, end: number, detector: PiiDetectorId) => void;
+
+const MAX_GROUPS = 24;
+const SEPARATORS = new Set([' ', '-', '.', '/', ') ', ')', ')-', ' (', '(', ' - ', ' / ', ' .']);
+const PHONE_CONTEXT = ['phone', 'tel', 'mobile', 'cell', 'call', 'sms', 'fax', 'whatsapp', 'contact', 'dial', 'reach me'];
+const SSN_CONTEXT = ['ssn', 'social security', 'social sec'];
+
+function isSepChar(c: number): boolean {
+  return c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41;
+}
+
+/** True when one of `words` occurs (case-insensitively) in the 40 characters before `at`, not inside a `[PLACEHOLDER]`. */
+export function hasContext(s: string, at: number, words: readonly string[]): boolean {
+  const from = Math.max(0, at - 40);
+  const window = s.slice(from, at).toLowerCase();
+  for (const w of words) {
+    let k = window.indexOf(w);
+    while (k !== -1) {
+      if (window[k - 1] !== '[') return true;
+      k = window.indexOf(w, k + 1);
+    }
+  }
+  return false;
+}
+
+interface Run {
+  /** Start and end of each digit group. */
+  gs: number[];
+  ge: number[];
+  /** Separator before group k (`seps[0]` is ''). */
+  seps: string[];
+  /** The last group runs into a letter or underscore (`12abc`): no candidate may end there. */
+  attachedEnd: boolean;
+  /** The run follows `word.` or `word-`: it continues a dotted/dashed token (`v1.2.3.4.5`, `pv-2025-12-18`). */
+  attachedStart: boolean;
+  plus: boolean;
+  paren: boolean;
+  /** `cum[k]`: digits in groups before k. */
+  cum: number[];
+}
+
+/**
+ * Cheap first look without allocation. A candidate needs at least seven digits (a phone)
+ * or four groups (an IPv4 address), and cannot end on a group that runs into a letter
+ * (`2026-11-29T...`); a lone group needs nine digits, or eight after a `+`. Returns the
+ * run's end when nothing can match, else 0.
+ */
+function quickRun(s: string, p: number): number {
+  const n = s.length;
+  let i = p;
+  let groups = 0;
+  let digits = 0;
+  let lastLen: number;
+  for (;;) {
+    const g = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    lastLen = i - g;
+    digits += lastLen;
+    groups++;
+    if (groups > 4 || digits > 12) return 0;
+    let j = i;
+    while (j < n && j < i + 3 && isSepChar(s.charCodeAt(j))) j++;
+    if (j === i || j >= n || !isDigit(s.charCodeAt(j)) || !SEPARATORS.has(s.slice(i, j))) break;
+    i = j;
+  }
+  if (i < n && is(WORD, s.charCodeAt(i))) {
+    groups--;
+    digits -= lastLen;
+  }
+  if (groups >= 4) return 0;
+  if (groups === 1) return digits >= (s.charCodeAt(p - 1) === 43 ? 8 : 9) ? 0 : i;
+  return digits >= 7 ? 0 : i;
+}
+
+function readRun(s: string, p: number): Run {
+  const gs: number[] = [];
+  const ge: number[] = [];
+  const seps: string[] = [''];
+  let i = p;
+  const n = s.length;
+  for (;;) {
+    gs.push(i);
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    ge.push(i);
+    if (gs.length >= MAX_GROUPS) break;
+    let j = i;
+    while (j < n && j < i + 3 && isSepChar(s.charCodeAt(j))) j++;
+    if (j === i || j >= n || !isDigit(s.charCodeAt(j))) break;
+    const sep = s.slice(i, j);
+    if (!SEPARATORS.has(sep)) break;
+    seps.push(sep);
+    i = j;
+  }
+  const before = s.charCodeAt(p - 1);
+  const before2 = s.charCodeAt(p - 2);
+  const plus = before === 43 /* + */ || (before === 40 /* ( */ && before2 === 43);
+  const cum = [0];
+  for (let k = 0; k < gs.length; k++) cum.push((cum[k] as number) + (ge[k] as number) - (gs[k] as number));
+  return {
+    cum,
+    gs,
+    ge,
+    seps,
+    attachedEnd: i < n && is(WORD, s.charCodeAt(i)),
+    attachedStart: (before === 46 || before === 45) && wordAt(s, p - 2),
+    plus,
+    paren: before === 40,
+  };
+}
+
+/**
+ * Scans the digit run starting at `p` (a digit that starts a word) and emits what it
+ * confirms. Returns the index after the run, where scanning resumes.
+ */
+export function scanNumeric(s: string, p: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
+  const quick = quickRun(s, p);
+  if (quick > 0) return quick;
+  const run = readRun(s, p);
+  const G = run.gs.length;
+  const runEnd = run.ge[G - 1] as number;
+  const groups: string[] = [];
+  for (let k = 0; k < G; k++) groups.push(s.slice(run.gs[k], run.ge[k]));
+  // A full run may continue past MAX_GROUPS: stop before the tail so the next scan starts on a group boundary.
+  const last = G >= MAX_GROUPS ? G - 8 : G;
+
+  let i = 0;
+  while (i < last) {
+    const end = tryAt(s, run, groups, i, enabled, emit);
+    i = end >= 0 ? end + 1 : i + 1;
+  }
+  return G >= MAX_GROUPS ? (run.gs[last] as number) : runEnd;
+}
+
+/** Tries every detector on candidates starting at group `i`; returns the last group of the finding, or -1. */
+function tryAt(s: string, run: Run, groups: string[], i: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
+  const G = groups.length;
+  const endOk = (j: number) => j < G - 1 || !run.attachedEnd;
+  const startsRun = i === 0;
+  const plusHere = startsRun && run.plus;
+
+  if (!plusHere && enabled('card')) {
+    const j = matchCard(run, groups, i, endOk);
+    if (j >= 0) {
+      emit(run.gs[i] as number, run.ge[j] as number, 'card');
+      return j;
+    }
+  }
+  if (!plusHere && enabled('ssn')) {
+    const j = matchSsn(s, run, groups, i, endOk);
+    if (j >= 0) {
+      emit(run.gs[i] as number, run.ge[j] as number, 'ssn');
+      return j;
+    }
+  }
+  if (!plusHere && enabled('ipv4') && i + 3 < G && endOk(i + 3)) {
+    const dotted = run.seps[i + 1] === '.' && run.seps[i + 2] === '.' && run.seps[i + 3] === '.';
+    const continues = (i > 0 && run.seps[i] === '.') || (i + 4 < G && run.seps[i + 4] === '.') || (startsRun && run.attachedStart);
+    if (dotted && !continues && ipv4Valid(groups.slice(i, i + 4).join('.'))) {
+      emit(run.gs[i] as number, run.ge[i + 3] as number, 'ipv4');
+      return i + 3;
+    }
+  }
+  if (enabled('phone')) {
+    // Past the second group, a one-digit group ends every phone format (FR "+33 1 ..." has its only at index 1).
+    let maxJ = Math.min(G - 1, i + 7);
+    for (let k = i + 2; k <= maxJ; k++) {
+      if ((run.ge[k] as number) - (run.gs[k] as number) < 2) {
+        maxJ = k - 1;
+        break;
+      }
+    }
+    for (let j = maxJ; j >= i; j--) {
+      if (!endOk(j)) continue;
+      const digits = (run.cum[j + 1] as number) - (run.cum[i] as number);
+      if (digits < 7 || digits > 16) continue;
+      if (phoneValid(s, run, groups, i, j)) {
+        let start = run.gs[i] as number;
+        if (startsRun) start -= run.plus && run.paren ? 2 : run.plus || run.paren ? 1 : 0;
+        else if ((run.seps[i] as string).endsWith('(')) start -= 1;
+        emit(start, run.ge[j] as number, 'phone');
+        return j;
+      }
+    }
+  }
+  return -1;
+}
+
+function matchCard(run: Run, groups: string[], i: number, endOk: (j: number) => boolean): number {
+  const G = groups.length;
+  let digits = '';
+  let sep: string | undefined;
+  let best = -1;
+  for (let j = i; j < G; j++) {
+    const g = groups[j] as string;
+    if (j > i) {
+      const sj = run.seps[j] as string;
+      if (sj !== ' ' && sj !== '-') break;
+      if (sep === undefined) sep = sj;
+      else if (sep !== sj) break;
+      if (g.length < 2) break;
+    }
+    digits += g;
+    if (digits.length > 19) break;
+    if (digits.length >= 13 && endOk(j) && cardNetworkValid(digits) && luhnValid(digits)) best = j;
+  }
+  return best;
+}
+
+function matchSsn(s: string, run: Run, groups: string[], i: number, endOk: (j: number) => boolean): number {
+  const G = groups.length;
+  const g0 = groups[i] as string;
+  if (g0.length === 9 && endOk(i) && hasContext(s, run.gs[i] as number, SSN_CONTEXT)) {
+    return ssnValid(g0.slice(0, 3), g0.slice(3, 5), g0.slice(5)) ? i : -1;
+  }
+  if (i + 2 >= G || !endOk(i + 2)) return -1;
+  const [a, b, c] = [g0, groups[i + 1] as string, groups[i + 2] as string];
+  const s1 = run.seps[i + 1];
+  if (a.length !== 3 || b.length !== 2 || c.length !== 4 || s1 !== run.seps[i + 2] || (s1 !== '-' && s1 !== ' ')) return -1;
+  if (i + 3 < G && run.seps[i + 3] === s1) return -1;
+  return ssnValid(a, b, c) ? i + 2 : -1;
+}
+
+/** Phone numbers: E.164 with `+` or `00`, North American, and national formats with a trunk 0 (UK, DE, FR, AU, IN ...). */
+function phoneValid(s: string, run: Run, groups: string[], i: number, j: number): boolean {
+  let gs = groups.slice(i, j + 1);
+  let seps = run.seps.slice(i + 1, j + 1);
+  const plus = i === 0 && run.plus;
+  // "+44 (0)20 7946 0958": the parenthesized trunk 0 is not dialled from abroad.
+  if (plus && gs.length > 2 && gs[1] === '0' && (seps[0] as string).endsWith('(') && (seps[1] as string).startsWith(')')) {
+    gs = [gs[0] as string, ...gs.slice(2)];
+    seps = [seps[0] as string, ...seps.slice(2)];
+  }
+  const D = gs.join('');
+  const n = D.length;
+  if (n < 7 || n > 15) return false;
+  // Separators: one kind throughout, except parentheses around the first or second group.
+  let kind: string | undefined;
+  for (let k = 0; k < seps.length; k++) {
+    const sp = seps[k] as string;
+    if (sp.includes('(') || sp.includes(')')) {
+      if (k > 1) return false;
+      continue;
+    }
+    const t = sp.trim() || ' ';
+    if (kind === undefined) kind = t;
+    else if (kind !== t) return false;
+  }
+  if (gs.length > 7) return false;
+
+  if (gs.length === 1) {
+    if (plus) return e164Valid(D);
+    if (i === 0 && run.attachedStart) return false;
+    if (!hasContext(s, run.gs[i] as number, PHONE_CONTEXT)) return false;
+    return bareNationalValid(D);
+  }
+  for (let k = 1; k < gs.length; k++) if ((gs[k] as string).length < 2 && !(k === 1 && (plus || D.startsWith('00')))) return false;
+  if (plus) return e164Valid(D);
+  const g0 = gs[0] as string;
+  if (g0.startsWith('00') && g0.length <= 5) return e164Valid(D.slice(2));
+  const lens = gs.map((g) => g.length).join(',');
+  if (lens === '3,3,4') return nanpValid(D);
+  if (lens === '1,3,3,4') return g0 === '1' && nanpValid(D.slice(1));
+  if (lens === '5,5') return D[0] === '6' || D[0] === '7' || D[0] === '8' || D[0] === '9';
+  if (D[0] === '0' && D[1] !== '0') return n >= 9 && n <= 12 && g0.length >= 2 && g0.length <= 6 && gs.length <= 6;
+  return false;
+}
+
+function e164Valid(D: string): boolean {
+  if (D.length < 8 || D.length > 15 || D[0] === '0' || !countryCodeValid(D)) return false;
+  if (D[0] === '1') return D.length === 11 && nanpValid(D.slice(1));
+  return true;
+}
+
+function bareNationalValid(D: string): boolean {
+  if (D.length === 10 && nanpValid(D)) return true;
+  if (D.length === 11 && D[0] === '1' && nanpValid(D.slice(1))) return true;
+  if (D[0] === '0' && D[1] !== '0' && D.length >= 10 && D.length <= 11) return true;
+  return D.length === 10 && '6789'.includes(D[0] as string);
+}

@@ -1,0 +1,484 @@
+/**
+ * The combined pass. One global regular expression made only of literals and single
+ * character classes (no quantified groups, no backreferences, no lookarounds) finds the
+ * next place worth a look: a digit, `@`, `://`, `::`, `-----BEGIN `, a token prefix, a
+ * possible IBAN, or a key word such as `password`, `secret`, `token`, `key`, `auth`,
+ * `bearer`. A handler then reads forward (and a bounded distance back) with plain loops,
+ * confirms the candidate with its validator and context, and says where to resume.
+ * Every handler resumes past what it read, so the whole scan is linear in the input.
+ */
+import type { DetectorId, PiiDetectorId } from './catalog';
+import {
+  CREDENTIAL, EMAIL_DOMAIN, EMAIL_LOCAL, HEX, IDENT, IPV6_CHARS, PEM_BODY, SCHEME, TOKEN, WORD,
+  is, isDigit, isSpace, runEnd, runStart, wordAt,
+} from './chars';
+import { classifyKey, isNonValue, looksLikeCredential, looksLikePhrasePassword, type KeyKind } from './keys';
+import { scanNumeric } from './numeric';
+import { classifyToken, matchPrefixedToken } from './tokens';
+import { IBAN_LENGTHS, ibanValid, ipv6Valid } from './validators';
+
+/** What the scanner reports to: which PII detectors are on, and each finding in order. */
+export interface ScanSink {
+  piiEnabled(d: PiiDetectorId): boolean;
+  /** Findings arrive in increasing, non-overlapping order. */
+  emit(start: number, end: number, detector: DetectorId): void;
+}
+
+/** Case-insensitive literal as a character-class sequence (`key` -> `[Kk][Ee][Yy]`). */
+function ci(word: string): string {
+  return [...word].map((c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).join('');
+}
+
+const KEYWORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'auth', 'bearer', 'cred'];
+const PREFILTER_SOURCE = [
+  '\\[[A-Z]',
+  '-----BEGIN ',
+  '://',
+  '@',
+  '::',
+  // A digit that starts a word (the character before it is matched too; start of text is handled apart).
+  '[^A-Za-z0-9_][0-9]',
+  // A hex group that starts a word and is followed by a colon: a full-form IPv6 address led by a letter.
+  '[^A-Za-z0-9_:.][A-Fa-f][0-9A-Fa-f]{0,3}:[0-9A-Fa-f]',
+  '[A-Z][A-Z][0-9][0-9]',
+  'AKIA', 'ASIA', 'gh[pousr]_', 'github_pat_', 'xox[abposre]-', 'xapp-', '[rs]k_live_', '[rs]k_test_', 'sk-', 'AIza', 'eyJ',
+  ...KEYWORDS.map(ci),
+].join('|');
+
+const PREFILTER = new RegExp(PREFILTER_SOURCE, 'g');
+
+/** The prefilter source, exported for tests that check it stays free of risky constructs. */
+export const PREFILTER_PATTERN = PREFILTER_SOURCE;
+
+const PLACEHOLDER = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/;
+const PLACEHOLDER_FULL = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]$/;
+const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'bot', 'apikey', 'api-key', 'sso-key', 'negotiate']);
+const PEM_LABEL = (() => {
+  const t = new Uint8Array(128);
+  for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+const PEM_TAIL = (() => {
+  const t = Uint8Array.from(PEM_BODY);
+  for (const c of ' :,-') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/** True when `v` is one of this engine's placeholders (`[EMAIL]`, `[EMAIL:0a1b2c3d4e]`). */
+export function isPlaceholder(v: string): boolean {
+  return v.length <= 45 && PLACEHOLDER_FULL.test(v);
+}
+
+/** Runs the combined pass over `s`, reporting findings to `sink`. */
+export function scanText(s: string, sink: ScanSink): void {
+  new Scan(s, sink).run();
+}
+
+class Scan {
+  private readonly re = PREFILTER;
+  /** End of the last finding: nothing before it may be read as part of a new one. */
+  private floor = 0;
+  /** Cache for the next `-----END ` at or after `pemFrom` (-1: none). */
+  private pemFrom = -1;
+  private pemEnd = -1;
+  /** A run of IPv6 characters already found not to be an address: [ipv6FailFrom, ipv6FailTo). */
+  private ipv6FailFrom = -1;
+  private ipv6FailTo = -1;
+
+  constructor(
+    private readonly s: string,
+    private readonly sink: ScanSink,
+  ) {}
+
+  run(): void {
+    const { s, re } = this;
+    re.lastIndex = 0;
+    if (isDigit(s.charCodeAt(0))) re.lastIndex = Math.max(this.digit(0) - 1, 1);
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      const p = m.index;
+      const next = this.dispatch(p, m[0]);
+      // Resume one character early: the digit alternative needs to see the character before the digit.
+      re.lastIndex = Math.max(next - 1, p + 1);
+    }
+  }
+
+  private emit(start: number, end: number, detector: DetectorId): void {
+    const from = Math.max(start, this.floor);
+    if (end <= from) return;
+    this.sink.emit(from, end, detector);
+    this.floor = end;
+  }
+
+  private dispatch(p: number, hit: string): number {
+    if (hit.length === 2 && isDigit(hit.charCodeAt(1))) return this.digit(p + 1);
+    const c = hit.charCodeAt(0);
+    if (c === 91 /* [ */) return this.placeholder(p);
+    if (c === 64 /* @ */) return this.email(p);
+    if (hit === '://') return this.urlCredentials(p);
+    if (hit === '::') return this.ipv6At(p);
+    if (hit === '-----BEGIN ') return this.pem(p);
+    if (hit.charCodeAt(hit.length - 2) === 58 /* : */ && !is(HEX, c)) return this.hexColon(p + 1);
+    if (hit.length === 4 && isDigit(hit.charCodeAt(2)) && this.sink.piiEnabled('iban')) {
+      const end = this.iban(p);
+      if (end > 0) return end;
+      return p + 1;
+    }
+    if (hit.length === 4 && isDigit(hit.charCodeAt(2))) return p + 1;
+    const lower = c | 32;
+    const isKeyword = KEYWORDS.some((k) => k.length === hit.length && k.charCodeAt(0) === lower && hit.toLowerCase() === k);
+    if (isKeyword && !(hit === 'AKIA' || hit === 'ASIA')) return this.keyword(p);
+    return this.prefixed(p);
+  }
+
+  private placeholder(p: number): number {
+    const m = PLACEHOLDER.exec(this.s.slice(p, p + 46));
+    return m ? p + m[0].length : p + 1;
+  }
+
+  // ----- PII ---------------------------------------------------------------------------
+
+  private email(a: number): number {
+    const { s } = this;
+    if (!this.sink.piiEnabled('email')) return a + 1;
+    let start = runStart(s, a, EMAIL_LOCAL, 64, this.floor);
+    while (start < a && s.charCodeAt(start) === 46) start++;
+    if (start === a || (start > 0 && is(EMAIL_LOCAL, s.charCodeAt(start - 1)) && start - 1 >= this.floor)) return a + 1;
+    let end = runEnd(s, a + 1, EMAIL_DOMAIN, 254);
+    while (end > a + 1 && (s.charCodeAt(end - 1) === 46 || s.charCodeAt(end - 1) === 45)) end--;
+    const domain = s.slice(a + 1, end);
+    const labels = domain.split('.');
+    if (labels.length < 2 || labels.some((l) => l.length === 0 || l.length > 63 || l.startsWith('-') || l.endsWith('-'))) return a + 1;
+    const tld = labels[labels.length - 1] as string;
+    if (!/^(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})$/.test(tld)) return a + 1;
+    this.emit(start, end, 'email');
+    return end;
+  }
+
+  private digit(p: number): number {
+    const { s } = this;
+    const wordEnd = runEnd(s, p, WORD);
+    if (wordAt(s, p - 1)) {
+      // Inside a word (`user42`, `4bf92f...`): only an IPv6 address can start earlier in it.
+      if (s.charCodeAt(wordEnd) === 58 || s.charCodeAt(runStart(s, p, WORD, 64, this.floor) - 1) === 58) {
+        const end = this.ipv6Around(p);
+        if (end > 0) return end;
+      }
+      return wordEnd;
+    }
+    if (s.charCodeAt(wordEnd) === 58 || s.charCodeAt(p - 1) === 58) {
+      const end = this.ipv6Around(p);
+      if (end > 0) return end;
+    }
+    if (runEnd(s, p, DIGITS_ONLY) < wordEnd) return wordEnd;
+    return scanNumeric(s, p, this.piiOn, (a, b, d) => this.emit(a, b, d));
+  }
+
+  private readonly piiOn = (d: PiiDetectorId): boolean => this.sink.piiEnabled(d);
+
+  /** Tries the IPv6 address whose run of hex digits and colons contains `p`. */
+  private ipv6Around(p: number): number {
+    if (p >= this.ipv6FailFrom && p < this.ipv6FailTo) return -1;
+    return this.ipv6From(runStart(this.s, p, IPV6_CHARS, 45, this.floor));
+  }
+
+  /** `fe80:0:...`: a letter-led hex group and a colon. */
+  private hexColon(p: number): number {
+    const end = this.ipv6Around(p);
+    return end > 0 ? end : p + 1;
+  }
+
+  private ipv6At(p: number): number {
+    const end = this.ipv6Around(p);
+    return end > 0 ? end : Math.max(p + 2, this.ipv6FailTo);
+  }
+
+  /** Reads an IPv6 address starting at `start`; returns its end if it was emitted, else -1 (and remembers the failed run). */
+  private ipv6From(start: number): number {
+    const { s } = this;
+    if (!this.sink.piiEnabled('ipv6')) return -1;
+    const fullEnd = runEnd(s, start, IPV6_CHARS);
+    const fail = () => {
+      this.ipv6FailFrom = start;
+      this.ipv6FailTo = fullEnd;
+      return -1;
+    };
+    const before = s.charCodeAt(start - 1);
+    if (start > 0 && (is(WORD, before) || before === 58 || before === 46)) return fail();
+    if (fullEnd - start > 46) return fail();
+    let end = fullEnd;
+    while (end > start && s.charCodeAt(end - 1) === 46) end--;
+    if (end > start + 1 && s.charCodeAt(end - 1) === 58 && s.charCodeAt(end - 2) !== 58) end--;
+    if (wordAt(s, end)) return fail();
+    if (!ipv6Valid(s.slice(start, end))) return fail();
+    this.emit(start, end, 'ipv6');
+    return end;
+  }
+
+  private iban(p: number): number {
+    const { s } = this;
+    if (wordAt(s, p - 1)) return -1;
+    const len = IBAN_LENGTHS[s.slice(p, p + 2)];
+    if (len === undefined) return -1;
+    let out = '';
+    let i = p;
+    while (out.length < len && i < s.length) {
+      const c = s.charCodeAt(i);
+      if (is(WORD, c) && c !== 95) {
+        out += s[i];
+        i++;
+      } else if ((c === 32 || c === 45) && out.length % 4 === 0 && out.length > 0 && is(WORD, s.charCodeAt(i + 1))) {
+        i++;
+      } else break;
+    }
+    if (out.length !== len || wordAt(s, i)) return -1;
+    if (!ibanValid(out.toUpperCase())) return -1;
+    this.emit(p, i, 'iban');
+    return i;
+  }
+
+  // ----- secrets -----------------------------------------------------------------------
+
+  private prefixed(p: number): number {
+    const { s } = this;
+    if (wordAt(s, p - 1) || (s.charCodeAt(p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, TOKEN);
+    const m = matchPrefixedToken(s, p);
+    if (!m) return runEnd(s, p, TOKEN);
+    this.emit(p, m.end, m.detector);
+    return m.end;
+  }
+
+  private pem(p: number): number {
+    const { s } = this;
+    const labelStart = p + 11;
+    const labelEnd = runEnd(s, labelStart, PEM_LABEL, 48);
+    if (!s.startsWith('-----', labelEnd)) return labelStart;
+    const label = s.slice(labelStart, labelEnd);
+    if (!/PRIVATE KEY(?: BLOCK)?$/.test(label)) return labelEnd;
+    const bodyStart = labelEnd + 5;
+    const endMarker = this.nextPemEnd(bodyStart);
+    let end: number;
+    if (endMarker >= 0) {
+      const close = s.indexOf('-----', endMarker + 9);
+      end = close !== -1 && close - endMarker <= 64 ? close + 5 : endMarker + 9;
+    } else {
+      // No END marker (truncated text): everything that can still be key material goes.
+      end = runEnd(s, bodyStart, PEM_TAIL);
+    }
+    this.emit(p, end, 'private_key');
+    return end;
+  }
+
+  private nextPemEnd(from: number): number {
+    if (this.pemFrom !== -1 && from >= this.pemFrom && (this.pemEnd === -1 || this.pemEnd >= from)) return this.pemEnd;
+    this.pemFrom = from;
+    this.pemEnd = this.s.indexOf('-----END ', from);
+    return this.pemEnd;
+  }
+
+  private urlCredentials(c: number): number {
+    const { s } = this;
+    const schemeStart = runStart(s, c, SCHEME, 32, this.floor);
+    if (schemeStart === c || !/[A-Za-z]/.test(s[schemeStart] ?? '')) return c + 3;
+    let authEnd = c + 3;
+    let at = -1;
+    const limit = Math.min(s.length, c + 3 + 512);
+    while (authEnd < limit) {
+      const ch = s.charCodeAt(authEnd);
+      if (isSpace(ch) || ch === 47 || ch === 63 || ch === 35 || ch === 34 || ch === 39 || ch === 60 || ch === 62 || ch === 92) break;
+      if (ch === 64) at = authEnd;
+      authEnd++;
+    }
+    if (at === -1) return c + 3;
+    const userinfo = s.slice(c + 3, at);
+    const colon = userinfo.indexOf(':');
+    if (colon === -1 || colon === userinfo.length - 1 || isPlaceholder(userinfo)) return c + 3;
+    this.emit(c + 3, at, 'url_credentials');
+    return at + 1;
+  }
+
+  /** A key word (`password`, `api_key`, `Authorization`, `Bearer`...) and the value assigned to it. */
+  private keyword(p: number): number {
+    const { s } = this;
+    let idStart = runStart(s, p, IDENT, 96, this.floor);
+    let idEnd = runEnd(s, p, IDENT, 128);
+    if (idEnd - idStart >= 96 || is(IDENT, s.charCodeAt(idEnd))) return runEnd(s, p, IDENT);
+    while (idEnd > p && (s.charCodeAt(idEnd - 1) === 46 || s.charCodeAt(idEnd - 1) === 45)) idEnd--;
+    let dashFlag = false;
+    while (idStart < p && (s.charCodeAt(idStart) === 45 || s.charCodeAt(idStart) === 46)) {
+      dashFlag ||= s.charCodeAt(idStart) === 45;
+      idStart++;
+    }
+    const kind = classifyKey(s.slice(idStart, idEnd));
+    if (kind === null) return Math.max(idEnd, p + 1);
+    const assigned = this.readAssignment(idEnd, kind, dashFlag);
+    if (!assigned) return Math.max(idEnd, p + 1);
+    const { valueStart, valueEnd, phrase } = assigned;
+    const value = s.slice(valueStart, valueEnd);
+    if (value.length === 0 || isPlaceholder(value)) return Math.max(valueEnd, idEnd);
+
+    switch (kind) {
+      case 'password':
+        if (phrase ? !looksLikePhrasePassword(value) : isNonValue(value)) return idEnd;
+        this.emit(valueStart, valueEnd, 'password');
+        return valueEnd;
+      case 'bearer':
+        if (!looksLikeToken(value)) return idEnd;
+        this.emit(valueStart, valueEnd, 'bearer_token');
+        return valueEnd;
+      case 'auth':
+        return this.authValue(idEnd, valueStart, valueEnd, value);
+      case 'secret': {
+        const d = this.secretKind(value, idStart);
+        if (d === null) return idEnd;
+        this.emit(valueStart, valueEnd, d);
+        return valueEnd;
+      }
+    }
+  }
+
+  /** `Authorization: Bearer <token>` keeps the scheme; a bare credential goes entirely. */
+  private authValue(idEnd: number, valueStart: number, valueEnd: number, value: string): number {
+    const { s } = this;
+    if (AUTH_SCHEMES.has(value.toLowerCase())) {
+      let t = valueEnd;
+      while (t < valueEnd + 4 && (s.charCodeAt(t) === 32 || s.charCodeAt(t) === 9)) t++;
+      if (t === valueEnd) return idEnd;
+      const tokenEnd = runEnd(s, t, CREDENTIAL, 8192);
+      const token = s.slice(t, tokenEnd);
+      if (token.length === 0 || isPlaceholder(runPlaceholder(s, t))) return Math.max(tokenEnd, valueEnd);
+      if (!looksLikeToken(token)) return valueEnd;
+      this.emit(t, tokenEnd, 'bearer_token');
+      return tokenEnd;
+    }
+    const sp = value.indexOf(' ');
+    if (sp > 0 && AUTH_SCHEMES.has(value.slice(0, sp).toLowerCase())) {
+      // Quoted "Bearer <token>".
+      const token = value.slice(sp + 1).trim();
+      if (!looksLikeToken(token) || isPlaceholder(token)) return valueEnd;
+      this.emit(valueStart + sp + 1, valueEnd, 'bearer_token');
+      return valueEnd;
+    }
+    if (!looksLikeToken(value)) return idEnd;
+    this.emit(valueStart, valueEnd, classifyToken(value) ?? 'bearer_token');
+    return valueEnd;
+  }
+
+  /** Which secret a value under a secret-like name is, if it looks like one. */
+  private secretKind(value: string, idStart: number): DetectorId | null {
+    const specific = classifyToken(value);
+    if (specific) return specific;
+    if (!looksLikeCredential(value)) return null;
+    if (value.length === 40 && /^[A-Za-z0-9/+]{40}$/.test(value)) {
+      const ctx = this.s.slice(Math.max(0, idStart - 48), idStart + 48).toLowerCase();
+      if (ctx.includes('secret') && (ctx.includes('aws') || ctx.includes('access'))) return 'aws_secret_key';
+    }
+    return 'generic_secret';
+  }
+
+  /**
+   * After a key name: an optional closing quote, then `=`, `:`, `:=`, `=>`, or (plain
+   * phrases) `is` / `was`, or a space after a `--flag`; then the value, quoted or bare.
+   */
+  private readAssignment(idEnd: number, kind: KeyKind, dashFlag: boolean): { valueStart: number; valueEnd: number; phrase: boolean } | null {
+    const { s } = this;
+    let q = idEnd;
+    if (s.charCodeAt(q) === 92 && s.charCodeAt(q + 1) === 34) q += 2;
+    else if (s.charCodeAt(q) === 34 || s.charCodeAt(q) === 39) q++;
+    const afterKey = q;
+    q = skipBlanks(s, q, 8);
+    let phrase = false;
+    const c = s.charCodeAt(q);
+    if (kind === 'bearer') {
+      if (q === afterKey) return null;
+    } else if (c === 61 /* = */ || c === 58 /* : */) {
+      q++;
+      const c2 = s.charCodeAt(q);
+      if ((c === 58 && c2 === 61) || (c === 61 && c2 === 62)) q++;
+      else if (c === 58 && c2 === 58) return null;
+    } else if (q > afterKey && (s.startsWith('is', q) || s.startsWith('was', q)) && (kind === 'password' || kind === 'secret')) {
+      const w = s.startsWith('is', q) ? 2 : 3;
+      const after = s.charCodeAt(q + w);
+      if (!(after === 32 || after === 58 || after === 9)) return null;
+      q += w;
+      if (s.charCodeAt(q) === 58) q++;
+      phrase = true;
+    } else if (dashFlag && q > afterKey) {
+      // `--password hunter2`
+    } else {
+      return null;
+    }
+    q = skipBlanks(s, q, 8);
+    return readValue(s, q, phrase);
+  }
+}
+
+const DIGITS_ONLY = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 48; c <= 57; c++) t[c] = 1;
+  return t;
+})();
+
+function skipBlanks(s: string, q: number, max: number): number {
+  const limit = q + max;
+  while (q < limit && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
+  return q;
+}
+
+function runPlaceholder(s: string, t: number): string {
+  const m = PLACEHOLDER.exec(s.slice(t, t + 46));
+  return m ? m[0] : '';
+}
+
+const VALUE_STOP = new Set([34, 39, 96, 44, 59, 38, 41, 93, 125, 62, 60, 92]);
+
+/** Reads a value at `q`: quoted (`"..."`, `'...'`, `\"...\"`, backticks) up to 512 characters on one line, or bare up to a delimiter. */
+function readValue(s: string, q: number, phrase: boolean): { valueStart: number; valueEnd: number; phrase: boolean } | null {
+  const c = s.charCodeAt(q);
+  if (c === 91 /* [ */) {
+    const ph = runPlaceholder(s, q);
+    if (ph) return { valueStart: q, valueEnd: q + ph.length, phrase };
+  }
+  let quote = '';
+  if (c === 92 && s.charCodeAt(q + 1) === 34) quote = '\\"';
+  else if (c === 34 || c === 39 || c === 96) quote = s[q] as string;
+  if (quote) {
+    const start = q + quote.length;
+    const limit = Math.min(s.length, start + 512);
+    for (let i = start; i < limit; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch === 10 || ch === 13) break;
+      if (quote === '\\"' ? ch === 92 && s.charCodeAt(i + 1) === 34 : s[i] === quote && s.charCodeAt(i - 1) !== 92) {
+        return { valueStart: start, valueEnd: i, phrase };
+      }
+    }
+    q = start;
+  }
+  const limit = Math.min(s.length, q + 512);
+  let e = q;
+  while (e < limit) {
+    const ch = s.charCodeAt(e);
+    if (isSpace(ch) || VALUE_STOP.has(ch)) break;
+    // `a=b=c`: a second `=` followed by a word starts another assignment (base64 padding does not).
+    if (ch === 61 && e > q && wordAt(s, e + 1)) break;
+    e++;
+  }
+  while (e > q && '.!?:'.includes(s[e - 1] as string)) e--;
+  return { valueStart: q, valueEnd: e, phrase };
+}
+
+/** A bearer/basic token: at least 8 credential characters, mixed classes or long. */
+function looksLikeToken(v: string): boolean {
+  if (v.length < 8 || v.length > 8192) return false;
+  let lower = 0;
+  let upper = 0;
+  let digit = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (!is(CREDENTIAL, c)) return false;
+    if (c >= 97 && c <= 122) lower = 1;
+    else if (c >= 65 && c <= 90) upper = 1;
+    else if (c >= 48 && c <= 57) digit = 1;
+  }
+  return lower + upper + digit >= 2 || v.length >= 20;
+}

@@ -1,0 +1,144 @@
+/**
+ * Checksums and structural validators that confirm a candidate: Luhn, IBAN mod-97,
+ * IPv4/IPv6 grammar, NANP and E.164 numbering, SSN ranges, Shannon entropy.
+ */
+
+/** Luhn checksum over a string of digits. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/** Payment card networks by issuer prefix and length: Visa, Mastercard (51-55 and 2221-2720), Amex, Discover, JCB, Diners. */
+export function cardNetworkValid(digits: string): boolean {
+  const n = digits.length;
+  const p2 = Number(digits.slice(0, 2));
+  const p3 = Number(digits.slice(0, 3));
+  const p4 = Number(digits.slice(0, 4));
+  const p6 = Number(digits.slice(0, 6));
+  if (digits[0] === '4') return n === 13 || n === 16 || n === 19;
+  if (p2 >= 51 && p2 <= 55) return n === 16;
+  if (p4 >= 2221 && p4 <= 2720) return n === 16;
+  if (p2 === 34 || p2 === 37) return n === 15;
+  if (p4 === 6011 || p2 === 65 || (p3 >= 644 && p3 <= 649) || (p6 >= 622126 && p6 <= 622925)) return n >= 16 && n <= 19;
+  if (p4 >= 3528 && p4 <= 3589) return n >= 16 && n <= 19;
+  if ((p3 >= 300 && p3 <= 305) || p2 === 36 || p2 === 38 || p2 === 39) return n >= 14 && n <= 19;
+  return false;
+}
+
+/** IBAN length per country (ISO 13616 registry). */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22,
+  CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22,
+  GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30,
+  KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27,
+  MT: 31, MU: 30, NI: 28, NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33,
+  SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29,
+  VA: 22, VG: 24, XK: 20, YE: 30,
+};
+
+/** ISO 13616 mod-97 check over an IBAN without separators (upper case letters and digits). */
+export function ibanValid(iban: string): boolean {
+  if (IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (let i = 0; i < rearranged.length; i++) {
+    const c = rearranged.charCodeAt(i);
+    if (c >= 48 && c <= 57) rem = (rem * 10 + (c - 48)) % 97;
+    else if (c >= 65 && c <= 90) rem = (rem * 100 + (c - 55)) % 97;
+    else return false;
+  }
+  return rem === 1;
+}
+
+/** Dotted-quad IPv4 without a prefix length: four decimal octets 0..255. */
+export function ipv4Valid(s: string): boolean {
+  const parts = s.split('.');
+  if (parts.length !== 4) return false;
+  return parts.every((p) => p.length >= 1 && p.length <= 3 && /^[0-9]+$/.test(p) && Number(p) <= 255);
+}
+
+/**
+ * IPv6 in full or compressed form, optionally with an embedded IPv4 tail. Requires at
+ * least two written groups, so the loopback `::1` and words such as `a::b` in code are
+ * not taken for addresses of people.
+ */
+export function ipv6Valid(s: string): boolean {
+  if (s.length < 3 || s.length > 45) return false;
+  const dbl = s.indexOf('::');
+  if (dbl !== -1 && s.indexOf('::', dbl + 1) !== -1) return false;
+  if (s.includes(':::')) return false;
+  let groups = 0;
+  let written = 0;
+  const halves = dbl === -1 ? [s] : [s.slice(0, dbl), s.slice(dbl + 2)];
+  for (let h = 0; h < halves.length; h++) {
+    const half = halves[h] as string;
+    if (half === '') continue;
+    const parts = half.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as string;
+      const last = h === halves.length - 1 && i === parts.length - 1;
+      if (last && p.includes('.')) {
+        if (!ipv4Valid(p)) return false;
+        groups += 2;
+        written += 2;
+        continue;
+      }
+      if (p.length < 1 || p.length > 4 || !/^[0-9A-Fa-f]+$/.test(p)) return false;
+      groups++;
+      written++;
+    }
+  }
+  if (dbl === -1) return groups === 8;
+  return groups <= 7 && written >= 2;
+}
+
+/** US SSN ranges: area not 000, 666 or 9xx; group not 00; serial not 0000. */
+export function ssnValid(area: string, group: string, serial: string): boolean {
+  if (area === '000' || area === '666' || area[0] === '9') return false;
+  return group !== '00' && serial !== '0000';
+}
+
+/** North American Numbering Plan: 10 digits, area and exchange codes start with 2-9. */
+export function nanpValid(d10: string): boolean {
+  return d10.length === 10 && d10[0] !== '0' && d10[0] !== '1' && d10[3] !== '0' && d10[3] !== '1';
+}
+
+// ITU-T E.164 country calling codes (1 to 3 digits).
+const CC1 = new Set(['1', '7']);
+const CC2 = new Set(
+  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(' '),
+);
+const CC3_PREFIXES = new Set('21 22 23 24 25 26 29 35 37 38 42 50 59 67 68 69 80 85 87 88 96 97 99'.split(' '));
+
+/** True when `digits` starts with an assigned E.164 country calling code. */
+export function countryCodeValid(digits: string): boolean {
+  if (CC1.has(digits.slice(0, 1))) return true;
+  if (CC2.has(digits.slice(0, 2))) return true;
+  return CC3_PREFIXES.has(digits.slice(0, 2)) && digits.length >= 3;
+}
+
+/** Shannon entropy in bits per character. */
+export function shannonEntropy(s: string): number {
+  const freq = new Map<number, number>();
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    freq.set(c, (freq.get(c) ?? 0) + 1);
+  }
+  let h = 0;
+  for (const n of freq.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
