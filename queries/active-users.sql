@@ -1,0 +1,33 @@
+-- name: active-users
+-- decision: Whether the assistant is used and kept: daily and weekly active users by tenant.
+-- bucket: adoption
+-- parameters: start_date (date), end_date (date)
+--
+-- For each day of the window that has requests, and each tenant: daily active users
+-- (distinct pseudonymized user_id with a request that UTC day) and weekly active users
+-- (distinct user_id over that day and the 6 days before it, read from up to 6 days
+-- before :start_date). Tenant '(all)' is the whole account (a user active in two
+-- tenants counts once there). Requests without user_id are not counted. Days without
+-- any request do not appear; a tenant appears on a day when it had a user in the 7 days.
+WITH active AS (
+  SELECT DISTINCT dt, tenant_id, user_id
+  FROM events
+  WHERE event_type = 'request'
+    AND dt BETWEEN CAST(date_add('day', -6, CAST(:start_date AS date)) AS varchar) AND :end_date
+    AND user_id IS NOT NULL
+),
+days AS (
+  SELECT DISTINCT dt AS day
+  FROM active
+  WHERE dt BETWEEN :start_date AND :end_date
+)
+SELECT
+  d.day,
+  CASE WHEN grouping(a.tenant_id) = 1 THEN '(all)' ELSE a.tenant_id END AS tenant_id,
+  count(DISTINCT CASE WHEN a.dt = d.day THEN a.user_id END) AS daily_active_users,
+  count(DISTINCT a.user_id) AS weekly_active_users
+FROM days d
+JOIN active a
+  ON a.dt BETWEEN CAST(date_add('day', -6, CAST(d.day AS date)) AS varchar) AND d.day
+GROUP BY GROUPING SETS ((d.day, a.tenant_id), (d.day))
+ORDER BY day, tenant_id
