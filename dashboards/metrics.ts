@@ -185,3 +185,8 @@ export const METRIC_NAMES: readonly string[] = METRICS.map((m) => m.name);
 export function metricsOf(bucket: BucketName): MetricDefinition[] {
   return METRICS.filter((m) => m.bucket === bucket);
 }
+
+/** The CloudWatch namespace of a stack's metrics: `LLMOps/<name>-<environment>`. */
+export function metricsNamespace(policy: { readonly name: string; readonly environment: string }): string {
+  return `LLMOps/${policy.name}-${policy.environment}`;
+}

@@ -146,9 +146,13 @@ function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices
       if (a.datapoints_to_alarm !== undefined && a.datapoints_to_alarm > a.evaluation_periods) {
         error([...path, 'datapoints_to_alarm'], `is ${a.datapoints_to_alarm}; it cannot exceed evaluation_periods (${a.evaluation_periods})`);
       }
-      if (durationSeconds(a.period) * a.evaluation_periods > 86_400) {
-        error([...path, 'evaluation_periods'], `is ${a.evaluation_periods}; period x evaluation_periods is ${a.evaluation_periods} x ${a.period}, CloudWatch evaluates at most 1 day`);
+      // PutMetricAlarm: at most 1 day of evaluation for periods under an hour, 7 days otherwise.
+      const periodS = durationSeconds(a.period);
+      const maxRange = periodS < 3600 ? 86_400 : 604_800;
+      if (periodS * a.evaluation_periods > maxRange) {
+        error([...path, 'evaluation_periods'], `is ${a.evaluation_periods}; ${a.evaluation_periods} x ${a.period} exceeds the ${maxRange === 86_400 ? '1 day' : '7 days'} CloudWatch evaluates for a period ${periodS < 3600 ? 'under' : 'of'} an hour${periodS < 3600 ? '' : ' or more'}`);
       }
+      if (periodS > 86_400) error([...path, 'period'], `is ${show(a.period)}; CloudWatch alarm periods are at most 1 day`);
       for (const [dim, value] of Object.entries(a.dimensions ?? {})) {
         const dpath = [...path, 'dimensions', dim];
         if (metric?.kind === 'emitted' && metric.fixed?.dimension === dim) {

@@ -170,7 +170,7 @@ const Alarm = z.strictObject({
   comparison: z.enum(['above', 'below']).default('above'),
   threshold: z.number().optional().describe('Fixed threshold (percent for rates, ms for latency, USD for cost).'),
   anomaly_band: z.number().min(1).max(10).optional().describe('Instead of a threshold: alarm outside this many standard deviations of the learned baseline.'),
-  period: duration(['m', 'h'], 'period').default('5m'),
+  period: duration(['m', 'h', 'd'], 'period').default('5m'),
   evaluation_periods: z.int().min(1).max(288).default(1),
   datapoints_to_alarm: z.int().min(1).max(288).optional().describe('M of N; default: all evaluation periods.'),
   missing_data: z.enum(MISSING_DATA).default('not_breaching'),
