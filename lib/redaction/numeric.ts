@@ -13,7 +13,7 @@ export type Emit = (start: number, end: number, detector: PiiDetectorId) => void
 
 const MAX_GROUPS = 24;
 const SEPARATORS = new Set([' ', '-', '.', '/', ') ', ')', ')-', ' (', '(', ' - ', ' / ', ' .']);
-const PHONE_CONTEXT = ['phone', 'tel', 'mobile', 'cell', 'call', 'sms', 'fax', 'whatsapp', 'contact', 'dial', 'reach me'];
+const PHONE_CONTEXT = ['phone', 'tel', 'mobile', 'mob', 'cell', 'call', 'sms', 'text me', 'fax', 'whatsapp', 'contact', 'dial', 'reach', 'my number', 'number is', 'ph:', 'ph.'];
 const SSN_CONTEXT = ['ssn', 'social security', 'social sec'];
 
 function isSepChar(c: number): boolean {
@@ -112,7 +112,8 @@ function readRun(s: string, p: number): Run {
     gs,
     ge,
     seps,
-    attachedEnd: i < n && is(WORD, s.charCodeAt(i)),
+    // `12abc` or `1234-abcd` (a UUID, a version tag): the run continues as a word.
+    attachedEnd: i < n && (is(WORD, s.charCodeAt(i)) || ((s.charCodeAt(i) === 45 || s.charCodeAt(i) === 46) && is(WORD, s.charCodeAt(i + 1)) && !isDigit(s.charCodeAt(i + 1)))),
     attachedStart: (before === 46 || before === 45) && wordAt(s, p - 2),
     plus,
     paren: before === 40,
@@ -212,9 +213,19 @@ function matchCard(run: Run, groups: string[], i: number, endOk: (j: number) => 
     }
     digits += g;
     if (digits.length > 19) break;
+    if (j > i && !cardGrouping(groups, i, j)) continue;
     if (digits.length >= 13 && endOk(j) && cardNetworkValid(digits) && luhnValid(digits)) best = j;
   }
   return best;
+}
+
+/** Printed card groupings: 4-4-4-4(-3), Amex 4-6-5, Diners 4-6-4; the last group may be shorter. */
+function cardGrouping(groups: string[], i: number, j: number): boolean {
+  const lens: number[] = [];
+  for (let k = i; k <= j; k++) lens.push((groups[k] as string).length);
+  if (lens.length === 3 && lens[0] === 4 && lens[1] === 6 && (lens[2] === 5 || lens[2] === 4)) return true;
+  for (let k = 0; k < lens.length - 1; k++) if (lens[k] !== 4) return false;
+  return (lens[lens.length - 1] as number) <= 4;
 }
 
 function matchSsn(s: string, run: Run, groups: string[], i: number, endOk: (j: number) => boolean): number {
@@ -246,16 +257,23 @@ function phoneValid(s: string, run: Run, groups: string[], i: number, j: number)
   if (n < 7 || n > 15) return false;
   // Separators: one kind throughout, except parentheses around the first or second group.
   let kind: string | undefined;
-  for (let k = 0; k < seps.length; k++) {
+  // After a `+` country code, the first separator may differ ("+81 3-1234-5678"); North
+  // American 3-3-4 numbers mix freely ("555 234-5678"). Elsewhere one kind throughout,
+  // so a date and a time ("01-02-2025 10:30") never read as a number.
+  const nanpShape = gs.length >= 3 && gs.length <= 4 && (gs[gs.length - 1] as string).length === 4 && (gs[gs.length - 2] as string).length === 3;
+  let mixed = false;
+  for (let k = plus ? 1 : 0; k < seps.length; k++) {
     const sp = seps[k] as string;
     if (sp.includes('(') || sp.includes(')')) {
       if (k > 1) return false;
       continue;
     }
     const t = sp.trim() || ' ';
+    if (t === '/' && nanpShape) return false;
     if (kind === undefined) kind = t;
-    else if (kind !== t) return false;
+    else if (kind !== t) mixed = true;
   }
+  if (mixed && !plus && !nanpShape) return false;
   if (gs.length > 7) return false;
 
   if (gs.length === 1) {

@@ -289,7 +289,18 @@ class Scan {
       if (ch === 64) at = authEnd;
       authEnd++;
     }
-    if (at === -1) return c + 3;
+    if (at === -1) {
+      if (s.startsWith('hooks.slack.com/services/', c + 3)) {
+        // Slack incoming webhook: the path is the credential.
+        const start = c + 3 + 25;
+        const end = runEnd(s, start, SLACK_PATH, 256);
+        if (end - start >= 20) {
+          this.emit(start, end, 'slack_token');
+          return end;
+        }
+      }
+      return c + 3;
+    }
     const userinfo = s.slice(c + 3, at);
     const colon = userinfo.indexOf(':');
     if (colon === -1 || colon === userinfo.length - 1 || isPlaceholder(userinfo)) return c + 3;
@@ -396,21 +407,60 @@ class Scan {
       const c2 = s.charCodeAt(q);
       if ((c === 58 && c2 === 61) || (c === 61 && c2 === 62)) q++;
       else if (c === 58 && c2 === 58) return null;
-    } else if (q > afterKey && (s.startsWith('is', q) || s.startsWith('was', q)) && (kind === 'password' || kind === 'secret')) {
-      const w = s.startsWith('is', q) ? 2 : 3;
-      const after = s.charCodeAt(q + w);
-      if (!(after === 32 || after === 58 || after === 9)) return null;
-      q += w;
+    } else if (dashFlag && q > afterKey && kind === 'password') {
+      // `--password hunter2`
+    } else if (q > afterKey && kind === 'password' && !isConnector(s, q)) {
+      // "the password for the vpn is ...": up to three short words before the connector.
+      let r = q;
+      for (let w = 0; w < 3 && !isConnector(s, r); w++) {
+        const we = runEnd(s, r, LETTERS, 13);
+        if (we === r || we - r > 12 || s.charCodeAt(we) !== 32) return null;
+        r = we + 1;
+      }
+      if (!isConnector(s, r)) return null;
+      return this.readAssignmentAt(r);
+    } else if (q > afterKey && isConnector(s, q) && (kind === 'password' || kind === 'secret')) {
+      q += s.startsWith('is', q) ? 2 : 3;
       if (s.charCodeAt(q) === 58) q++;
       phrase = true;
-    } else if (dashFlag && q > afterKey) {
-      // `--password hunter2`
     } else {
       return null;
     }
     q = skipBlanks(s, q, 8);
     return readValue(s, q, phrase);
   }
+
+  /** After filler words: `is`/`was` (phrase) or `=`/`:` (assignment), then the value. */
+  private readAssignmentAt(r: number): { valueStart: number; valueEnd: number; phrase: boolean } | null {
+    const { s } = this;
+    const c = s.charCodeAt(r);
+    if (c === 61 || c === 58) return readValue(s, skipBlanks(s, r + 1, 8), false);
+    let q = r + (s.startsWith('is', r) ? 2 : 3);
+    if (s.charCodeAt(q) === 58) q++;
+    return readValue(s, skipBlanks(s, q, 8), true);
+  }
+}
+
+const SLACK_PATH = (() => {
+  const t = Uint8Array.from(TOKEN);
+  t[47] = 1;
+  return t;
+})();
+
+const LETTERS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 65; c <= 90; c++) t[c] = t[c + 32] = 1;
+  return t;
+})();
+
+/** `is ` / `was ` / `is:` or `=` / `:` at `q`. */
+function isConnector(s: string, q: number): boolean {
+  const c = s.charCodeAt(q);
+  if (c === 61 || c === 58) return true;
+  const w = s.startsWith('is', q) ? 2 : s.startsWith('was', q) ? 3 : 0;
+  if (w === 0) return false;
+  const after = s.charCodeAt(q + w);
+  return after === 32 || after === 58 || after === 9;
 }
 
 const DIGITS_ONLY = (() => {
@@ -458,7 +508,7 @@ function readValue(s: string, q: number, phrase: boolean): { valueStart: number;
   let e = q;
   while (e < limit) {
     const ch = s.charCodeAt(e);
-    if (isSpace(ch) || VALUE_STOP.has(ch)) break;
+    if (isSpace(ch) || (phrase ? ch === 34 || ch === 39 || ch === 96 || ch === 92 : VALUE_STOP.has(ch))) break;
     // `a=b=c`: a second `=` followed by a word starts another assignment (base64 padding does not).
     if (ch === 61 && e > q && wordAt(s, e + 1)) break;
     e++;
