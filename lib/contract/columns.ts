@@ -3,7 +3,7 @@
  * their JSON Schema (never retyped): the Glue columns and the docs are generated from it.
  */
 import { z } from 'zod';
-import { EVENT_SCHEMAS, EVENT_TYPES, QuarantineRecord, type EventType } from './schema';
+import { DebugCapture, EVENT_SCHEMAS, EVENT_TYPES, QuarantineRecord, type EventType } from './schema';
 
 /** A column type as Glue/Athena spells it. */
 export type ColumnType = 'string' | 'int' | 'double' | 'boolean' | 'array<string>' | 'map<string,string>';
@@ -64,6 +64,12 @@ export function contractFields(): ContractField[] {
 /** The Glue columns: the union of all event fields and the quarantine fields. */
 export function contractColumns(): ContractColumn[] {
   return contractFields().map(({ name, type, freeText }) => ({ name, type, freeText }));
+}
+
+/** The Glue columns of the debug captures table, from the DebugCapture schema. */
+export function debugCaptureColumns(): ContractColumn[] {
+  const js = z.toJSONSchema(DebugCapture, { io: 'input' }) as JsonSchemaNode;
+  return Object.entries(js.properties ?? {}).map(([name, node]) => ({ name, type: columnType(name, node), freeText: isFreeText(node) }));
 }
 
 function isFreeText(node: JsonSchemaNode): boolean {
