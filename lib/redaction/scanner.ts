@@ -513,7 +513,7 @@ function readValue(s: string, q: number, phrase: boolean): { valueStart: number;
     if (ch === 61 && e > q && wordAt(s, e + 1)) break;
     e++;
   }
-  while (e > q && '.!?:'.includes(s[e - 1] as string)) e--;
+  while (e > q && '.!?:,;)'.includes(s[e - 1] as string)) e--;
   return { valueStart: q, valueEnd: e, phrase };
 }
 
