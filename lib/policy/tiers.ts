@@ -18,7 +18,17 @@ export interface TierStore {
   readonly store: string;
   /** What it holds. */
   readonly holds: string;
+  /** The key of this store when it is not the tier's key (a prefix of another tier's bucket). */
+  readonly key?: string;
+  /** How long a replaced or expired version stays recoverable, for a versioned bucket. */
+  readonly versions?: string;
 }
+
+/** Days a version stays recoverable after it was replaced, deleted or expired (versioned buckets only). */
+export const NONCURRENT_VERSION_DAYS = 7;
+
+const DATA_KEY = 'data key (customer-managed KMS)';
+const KEPT_VERSIONS = `versioned: a replaced, deleted or expired object stays recoverable ${NONCURRENT_VERSION_DAYS} more days`;
 
 export interface TierDescription {
   readonly tier: TierName;
@@ -38,7 +48,7 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
   return [
     {
       tier: 'traces', holds: 'redacted request, span and feedback records', retention: r.traces,
-      expirationDays: durationDays(r.traces), key: 'data key (customer-managed KMS)', reader: 'trace_analysts',
+      expirationDays: durationDays(r.traces), key: DATA_KEY, reader: 'trace_analysts',
       stores: [
         { store: 'traces bucket, events/', holds: 'Parquet records partitioned by event_type and dt' },
         { store: 'Athena results bucket, analysts/', holds: 'results of queries over the traces tier' },
@@ -46,9 +56,9 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
     },
     {
       tier: 'metrics', holds: 'aggregated metrics and daily/weekly rollups', retention: r.metrics,
-      expirationDays: durationDays(r.metrics), key: 'data key (customer-managed KMS)', reader: 'metrics_readers',
+      expirationDays: durationDays(r.metrics), key: DATA_KEY, reader: 'metrics_readers',
       stores: [
-        { store: 'metrics bucket, rollups/', holds: 'rollup aggregates partitioned by dt' },
+        { store: 'metrics bucket, rollups/', holds: 'rollup aggregates partitioned by dt', versions: KEPT_VERSIONS },
         { store: 'CloudWatch metrics', holds: 'bucket metrics (CloudWatch keeps them 15 months, its own fixed retention)' },
       ],
     },
@@ -57,17 +67,20 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
       expirationDays: durationDaysCeil(r.debug), key: 'debug key (its own customer-managed KMS key)', reader: 'incident_responders',
       stores: [
         { store: 'debug bucket, captures/', holds: 'redacted raw-content captures of enrolled cohorts' },
-        { store: 'traces bucket, quarantine/', holds: 'rejected records as redacted stubs (reason, sizes, hash)' },
-        { store: 'traces bucket, errors/', holds: 'Firehose error output: may hold raw records, so debug lifetime and access' },
-        { store: 'Athena results bucket, incident/', holds: 'results of queries over the debug tier' },
+        // One Firehose stream delivers to one bucket with one key: these prefixes of the
+        // traces and results buckets carry the debug tier's lifetime and readers (lifecycle
+        // rule, bucket policy) under the data key.
+        { store: 'traces bucket, quarantine/', holds: 'rejected records as redacted stubs (reason, sizes, hash)', key: DATA_KEY },
+        { store: 'traces bucket, errors/', holds: 'Firehose error output: may hold raw records, so debug lifetime and access', key: DATA_KEY },
+        { store: 'Athena results bucket, incident/', holds: 'results of queries over the debug tier', key: DATA_KEY },
       ],
     },
     {
       tier: 'audit', holds: 'S3 access logs, CloudTrail data events of the debug tier, kill-switch flips', retention: r.audit,
       expirationDays: durationDays(r.audit), key: 'S3-managed (server access log delivery does not support SSE-KMS)', reader: 'incident_responders',
       stores: [
-        { store: 'audit bucket, access-logs/', holds: 'S3 server access logs of every bucket' },
-        { store: 'audit bucket, cloudtrail/', holds: 'CloudTrail S3 data events (who read or wrote the debug tier)' },
+        { store: 'audit bucket, access-logs/', holds: 'S3 server access logs of every bucket', versions: KEPT_VERSIONS },
+        { store: 'audit bucket, cloudtrail/', holds: 'CloudTrail S3 data events (who read or wrote the debug tier)', versions: KEPT_VERSIONS },
         { store: 'kill-switch audit log group', holds: 'every kill-switch flip (retention: audit, nearest CloudWatch value at or above)' },
       ],
     },

@@ -75,8 +75,8 @@ export const BUCKET_LAYOUT: Readonly<Record<BucketName, BucketLayout>> = {
   },
 };
 
-/** Days a version stays recoverable after it was overwritten, deleted or expired (versioned buckets only). */
-export const NONCURRENT_VERSION_DAYS = 7;
+/** Days a noncurrent version is kept (versioned buckets); the tier table states it. */
+export { NONCURRENT_VERSION_DAYS } from '../policy/tiers';
 
 /** Days after which S3 aborts an incomplete multipart upload (Firehose and Athena upload in parts). */
 export const ABORT_MULTIPART_DAYS = 1;

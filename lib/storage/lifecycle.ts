@@ -16,8 +16,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { durationDays } from '../policy/durations';
 import { LOG_RETENTION_DAYS } from '../policy/rules';
 import type { Policy } from '../policy/schema';
-import { describeTiers } from '../policy/tiers';
-import { ABORT_MULTIPART_DAYS, BUCKET_LAYOUT, NONCURRENT_VERSION_DAYS, foreignPrefixes, type BucketName, type StorageTier } from './layout';
+import { describeTiers, NONCURRENT_VERSION_DAYS } from '../policy/tiers';
+import { ABORT_MULTIPART_DAYS, BUCKET_LAYOUT, foreignPrefixes, type BucketName, type StorageTier } from './layout';
 
 /** One lifecycle rule as plain data. Absent fields are absent from the rule. */
 export interface LifecycleRuleSpec {
