@@ -1,0 +1,100 @@
+import { App, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { CAPTURES_PREFIX, EVENTS_PREFIX, QUARANTINE_PREFIX, TelemetryCatalog } from '../lib/catalog';
+import { contractColumns, debugCaptureColumns, EVENT_TYPES } from '../lib/contract';
+import { EVENTS_DATA_PREFIX } from '../lib/ingest';
+import { durationDays, durationDaysCeil, type Policy } from '../lib/policy';
+import { loadDecisionQueries } from '../lib/queries';
+import { variantPolicy } from './helpers';
+
+const GLUE: Record<string, string> = { string: 'string', int: 'bigint', double: 'double', boolean: 'boolean', 'array<string>': 'array<string>', 'map<string,string>': 'map<string,string>' };
+
+function build(policy: Policy) {
+  const stack = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const bucket = (n: string) => s3.Bucket.fromBucketName(stack, n, `${n.toLowerCase()}-bucket`);
+  const dataKey = new kms.Key(stack, 'DataKey');
+  const debugKey = new kms.Key(stack, 'DebugKey');
+  const catalog = new TelemetryCatalog(stack, 'Catalog', {
+    policy, tracesBucket: bucket('Traces'), debugBucket: bucket('Debug'), resultsBucket: bucket('Results'), dataKey, debugKey,
+  });
+  const template = Template.fromStack(stack);
+  const tables = Object.values(template.findResources('AWS::Glue::Table')).map((t) => t.Properties.TableInput);
+  const table = (name: string) => tables.find((t) => t.Name === name);
+  return { stack, catalog, template, table, dataKey, debugKey };
+}
+
+const shipped = variantPolicy(() => {});
+
+describe('Glue tables', () => {
+  it('derive their columns from the event contract, with event_type and dt as partitions', () => {
+    const { table } = build(shipped);
+    const expected = contractColumns().filter((c) => c.name !== 'event_type').map((c) => ({ Name: c.name, Type: GLUE[c.type] }));
+    for (const name of ['events', 'quarantine']) {
+      expect(table(name).StorageDescriptor.Columns).toEqual(expected);
+      expect(table(name).PartitionKeys).toEqual([{ Name: 'event_type', Type: 'string' }, { Name: 'dt', Type: 'string' }]);
+    }
+    expect(table('captures').StorageDescriptor.Columns).toEqual(debugCaptureColumns().map((c) => ({ Name: c.name, Type: GLUE[c.type] })));
+  });
+
+  it('use partition projection over the days each tier keeps, in the layout Firehose writes', () => {
+    for (const policy of [shipped, variantPolicy((d) => { d.retention.traces = '7d'; d.retention.debug = '24h'; })]) {
+      const { table } = build(policy);
+      const events = table('events').Parameters;
+      expect(events).toMatchObject({
+        'projection.enabled': 'true',
+        'projection.dt.type': 'date',
+        'projection.dt.range': `NOW-${durationDays(policy.retention.traces) + 2}DAYS,NOW`,
+        'projection.dt.format': 'yyyy-MM-dd',
+        'projection.event_type.type': 'enum',
+        'projection.event_type.values': EVENT_TYPES.join(','),
+        'storage.location.template': `s3://traces-bucket/${EVENTS_PREFIX}event_type=\${event_type}/dt=\${dt}/`,
+      });
+      // the same layout as the delivery stream's prefix with area=events
+      expect(EVENTS_DATA_PREFIX.replace('!{partitionKeyFromLambda:area}', 'events').replace(/!\{partitionKeyFromLambda:(\w+)\}/g, '${$1}'))
+        .toBe(`${EVENTS_PREFIX}event_type=\${event_type}/dt=\${dt}/`);
+      expect(table('quarantine').Parameters).toMatchObject({
+        'projection.dt.range': `NOW-${durationDaysCeil(policy.retention.debug) + 2}DAYS,NOW`,
+        'projection.event_type.values': [...EVENT_TYPES, 'unknown'].join(','),
+        'storage.location.template': `s3://traces-bucket/${QUARANTINE_PREFIX}event_type=\${event_type}/dt=\${dt}/`,
+      });
+      expect(table('captures').Parameters['storage.location.template']).toBe(`s3://debug-bucket/${CAPTURES_PREFIX}dt=\${dt}/`);
+    }
+  });
+});
+
+describe('Athena workgroups', () => {
+  it('enforce their configuration, the scan cutoff from the policy and encrypted results per tier', () => {
+    for (const mb of [10, 1024, 5000]) {
+      const policy = variantPolicy((d) => { d.queries.scan_limit_mb = mb; });
+      const { stack, template, dataKey, debugKey } = build(policy);
+      for (const [name, prefix, key] of [['analysts', 'analysts/', dataKey], ['incident', 'incident/', debugKey]] as const) {
+        template.hasResourceProperties('AWS::Athena::WorkGroup', {
+          Name: `copilot-prod-${name}`,
+          WorkGroupConfiguration: {
+            EnforceWorkGroupConfiguration: true,
+            BytesScannedCutoffPerQuery: mb * 1_000_000,
+            EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+            ResultConfiguration: {
+              OutputLocation: `s3://results-bucket/${prefix}`,
+              EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: stack.resolve(key.keyArn) },
+            },
+          },
+        });
+      }
+    }
+  });
+
+  it('holds every decision query as a named query of the analysts workgroup', () => {
+    const { stack, catalog, template } = build(shipped);
+    const queries = loadDecisionQueries();
+    const named = Object.values(template.findResources('AWS::Athena::NamedQuery')).map((q) => q.Properties);
+    expect(named).toHaveLength(queries.length);
+    for (const q of queries) {
+      expect(named).toContainEqual({
+        Name: `copilot-prod-${q.id}`, Description: q.decision, QueryString: q.sql,
+        Database: stack.resolve(catalog.database.databaseName), WorkGroup: stack.resolve(catalog.analystsWorkGroup.ref),
+      });
+    }
+  });
+});
