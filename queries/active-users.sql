@@ -17,17 +17,17 @@ WITH active AS (
     AND user_id IS NOT NULL
 ),
 days AS (
-  SELECT DISTINCT dt AS day
+  SELECT DISTINCT dt AS active_day
   FROM active
   WHERE dt BETWEEN :start_date AND :end_date
 )
 SELECT
-  d.day,
+  d.active_day AS activity_date,
   CASE WHEN grouping(a.tenant_id) = 1 THEN '(all)' ELSE a.tenant_id END AS tenant_id,
-  count(DISTINCT CASE WHEN a.dt = d.day THEN a.user_id END) AS daily_active_users,
+  count(DISTINCT CASE WHEN a.dt = d.active_day THEN a.user_id END) AS daily_active_users,
   count(DISTINCT a.user_id) AS weekly_active_users
 FROM days d
 JOIN active a
-  ON a.dt BETWEEN CAST(date_add('day', -6, CAST(d.day AS date)) AS varchar) AND d.day
-GROUP BY GROUPING SETS ((d.day, a.tenant_id), (d.day))
-ORDER BY day, tenant_id
+  ON a.dt BETWEEN CAST(date_add('day', -6, CAST(d.active_day AS date)) AS varchar) AND d.active_day
+GROUP BY GROUPING SETS ((d.active_day, a.tenant_id), (d.active_day))
+ORDER BY activity_date, tenant_id

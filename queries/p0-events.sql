@@ -9,7 +9,7 @@
 -- distinct request_id, so a record delivered twice (at-least-once delivery) counts once.
 -- Export the requests themselves with regression-case-export.
 SELECT
-  date_trunc('hour', from_iso8601_timestamp("timestamp")) AS hour,
+  date_trunc('hour', from_iso8601_timestamp("timestamp")) AS hour_utc,
   p0_category,
   tenant_id,
   intent,
@@ -39,4 +39,4 @@ GROUP BY
   tool_schema_version,
   guardrail_version,
   model
-ORDER BY hour, p0_category, tenant_id
+ORDER BY hour_utc, p0_category, tenant_id

@@ -280,11 +280,11 @@ describe('the decision queries on the sample data', () => {
     const versions = { app_version: 'app-1.4.0', orchestration_version: 'orch-7', tool_schema_version: 'ts-2', guardrail_version: 'gv-3', model: MODELS.sonnet };
     expect(await run('p0-events')).toEqual([
       {
-        hour: '2026-11-02 15:00:00+00', p0_category: 'access_violation', tenant_id: 'emea', intent: 'hr_request', ...versions,
+        hour_utc: '2026-11-02 15:00:00+00', p0_category: 'access_violation', tenant_id: 'emea', intent: 'hr_request', ...versions,
         prompt_version: 'pv-2', retrieval_config: 'rc-2', p0_requests: 1, first_seen: '2026-11-02T15:00:00.000Z', last_seen: '2026-11-02T15:00:00.000Z',
       },
       {
-        hour: '2026-11-03 13:00:00+00', p0_category: 'false_confirmation', tenant_id: 'amer', intent: 'ticket_create', ...versions,
+        hour_utc: '2026-11-03 13:00:00+00', p0_category: 'false_confirmation', tenant_id: 'amer', intent: 'ticket_create', ...versions,
         prompt_version: 'pv-1', retrieval_config: 'rc-1', p0_requests: 1, first_seen: '2026-11-03T13:01:00.000Z', last_seen: '2026-11-03T13:01:00.000Z',
       },
     ]);
@@ -353,7 +353,7 @@ describe('the decision queries on the sample data', () => {
   });
 
   it('active-users: daily and 7-day active users per tenant and for the whole account', async () => {
-    const day = (d: string, tenant: string, dau: number, wau: number) => ({ day: d, tenant_id: tenant, daily_active_users: dau, weekly_active_users: wau });
+    const day = (d: string, tenant: string, dau: number, wau: number) => ({ activity_date: d, tenant_id: tenant, daily_active_users: dau, weekly_active_users: wau });
     expect(await run('active-users')).toEqual([
       day('2026-11-02', '(all)', 5, 7),
       day('2026-11-02', 'amer', 2, 4), // amer-w (10-27) is on the edge of the 7 days, amer-y (10-26) is not

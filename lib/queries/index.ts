@@ -83,7 +83,6 @@ export class QueryParameterError extends Error {
 }
 
 const ID_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-const PARAM_NAME_RE = /^[a-z][a-z0-9_]*$/;
 const STRING_VALUE_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const IDENTIFIER_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -277,7 +276,6 @@ function scanSql(sql: string, replace?: (name: string) => string): { params: str
     } else if (c === ':' && /[a-z]/.test(next ?? '') && !/[A-Za-z0-9_:]/.test(sql[i - 1] ?? '')) {
       const m = /^[a-z][a-z0-9_]*/.exec(sql.slice(i + 1)) as RegExpExecArray;
       const pname = m[0];
-      if (!PARAM_NAME_RE.test(pname)) throw new QueryFileError(`bad parameter name :${pname}`);
       params.push(pname);
       out += replace ? replace(pname) : `:${pname}`;
       i += 1 + pname.length;
