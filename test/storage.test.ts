@@ -1,0 +1,229 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { describeTiers, type Policy } from '../lib/policy';
+import { BUCKET_LAYOUT, BUCKET_NAMES, NONCURRENT_VERSION_DAYS, tierExpirationDays, type BucketName, type TelemetryStorage } from '../lib/storage';
+import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
+
+const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');
+const VARIANTS: Record<string, Policy> = {
+  'shipped (prod)': shipped,
+  'dev, traces 7d, debug 24h': variantPolicy((d) => {
+    d.environment = 'dev';
+    d.retention.traces = '7d';
+    d.retention.debug = '24h';
+  }),
+  'traces 90d with Standard-IA, debug 48h, audit 500d, no transitions on metrics': variantPolicy((d) => {
+    d.environment = 'staging';
+    d.retention.traces = '90d';
+    d.retention.debug = '48h';
+    d.retention.audit = '500d';
+    d.retention.transitions = { traces: { infrequent_access_after: '45d' }, audit: { infrequent_access_after: '90d' } };
+  }),
+  'traces 1d shorter than debug 3d, metrics 30d': variantPolicy((d) => {
+    d.retention.traces = '1d';
+    d.retention.debug = '3d';
+    d.retention.metrics = '30d';
+    d.retention.transitions = {};
+  }),
+};
+
+function logicalIdOf(storage: TelemetryStorage, name: BucketName): string {
+  const stack = Stack.of(storage);
+  return stack.getLogicalId(storage.bucket(name).node.defaultChild as CfnBucket);
+}
+
+interface CfnRule {
+  Id: string;
+  Prefix?: string;
+  ExpirationInDays?: number;
+  NoncurrentVersionExpiration?: { NoncurrentDays: number };
+  ExpiredObjectDeleteMarker?: boolean;
+  AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+  Transitions?: { StorageClass: string; TransitionInDays: number }[];
+}
+
+describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, policy) => {
+  const { stack, template } = buildStack(policy);
+  const storage = stack.storage;
+  const buckets = template.findResources('AWS::S3::Bucket');
+  const byName = Object.fromEntries(BUCKET_NAMES.map((n) => [n, buckets[logicalIdOf(storage, n)]]));
+  const prod = policy.environment === 'prod';
+
+  it('has exactly the five buckets of the layout', () => {
+    expect(Object.keys(buckets).sort()).toEqual(BUCKET_NAMES.map((n) => logicalIdOf(storage, n)).sort());
+  });
+
+  it.each(BUCKET_NAMES)('%s: expires current objects at its tier retention, aborts uploads after a day, bounds versions', (name) => {
+    const layout = BUCKET_LAYOUT[name];
+    const rules = byName[name].Properties.LifecycleConfiguration.Rules as CfnRule[];
+    const wide = rules.filter((r) => r.Prefix === undefined && r.ExpirationInDays !== undefined);
+    expect(wide).toHaveLength(1);
+    expect(wide[0]).toMatchObject({ Status: 'Enabled', ExpirationInDays: tierExpirationDays(layout.tier, policy), AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
+    if (layout.versioned) {
+      expect(byName[name].Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(rules).toContainEqual({ Id: 'noncurrent-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS }, ExpiredObjectDeleteMarker: true });
+    } else {
+      expect(byName[name].Properties.VersioningConfiguration).toBeUndefined();
+      expect(rules.some((r) => r.NoncurrentVersionExpiration || r.ExpiredObjectDeleteMarker)).toBe(false);
+    }
+    // No rule keeps anything longer than the bucket's tier.
+    for (const r of rules) if (r.ExpirationInDays !== undefined) expect(r.ExpirationInDays).toBeLessThanOrEqual(tierExpirationDays(layout.tier, policy));
+  });
+
+  it('traces: errors/ and quarantine/ expire at the debug retention in whole days (or sooner, with a shorter traces tier)', () => {
+    const debugDays = Math.min(tierExpirationDays('debug', policy), tierExpirationDays('traces', policy));
+    const rules = byName.traces.Properties.LifecycleConfiguration.Rules as CfnRule[];
+    expect(rules).toContainEqual({ Id: 'prefix-errors', Status: 'Enabled', Prefix: 'errors/', ExpirationInDays: debugDays });
+    expect(rules).toContainEqual({ Id: 'prefix-quarantine', Status: 'Enabled', Prefix: 'quarantine/', ExpirationInDays: debugDays });
+  });
+
+  it('Athena results: analysts/ at the traces retention, incident/ at the debug retention', () => {
+    const rules = byName.results.Properties.LifecycleConfiguration.Rules as CfnRule[];
+    expect(rules.find((r) => r.Id === 'current-objects')?.ExpirationInDays).toBe(tierExpirationDays('traces', policy));
+    expect(rules).toContainEqual({
+      Id: 'prefix-incident',
+      Status: 'Enabled',
+      Prefix: 'incident/',
+      ExpirationInDays: Math.min(tierExpirationDays('debug', policy), tierExpirationDays('traces', policy)),
+    });
+  });
+
+  it('transitions to Standard-IA exactly where the policy asks for them', () => {
+    for (const name of BUCKET_NAMES) {
+      const tier = BUCKET_LAYOUT[name].tier;
+      const asked = BUCKET_LAYOUT[name].transitions && tier !== 'debug' ? policy.retention.transitions[tier] : undefined;
+      const transitions = (byName[name].Properties.LifecycleConfiguration.Rules as CfnRule[]).flatMap((r) => r.Transitions ?? []);
+      expect(transitions).toEqual(asked ? [{ StorageClass: 'STANDARD_IA', TransitionInDays: Number(asked.infrequent_access_after.slice(0, -1)) }] : []);
+    }
+  });
+
+  it.each(BUCKET_NAMES)('%s: public access blocked, ACLs disabled, no fixed name, removal from the environment', (name) => {
+    const b = byName[name];
+    expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(b.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    expect(b.Properties.BucketName).toBeUndefined();
+    expect(b.DeletionPolicy).toBe(prod ? 'Retain' : 'Delete');
+    expect(b.UpdateReplacePolicy).toBe(prod ? 'Retain' : 'Delete');
+  });
+
+  it.each(BUCKET_NAMES.filter((n) => n !== 'audit'))('%s: SSE-KMS with bucket keys under its key, access logs to the audit bucket', (name) => {
+    const key = name === 'debug' ? storage.debugKey : storage.dataKey;
+    expect(byName[name].Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: stack.resolve(key.keyArn) } },
+      ],
+    });
+    expect(byName[name].Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: stack.resolve(storage.auditBucket.bucketName),
+      LogFilePrefix: `access-logs/${name}/`,
+    });
+  });
+
+  it('audit: SSE-S3 (log delivery does not support SSE-KMS targets) and logs nowhere', () => {
+    expect(byName.audit.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(byName.audit.Properties.LoggingConfiguration).toBeUndefined();
+  });
+
+  it.each(BUCKET_NAMES)('%s: TLS 1.2 only', (name) => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: stack.resolve(storage.bucket(name).bucketName),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      },
+    });
+  });
+
+  it('two customer-managed keys with rotation, removal from the environment', () => {
+    const keys = template.findResources('AWS::KMS::Key');
+    expect(Object.keys(keys).sort()).toEqual([storage.dataKey, storage.debugKey].map((k) => stack.resolve(k.keyId).Ref).sort());
+    for (const k of Object.values(keys)) {
+      expect(k.Properties.EnableKeyRotation).toBe(true);
+      expect(k.DeletionPolicy).toBe(prod ? 'Retain' : 'Delete');
+    }
+  });
+
+  it('the audit bucket accepts server access logs from each bucket by bucket policy, never by ACL', () => {
+    for (const name of BUCKET_NAMES.filter((n) => n !== 'audit')) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: stack.resolve(storage.auditBucket.bucketName),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'logging.s3.amazonaws.com' },
+              Action: 's3:PutObject',
+              Condition: { ArnLike: { 'aws:SourceArn': stack.resolve(storage.bucket(name).bucketArn) }, StringEquals: { 'aws:SourceAccount': '123456789012' } },
+            }),
+          ]),
+        },
+      });
+    }
+    expect(byName.audit.Properties.AccessControl).toBeUndefined();
+  });
+
+  it('a CloudTrail trail records reads and writes of every debug-tier store into the audit bucket, with log file validation', () => {
+    const arn = (name: BucketName, prefix: string) => stack.resolve(`${storage.bucket(name).bucketArn}/${prefix}`);
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsLogging: true,
+      EnableLogFileValidation: true,
+      IsMultiRegionTrail: false,
+      IncludeGlobalServiceEvents: false,
+      S3BucketName: stack.resolve(storage.auditBucket.bucketName),
+      S3KeyPrefix: 'cloudtrail',
+      EventSelectors: [
+        {
+          IncludeManagementEvents: false,
+          ReadWriteType: 'All',
+          DataResources: [
+            {
+              Type: 'AWS::S3::Object',
+              Values: [arn('traces', 'quarantine/'), arn('traces', 'errors/'), arn('debug', ''), arn('results', 'incident/')],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('creates no custom resource (no autoDeleteObjects, no LogRetention singleton)', () => {
+    const types = Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource')).toEqual([]);
+  });
+});
+
+describe('the layout and the tier table agree', () => {
+  const BUCKET_BY_STORE: Record<string, BucketName> = {
+    'traces bucket': 'traces',
+    'metrics bucket': 'metrics',
+    'debug bucket': 'debug',
+    'audit bucket': 'audit',
+    'Athena results bucket': 'results',
+  };
+  const tiers = describeTiers(shipped);
+  const s3Stores = tiers.flatMap((t) =>
+    t.stores
+      .map((s) => ({ tier: t.tier, ...s, m: /^(.+ bucket), (.+\/)$/.exec(s.store) }))
+      .filter((s) => s.m)
+      .map((s) => ({ tier: s.tier, bucket: BUCKET_BY_STORE[s.m![1]!]!, prefix: s.m![2]!, key: s.key ?? tiers.find((x) => x.tier === s.tier)!.key, versions: s.versions })),
+  );
+
+  it('every S3 store of the tier table is a prefix of that tier in the layout, and the other way round', () => {
+    const fromTable = s3Stores.map((s) => `${s.bucket}:${s.prefix}:${s.tier}`).sort();
+    const fromLayout = BUCKET_NAMES.flatMap((b) => BUCKET_LAYOUT[b].prefixes.map((p) => `${b}:${p.prefix}:${p.tier}`)).sort();
+    expect(fromTable).toEqual(fromLayout);
+  });
+
+  it('the table names the key each store is encrypted with, and says which stores keep old versions', () => {
+    for (const s of s3Stores) {
+      const expectedKey = s.bucket === 'debug' ? /^debug key/ : s.bucket === 'audit' ? /^S3-managed/ : /^data key/;
+      expect(s.key).toMatch(expectedKey);
+      expect(s.versions !== undefined).toBe(BUCKET_LAYOUT[s.bucket].versioned);
+    }
+  });
+});
