@@ -2,7 +2,7 @@
  * The machine-readable field list of the contract, derived from the zod schemas through
  * their JSON Schema (never retyped): the Glue columns and the docs are generated from it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DebugCapture, EVENT_SCHEMAS, EVENT_TYPES, QuarantineRecord, type EventType } from './schema';
 
 /** A column type as Glue/Athena spells it. */

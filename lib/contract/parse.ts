@@ -3,7 +3,7 @@
  * reported (by name and count, never by value); a record that fails validation gets a
  * short detail naming key paths and the kind of problem, never the values.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { DebugCapture, EVENT_SCHEMAS, EVENT_TYPES, type EventType, type TelemetryEvent } from './schema';
 
 /** A record that parsed. `droppedFields` are the unknown top-level keys that were removed. */

@@ -6,7 +6,7 @@
  * Fields that carry free text are tagged with `.meta({ freeText: true })`: the ingest
  * transform redacts them, and `contractColumns()` reports them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The charset and length of every opaque id: `[A-Za-z0-9._:-]{1,128}`. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
