@@ -5,6 +5,7 @@ import { alarmCondition, alarmName, cell, describeTiers, explainPolicy, policyJs
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS } from '../lib/redaction/catalog';
 import { policyFrom, shippedPolicyText, TEST_NOW, variantPolicy } from './helpers';
 import { parsePolicy } from '../lib/policy';
+import { loadDecisionQueries } from '../lib/queries';
 
 const shipped = parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml', { now: TEST_NOW }).policy;
 const minimal = policyFrom(readFileSync('test/fixtures/minimal-policy.yaml', 'utf8'));
@@ -58,6 +59,8 @@ function expectSpecMatches(policy: Policy): void {
   expect(md).toContain(`at least ${g.min_requests} requests`);
   for (const [m, pr] of Object.entries(policy.pricing.models)) expect(hasRow(m, String(pr.input_per_1k), String(pr.output_per_1k))).toBe(true);
   expect(md).toContain('up to about two days');
+  for (const q of loadDecisionQueries()) expect(hasRow(q.id, q.bucket, q.decision)).toBe(true);
+  expect(md).toContain(`each stopping at ${policy.queries.scan_limit_mb} MB scanned`);
 }
 
 describe('llmops policy explain', () => {

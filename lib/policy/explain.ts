@@ -8,6 +8,7 @@ import { estimateSeries } from '../../dashboards/series';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS, SECRET_DETECTORS } from '../redaction/catalog';
 import { durationSeconds } from './durations';
 import type { AlarmPolicy, Policy } from './schema';
+import { loadDecisionQueries } from '../queries';
 import { resolveSwitches } from './switches';
 import { describeTiers } from './tiers';
 
@@ -73,6 +74,19 @@ export function explainPolicy(p: Policy): string {
     '- Records that fail validation: never stored raw; a redacted stub (reason, sizes, hash, ids) goes to the quarantine in the debug tier.',
     '- Log lines of the stack\'s own functions: ids, counts and reasons only, never record content.',
   );
+
+  // --- data path
+  h(2, 'Data path');
+  para(
+    `1. Applications send records with the producer SDK to the Firehose events stream (encrypted with a customer-managed key), many newline-delimited events per record; Firehose splits them again (JSON de-aggregation).`,
+    '2. The redaction Lambda validates each record against the event contract, drops unknown fields and undeclared attributes, pseudonymizes identifiers, redacts free text, and returns every record: valid ones to `events/`, invalid ones as redacted stubs to `quarantine/`. It never hands a record back as failed, so Firehose writes nothing raw because of a content problem.',
+    `3. Firehose partitions by the record's own date (\`events/event_type=<type>/dt=<yyyy-mm-dd>/\`), converts to Parquet with the Glue schema, and delivers to the traces bucket a few minutes later. Its error output goes under \`errors/\` with the debug tier's lifetime (${p.retention.debug}) and readers. Source-record backup is off: no raw copy exists.`,
+    `4. Athena reads the Glue tables through partition projection (no crawler): the analysts workgroup over the traces tier, the incident workgroup over the debug tier, each stopping at ${p.queries.scan_limit_mb} MB scanned.`,
+    '5. Debug captures take a separate stream, are checked again against the enrolments and their expiry, redacted, and stored in the debug bucket under its own key.',
+  );
+  h(3, 'Decision queries');
+  para('Deployed as Athena named queries in the analysts workgroup. Every query filters on the partition columns.');
+  para(table(['query', 'bucket', 'decision it supports', 'parameters'], loadDecisionQueries().map((q) => [q.id, q.bucket, q.decision, q.parameters.map((x) => x.name).join(', ')])));
 
   // --- redaction
   h(2, 'Redaction');
