@@ -153,7 +153,7 @@ export function explainPolicy(p: Policy): string {
   }
   const slices = Object.entries(p.slices.dimensions);
   para(
-    `Slices (one dimension set each, never their cross product): ${slices.length ? slices.map(([k, v]) => `\`${k}\` (up to ${v?.max_values} values)`).join(', ') : 'none'}. Worst case: ${estimateSeries(p.slices).series} metric series, about $${estimateSeries(p.slices).monthlyUsd.toFixed(2)} a month at list price (an estimate); budget: ${p.slices.max_series} series and $${p.slices.max_monthly_usd} a month.`,
+    `Slices (one dimension set each, never their cross product): ${slices.length ? slices.map(([k, v]) => `\`${k}\` (${v?.values ? `${v.values.join(', ')}; other values counted as "other"` : `the first ${v?.max_values} values each transform instance sees`})`).join(', ') : 'none'}. Worst case: ${estimateSeries(p.slices).series} metric series, about $${estimateSeries(p.slices).monthlyUsd.toFixed(2)} a month at list price (an estimate); budget: ${p.slices.max_series} series and $${p.slices.max_monthly_usd} a month.`,
   );
 
   // --- alarms

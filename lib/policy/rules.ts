@@ -63,6 +63,11 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
   if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, error);
   if (p.alerting) checkAlerting(p.alerting, error, warn);
   if (p.slices) {
+    for (const [field, d] of Object.entries(p.slices.dimensions)) {
+      if (d?.values && d.values.length > d.max_values) {
+        error(['slices', 'dimensions', field, 'values'], `lists ${d.values.length} values; max_values is ${d.max_values}: raise max_values or list fewer`);
+      }
+    }
     const est = estimateSeries(p.slices);
     if (est.series > p.slices.max_series || est.monthlyUsd > p.slices.max_monthly_usd) {
       error(['slices'], `the slices create up to ${est.series} metric series costing about $${est.monthlyUsd.toFixed(2)} a month, over the budget of ${p.slices.max_series} series and $${p.slices.max_monthly_usd} a month; remove a slice or lower max_values`);

@@ -197,7 +197,14 @@ export type SliceField = (typeof SLICE_FIELDS)[number];
 
 const Slices = z.strictObject({
   dimensions: z
-    .partialRecord(z.enum(SLICE_FIELDS), z.strictObject({ max_values: z.int().min(1).max(1000) }))
+    .partialRecord(
+      z.enum(SLICE_FIELDS),
+      z.strictObject({
+        max_values: z.int().min(1).max(1000).describe('Cap on the values with their own series.'),
+        values: z.array(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'a slice value is an id: letters, digits and . _ : -' })).optional()
+          .describe('The values that get their own series; every other value is counted as "other". Without a list, each transform instance admits the first max_values values it sees.'),
+      }),
+    )
     .default({})
     .describe('Each slice is one dimension set (never their cross product); values beyond max_values fold into "other".'),
   max_series: z.int().min(1).describe('Budget: worst-case number of custom metric series.'),
