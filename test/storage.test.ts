@@ -48,7 +48,12 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
   const { stack, template } = buildStack(policy);
   const storage = stack.storage;
   const buckets = template.findResources('AWS::S3::Bucket');
-  const byName = Object.fromEntries(BUCKET_NAMES.map((n) => [n, buckets[logicalIdOf(storage, n)]]));
+  const bucketOf = (name: BucketName) => {
+    const b = buckets[logicalIdOf(storage, name)];
+    if (!b) throw new Error(`no ${name} bucket in the template`);
+    return b;
+  };
+  const byName = Object.fromEntries(BUCKET_NAMES.map((n) => [n, bucketOf(n)])) as Record<BucketName, ReturnType<typeof bucketOf>>;
   const prod = policy.environment === 'prod';
 
   it('has exactly the five buckets of the layout', () => {
