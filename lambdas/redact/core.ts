@@ -116,14 +116,13 @@ type Decoded =
   | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string };
 
 /**
- * Checks nesting depth and counts top-level values in one linear pass over the text,
+ * Checks nesting depth and counts top-level objects/arrays in one linear pass over the text,
  * before `JSON.parse` builds anything.
  */
 function shapeOf(text: string, maxDepth: number): { tooDeep: boolean; topLevelValues: number } {
   let depth = 0;
   let inString = false;
   let values = 0;
-  let inScalar = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
@@ -131,15 +130,8 @@ function shapeOf(text: string, maxDepth: number): { tooDeep: boolean; topLevelVa
       else if (c === 34) inString = false;
       continue;
     }
-    const space = c === 32 || c === 10 || c === 13 || c === 9;
-    if (depth === 0) {
-      if (space) {
-        inScalar = false;
-        continue;
-      }
-      if (!inScalar && c !== 93 && c !== 125) values++;
-      inScalar = !(c === 123 || c === 91 || c === 34);
-    }
+    // Only objects and arrays are counted: enough to tell "several events in one record".
+    if (depth === 0 && (c === 123 || c === 91)) values++;
     if (c === 34) inString = true;
     else if (c === 123 || c === 91) {
       if (++depth > maxDepth) return { tooDeep: true, topLevelValues: values };
@@ -172,7 +164,7 @@ export function decodeJson(bytes: Uint8Array, maxBytes: number, maxDepth: number
     // The parser's message can quote the input, so it is never kept.
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return { ok: false, reason: 'unparseable_json', detail: shape.topLevelValues === 0 ? 'record is empty' : 'record is not valid JSON' };
+    return { ok: false, reason: 'unparseable_json', detail: text.trim() === '' ? 'record is empty' : 'record is not valid JSON' };
   }
 }
 

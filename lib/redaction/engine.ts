@@ -9,7 +9,7 @@ import {
 } from './catalog';
 import { validateCustomPattern } from './custom';
 import { classifyKey, isNonValue, looksLikeCredential } from './keys';
-import { isPlaceholder, scanText } from './scanner';
+import { createScanner, isPlaceholder } from './scanner';
 import { classifyToken } from './tokens';
 
 /** A policy custom pattern: `pattern` is checked by `validateCustomPattern`; matches become `[placeholder]`. */
@@ -93,21 +93,28 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
     }
     return `[${SECRET_DETECTORS[detector as keyof typeof SECRET_DETECTORS].placeholder}]`;
   };
-  const piiEnabled = (d: PiiDetectorId) => modes.get(d) !== 'off';
+  const enabled = new Set(PII_DETECTOR_IDS.filter((d) => modes.get(d) !== 'off'));
+  const piiEnabled = (d: PiiDetectorId) => enabled.has(d);
+
+  // Findings of the current scan, reused across calls (the scan is synchronous and not reentrant).
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const dets: DetectorId[] = [];
+  const scan = createScanner({
+    piiEnabled,
+    emit(start, end, detector) {
+      starts.push(start);
+      ends.push(end);
+      dets.push(detector);
+    },
+  });
 
   const redactText = (s: string, counts: RedactionCounts = {}): RedactedText => {
     if (s.length === 0) return { text: s, counts };
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const dets: DetectorId[] = [];
-    scanText(s, {
-      piiEnabled,
-      emit(start, end, detector) {
-        starts.push(start);
-        ends.push(end);
-        dets.push(detector);
-      },
-    });
+    starts.length = 0;
+    ends.length = 0;
+    dets.length = 0;
+    scan(s);
     if (starts.length === 0 && customs.length === 0) return { text: s, counts };
     let out = '';
     let at = 0;

@@ -71,7 +71,7 @@ function quickRun(s: string, p: number): number {
     if (groups > 4 || digits > 12) return 0;
     let j = i;
     while (j < n && j < i + 3 && isSepChar(s.charCodeAt(j))) j++;
-    if (j === i || j >= n || !isDigit(s.charCodeAt(j)) || !SEPARATORS.has(s.slice(i, j))) break;
+    if (j === i || j >= n || !isDigit(s.charCodeAt(j)) || (j - i > 1 && !SEPARATORS.has(s.slice(i, j)))) break;
     i = j;
   }
   if (i < n && is(WORD, s.charCodeAt(i))) {

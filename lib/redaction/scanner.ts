@@ -9,7 +9,7 @@
  */
 import type { DetectorId, PiiDetectorId } from './catalog';
 import {
-  CREDENTIAL, EMAIL_DOMAIN, EMAIL_LOCAL, HEX, IDENT, IPV6_CHARS, PEM_BODY, SCHEME, TOKEN, WORD,
+  CREDENTIAL, EMAIL_DOMAIN, EMAIL_LOCAL, IDENT, IPV6_CHARS, PEM_BODY, SCHEME, TOKEN, WORD,
   is, isDigit, isSpace, runEnd, runStart, wordAt,
 } from './chars';
 import { classifyKey, isNonValue, looksLikeCredential, looksLikePhrasePassword, type KeyKind } from './keys';
@@ -45,8 +45,6 @@ const PREFILTER_SOURCE = [
   ...KEYWORDS.map(ci),
 ].join('|');
 
-const PREFILTER = new RegExp(PREFILTER_SOURCE, 'g');
-
 /** The prefilter source, exported for tests that check it stays free of risky constructs. */
 export const PREFILTER_PATTERN = PREFILTER_SOURCE;
 
@@ -71,11 +69,17 @@ export function isPlaceholder(v: string): boolean {
 
 /** Runs the combined pass over `s`, reporting findings to `sink`. */
 export function scanText(s: string, sink: ScanSink): void {
-  new Scan(s, sink).run();
+  new Scan(sink).run(s);
+}
+
+/** A scanner bound to one sink, reusable across strings (no allocation per call). Not reentrant. */
+export function createScanner(sink: ScanSink): (s: string) => void {
+  const scan = new Scan(sink);
+  return (s) => scan.run(s);
 }
 
 class Scan {
-  private readonly re = PREFILTER;
+  private readonly re = new RegExp(PREFILTER_SOURCE, 'g');
   /** End of the last finding: nothing before it may be read as part of a new one. */
   private floor = 0;
   /** Cache for the next `-----END ` at or after `pemFrom` (-1: none). */
@@ -85,12 +89,14 @@ class Scan {
   private ipv6FailFrom = -1;
   private ipv6FailTo = -1;
 
-  constructor(
-    private readonly s: string,
-    private readonly sink: ScanSink,
-  ) {}
+  private s = '';
 
-  run(): void {
+  constructor(private readonly sink: ScanSink) {}
+
+  run(text: string): void {
+    this.s = text;
+    this.floor = 0;
+    this.pemFrom = this.pemEnd = this.ipv6FailFrom = this.ipv6FailTo = -1;
     const { s, re } = this;
     re.lastIndex = 0;
     if (isDigit(s.charCodeAt(0))) re.lastIndex = Math.max(this.digit(0) - 1, 1);
@@ -111,24 +117,29 @@ class Scan {
   }
 
   private dispatch(p: number, hit: string): number {
-    if (hit.length === 2 && isDigit(hit.charCodeAt(1))) return this.digit(p + 1);
+    const n = hit.length;
+    if (n === 2 && isDigit(hit.charCodeAt(1))) return this.digit(p + 1);
     const c = hit.charCodeAt(0);
-    if (c === 91 /* [ */) return this.placeholder(p);
-    if (c === 64 /* @ */) return this.email(p);
-    if (hit === '://') return this.urlCredentials(p);
-    if (hit === '::') return this.ipv6At(p);
-    if (hit === '-----BEGIN ') return this.pem(p);
-    if (hit.charCodeAt(hit.length - 2) === 58 /* : */ && !is(HEX, c)) return this.hexColon(p + 1);
-    if (hit.length === 4 && isDigit(hit.charCodeAt(2)) && this.sink.piiEnabled('iban')) {
-      const end = this.iban(p);
-      if (end > 0) return end;
-      return p + 1;
+    switch (c) {
+      case 91 /* [ */:
+        return this.placeholder(p);
+      case 64 /* @ */:
+        return this.email(p);
+      case 58 /* : */:
+        return hit.charCodeAt(1) === 47 ? this.urlCredentials(p) : this.ipv6At(p);
+      case 45 /* - */:
+        if (n === 11) return this.pem(p);
+        break;
     }
-    if (hit.length === 4 && isDigit(hit.charCodeAt(2))) return p + 1;
-    const lower = c | 32;
-    const isKeyword = KEYWORDS.some((k) => k.length === hit.length && k.charCodeAt(0) === lower && hit.toLowerCase() === k);
-    if (isKeyword && !(hit === 'AKIA' || hit === 'ASIA')) return this.keyword(p);
-    return this.prefixed(p);
+    const last = hit.charCodeAt(n - 1);
+    if (hit.charCodeAt(n - 2) === 58 && !is(WORD, c)) return this.hexColon(p + 1);
+    if (n === 4 && isDigit(hit.charCodeAt(2))) {
+      const end = this.sink.piiEnabled('iban') ? this.iban(p) : -1;
+      return end > 0 ? end : p + 1;
+    }
+    // Token prefixes end in `_` or `-`, or are one of four exact literals; the rest are key words.
+    if (last === 95 || last === 45 || hit === 'AKIA' || hit === 'ASIA' || hit === 'AIza' || hit === 'eyJ') return this.prefixed(p);
+    return this.keyword(p);
   }
 
   private placeholder(p: number): number {

@@ -1,0 +1,171 @@
+/**
+ * Redaction benchmark (`npm run bench`; never a timed test): engine throughput on a
+ * generated corpus of a few MB, the same corpus through redact-pii and openredaction in
+ * the same run, `llmops redact --text` end to end (time on 20 MB minus time on empty
+ * input), and the time to transform a 3 MB Firehose batch.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { OpenRedaction } from 'openredaction';
+import { SyncRedactor } from 'redact-pii';
+import { transformBatch, type FirehoseEventIn } from '../lambdas/redact/core';
+import { createRedactor } from '../lib/redaction';
+import { generateCorpus } from '../test/fixtures/redaction-corpus';
+
+const MB = 1024 * 1024;
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** Lines of the labeled corpus, several seeds, until at least `bytes`. */
+function corpusLines(bytes: number): string[] {
+  const lines: string[] = [];
+  let size = 0;
+  for (let seed = 1; size < bytes; seed++) {
+    for (const s of generateCorpus({ seed, perPii: 200, perSecret: 60, perHarmless: 50 })) {
+      for (const line of s.text.split('\n')) {
+        lines.push(line);
+        size += Buffer.byteLength(line) + 1;
+      }
+    }
+  }
+  return lines;
+}
+
+function time(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+function best(runs: number, fn: () => void): number {
+  let b = Infinity;
+  for (let i = 0; i < runs; i++) b = Math.min(b, time(fn));
+  return b;
+}
+
+const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+const fmt = (x: number) => x.toFixed(x < 1 ? 3 : 1);
+
+export async function runRedactionBench(): Promise<void> {
+  const lines = corpusLines(4 * MB);
+  const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+  console.log(`corpus: ${lines.length} lines, ${fmt(bytes / MB)} MB (sentences, log lines, JSON fragments; planted PII/secrets and harmless ids)`);
+
+  const engine = createRedactor({});
+  const engineMs = best(3, () => {
+    for (const l of lines) engine.redactText(l);
+  });
+  const engineMbps = mbps(bytes, engineMs);
+  console.log(`engine:        ${fmt(engineMbps)} MB/s (${engineMs.toFixed(0)} ms)`);
+
+  const rp = new SyncRedactor();
+  const rpMs = time(() => {
+    for (const l of lines) rp.redact(l);
+  });
+  const rpMbps = mbps(bytes, rpMs);
+  console.log(`redact-pii:    ${fmt(rpMbps)} MB/s (${rpMs.toFixed(0)} ms)  -> engine is ${fmt(engineMbps / rpMbps)}x`);
+
+  // openredaction is two orders of magnitude slower: it runs on a 128 KB slice of the same corpus.
+  const or = new OpenRedaction();
+  const slice: string[] = [];
+  let sliceBytes = 0;
+  for (const l of lines) {
+    if (sliceBytes >= 128 * 1024) break;
+    slice.push(l);
+    sliceBytes += Buffer.byteLength(l) + 1;
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < slice.length; i += 64) await or.detect(slice.slice(i, i + 64).join('\n'));
+  const orMs = performance.now() - t0;
+  const orMbps = mbps(sliceBytes, orMs);
+  console.log(`openredaction: ${fmt(orMbps)} MB/s (${orMs.toFixed(0)} ms on ${fmt(sliceBytes / 1024)} KB)  -> engine is ${fmt(engineMbps / orMbps)}x`);
+
+  cliBench(lines);
+  batchBench(engine);
+}
+
+/** `llmops redact --text` end to end: (time on 20 MB) - (time on empty input), process startup excluded that way. */
+function cliBench(lines: string[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'llmops-bench-'));
+  const big = join(dir, 'in.txt');
+  const empty = join(dir, 'empty.txt');
+  const unit = `${lines.join('\n')}\n`;
+  const target = 20 * MB;
+  const parts: string[] = [];
+  let size = 0;
+  while (size < target) {
+    parts.push(unit);
+    size += Buffer.byteLength(unit);
+  }
+  writeFileSync(big, parts.join(''));
+  writeFileSync(empty, '');
+
+  const bin = join(ROOT, 'bin', 'llmops.mjs');
+  let argv: string[] = [bin, 'redact', '--text'];
+  let how = 'node bin/llmops.mjs redact --text';
+  if (!existsSync(bin) || runCli(argv, empty).status !== 0) {
+    const script = join(dir, 'redact-text.mts');
+    writeFileSync(
+      script,
+      `import { redactCommand } from ${JSON.stringify(join(ROOT, 'lib', 'cli', 'redact.ts'))};\n` +
+        'process.exitCode = await redactCommand(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });\n',
+    );
+    argv = ['--import', 'tsx', script, '--text'];
+    how = 'node --import tsx <script calling redactCommand> --text (bin/llmops.mjs does not run `redact` yet)';
+  }
+  const emptyMs = Math.min(...[0, 1, 2].map(() => runCli(argv, empty).ms));
+  const bigRun = runCli(argv, big);
+  if (bigRun.status !== 0) {
+    console.log(`cli: ${how} failed (exit ${bigRun.status})`);
+    return;
+  }
+  const net = bigRun.ms - emptyMs;
+  console.log(`cli:           ${fmt(mbps(size, net))} MB/s end to end via ${how} (${fmt(size / MB)} MB in ${bigRun.ms.toFixed(0)} ms, empty input ${emptyMs.toFixed(0)} ms)`);
+}
+
+function runCli(argv: string[], input: string): { status: number | null; ms: number } {
+  const fd = openSync(input, 'r');
+  try {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, argv, {
+      cwd: ROOT,
+      stdio: [fd, 'ignore', 'pipe'],
+      env: { ...process.env, LLMOPS_HASH_KEY: 'bench-key-0123456789abcdef' },
+      maxBuffer: 16 * MB,
+    });
+    return { status: r.status, ms: performance.now() - t };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A Firehose batch of ~3 MB of request events (PII in error messages and attributes) through the transform core. */
+function batchBench(redactor: ReturnType<typeof createRedactor>): void {
+  const records: { recordId: string; data: string }[] = [];
+  let raw = 0;
+  for (let i = 0; raw < 3 * MB; i++) {
+    const ev = {
+      schema_version: 1, event_type: 'request', event_id: `ev-${i}`, timestamp: '2026-11-29T15:25:50.123Z',
+      trace_id: `4bf92f3577b34da6a3ce929d0e0e${String(i).padStart(4, '0')}`, request_id: `req-${i}`, session_id: `s-${i % 97}`,
+      tenant_id: 'acme', user_id: `user-${i % 500}@acme.example`, user_role: 'employee', intent: 'policy_qna', risk_level: 'low',
+      model: 'bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0', prompt_version: 'pv-2025-12-18', status: i % 7 === 0 ? 'error' : 'ok',
+      error_message: i % 7 === 0 ? `tool send_mail failed for jane.doe${i}@example.com (+44 20 7946 ${String(i % 10000).padStart(4, '0')}), token sk_live_4eC39HqLyjWDarjtT1zdp7dc` : undefined,
+      latency_ms: 1532, retrieval_latency_ms: 120, llm_latency_ms: 1200, tool_latency_ms: 80, input_tokens: 2048, output_tokens: 512,
+      cost_usd: 0.0123, llm_calls: 2, provider_retries: 0, fallback_used: false, cache_hit: false, retrieval_used: true,
+      sources: ['confluence', 'sharepoint'], sources_count: 4, access_denials: 0, citations_present: true, tool_path: 'read',
+      tools_proposed: 1, tools_executed: 1, tool_validation_failures: 0, tool_errors: 0, false_confirmation: false,
+      guardrail_action: 'allow', redaction_applied: false, input_chars: 420, output_chars: 1800, pii_detected: false, outcome: 'success',
+      attributes: { team: 'hr', note: `ticket for ${i % 3 === 0 ? 'call 555-234-5678' : 'n/a'}`, undeclared: 'x' },
+      unknown_field: 'dropped',
+    };
+    const json = `${JSON.stringify(ev)}\n`;
+    raw += Buffer.byteLength(json);
+    records.push({ recordId: `r${i}`, data: Buffer.from(json).toString('base64') });
+  }
+  const event: FirehoseEventIn = { invocationId: 'bench', records };
+  const ctx = { redactor, hashKey: Buffer.from('bench-key-0123456789abcdef'), allowedAttributes: new Set(['team', 'note']), now: () => new Date() };
+  transformBatch(event, ctx);
+  const ms = best(5, () => transformBatch(event, ctx));
+  console.log(`transform:     ${records.length} records, ${fmt(raw / MB)} MB in ${ms.toFixed(0)} ms (best of 5)`);
+}
