@@ -2,6 +2,7 @@
  * The house Lambda function: every Lambda of the stack is one of these, so runtime,
  * architecture, bundling and log retention are decided once.
  */
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -52,18 +53,24 @@ export interface TelemetryFunctionProps
  * bundle with the AWS SDK left to the runtime, an explicit log group with the policy's
  * `retention.logs`, and Powertools defaults in the environment (caller's values win).
  *
- * The log group is created beside the function (`<id>LogGroup` in the same scope): the
- * function needs it at construction, before it can have children of its own.
+ * The log group (`<id>LogGroup`) and, unless `role` is given, the execution role
+ * (`<id>ServiceRole`) are created beside the function in the same scope: the function
+ * needs them at construction, before it can have children of its own. The role gets
+ * write access to its log group only, instead of the AWSLambdaBasicExecutionRole
+ * managed policy (logs on every group of the account).
  */
 export class TelemetryFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: TelemetryFunctionProps) {
-    const { policy, serviceName, entry, environment, bundling, ...rest } = props;
+    const { policy, serviceName, entry, environment, bundling, role, ...rest } = props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention(policy),
       removalPolicy: removalPolicyFor(policy.environment),
     });
+    const executionRole = role ?? new iam.Role(scope, `${id}ServiceRole`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(executionRole);
     super(scope, id, {
       ...rest,
+      role: executionRole,
       entry: isAbsolute(entry) ? entry : join(PROJECT_ROOT, entry),
       runtime: HOUSE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
