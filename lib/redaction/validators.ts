@@ -69,9 +69,9 @@ export function ipv4Valid(s: string): boolean {
 }
 
 /**
- * IPv6 in full or compressed form, optionally with an embedded IPv4 tail. Requires at
- * least two written groups, so the loopback `::1` and words such as `a::b` in code are
- * not taken for addresses of people.
+ * IPv6 in full or compressed form, optionally with an embedded IPv4 tail. A compressed
+ * address needs two written groups and four hex digits, so the loopback `::1` and words
+ * such as `a::b` in code are not taken for addresses of people.
  */
 export function ipv6Valid(s: string): boolean {
   if (s.length < 3 || s.length > 45) return false;
@@ -100,7 +100,8 @@ export function ipv6Valid(s: string): boolean {
     }
   }
   if (dbl === -1) return groups === 8;
-  return groups <= 7 && written >= 2;
+  // Compressed: at least two written groups and four hex digits (`fe80::1`, not `a::b`).
+  return groups <= 7 && written >= 2 && (s.includes('.') || s.replace(/[^0-9A-Fa-f]/g, '').length >= 4);
 }
 
 /** US SSN ranges: area not 000, 666 or 9xx; group not 00; serial not 0000. */
