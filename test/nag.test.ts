@@ -54,7 +54,7 @@ describe('cdk-nag AwsSolutions', () => {
     }
     const found = new AwsSolutionsChecks()
       .validateScope(stack)
-      .violations.flatMap((v) => v.violatingResources.map((r) => `${r.constructPath.replace(/\/Resource$/, '')} ${v.ruleName}`))
+      .violations.flatMap((v) => v.violatingResources.map((r) => `${(r.constructPath ?? '').replace(/\/Resource$/, '')} ${v.ruleName}`))
       .sort();
     expect(found).toEqual(acks.map((a) => `${a.path} ${a.id}`).sort());
   });
