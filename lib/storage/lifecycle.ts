@@ -3,12 +3,12 @@
  * function that tests can drive with any policy, mapped to `s3.LifecycleRule` by the
  * storage construct.
  *
- * Rules of a bucket overlap (the bucket-wide rule covers the prefixes too). When two
- * expiration actions apply to one object, S3 applies the one that expires it first
- * ("the shorter expiration period"; S3 User Guide, lifecycle configuration with
- * overlapping filters). So a prefix rule can only shorten a lifetime, never extend it;
- * the prefix rule is written with that effective value (`min` of the two) so the
- * template states what S3 will do.
+ * Rules of a bucket overlap (the bucket-wide rule covers the prefixes too). "If two
+ * expiration policies overlap, the shorter expiration policy is honored" (S3 User
+ * Guide, "How Amazon S3 handles conflicts in lifecycle configurations"). So a prefix
+ * rule can only shorten a lifetime, never extend it, and the bucket-wide rule cannot
+ * keep errors/ or quarantine/ longer than their own rule; the prefix rule is written
+ * with the effective value (`min` of the two) so the template states what S3 will do.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
