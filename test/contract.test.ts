@@ -2,27 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DebugCapture, EVENT_TYPES, QuarantineRecord, TelemetryEvent, contractColumns, contractFields, parseDebugCapture, parseTelemetryEvent,
 } from '../lib/contract';
-
-/** A valid event of each type. */
-export function sampleEvents(): Record<'request' | 'span' | 'feedback', Record<string, unknown>> {
-  const common = {
-    schema_version: 1, event_id: 'ev-1', timestamp: '2026-11-29T15:25:50.123Z', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-    request_id: 'req-1', session_id: 'sess-1', tenant_id: 'acme', user_id: 'alice@example.com', user_role: 'employee',
-    intent: 'policy_qna', risk_level: 'low', model: 'bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0',
-  };
-  return {
-    request: {
-      ...common, event_type: 'request', status: 'error', error_code: 'provider_timeout', error_message: 'mail to bob@example.com failed',
-      latency_ms: 1532, retrieval_latency_ms: 100, llm_latency_ms: 1200, tool_latency_ms: 50, input_tokens: 2048, output_tokens: 512,
-      llm_calls: 2, provider_retries: 1, fallback_used: false, cache_hit: false, retrieval_used: true, sources: ['confluence'],
-      sources_count: 3, access_denials: 0, citations_present: true, tool_path: 'read', tools_proposed: 1, tools_executed: 1,
-      tool_validation_failures: 0, tool_errors: 0, false_confirmation: false, guardrail_action: 'allow', redaction_applied: false,
-      input_chars: 100, output_chars: 900, pii_detected: false, outcome: 'success', attributes: { team: 'hr' },
-    },
-    span: { ...common, event_type: 'span', span_id: 'sp-1', parent_span_id: 'sp-0', span_kind: 'tool', name: 'send_mail', latency_ms: 12, status: 'ok' },
-    feedback: { ...common, event_type: 'feedback', user_rating: -1, escalated_to_human: true },
-  };
-}
+import { sampleEvents } from './fixtures/redaction-corpus';
 
 describe('event contract', () => {
   it('accepts a valid event of each type', () => {
