@@ -175,6 +175,17 @@ describe('KillSwitchParameters: automatic trips', () => {
     });
   }
 
+  it('fails when auto_trips would not fit in the trip Lambda environment', () => {
+    const many = variantPolicy((d) => {
+      for (let i = 0; i < 40; i++) {
+        d.kill_switches.tools[`tool_number_${i}`] = { kind: 'write' };
+        d.buckets.safety.alarms.push({ ...d.buckets.safety.alarms[0], id: `p0-events-copy-number-${i}` });
+        d.kill_switches.auto_trips.push({ alarm: `safety.p0-events-copy-number-${i}`, switch: `tools.tool_number_${i}`, set: 'off' });
+      }
+    });
+    expect(() => build(many)).toThrow(/^kill_switches\.auto_trips maps 41 alarms to 41 switches; as TRIP_MAP that is \d+ characters, over the 3000 this stack allows/);
+  });
+
   it('creates no trip Lambda and no page-topic subscription when the policy maps no alarm', () => {
     const { template, ks } = build(noTrips);
     expect(ks.tripFunction).toBeUndefined();
