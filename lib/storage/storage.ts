@@ -313,7 +313,9 @@ export class TelemetryStorage extends Construct {
    */
   private acknowledgeObjectWildcards(grantee: iam.IGrantable, bucket: BucketName, patterns: string[], what: string): void {
     const principal = grantee.grantPrincipal;
-    const policy = principal instanceof iam.Role ? principal.node.tryFindChild('DefaultPolicy') : undefined;
+    // A role keeps its grants in `DefaultPolicy`, an imported role in `Policy`.
+    const holder = Construct.isConstruct(principal) ? principal : undefined;
+    const policy = holder?.node.tryFindChild('DefaultPolicy') ?? holder?.node.tryFindChild('Policy');
     if (!policy) return;
     const logicalId = Stack.of(this).getLogicalId(this.buckets[bucket].node.defaultChild as s3.CfnBucket);
     for (const pattern of patterns) {
