@@ -3,10 +3,10 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BoundedLogsAspect, FUNCTION_WITHOUT_LOG_GROUP, LOG_GROUP_WITHOUT_RETENTION } from '../lib/aspects';
 import { PROJECT_ROOT, TelemetryFunction } from '../lib/function';
 import type { Policy } from '../lib/policy';
@@ -24,6 +24,7 @@ const dev14 = variantPolicy((d) => {
 mkdirSync(join(PROJECT_ROOT, 'tmp'), { recursive: true });
 const dir = mkdtempSync(join(PROJECT_ROOT, 'tmp', 'fn-'));
 const ENTRY = join(dir, 'probe.ts');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(
   ENTRY,
   [
