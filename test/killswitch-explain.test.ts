@@ -1,7 +1,7 @@
 /**
  * The kill-switch page: derived from the policy, and the committed copy is current.
  * Regenerate docs/kill-switches.md with:
- *   npx tsx -e "import { explainKillSwitches } from './lib/killswitch/explain.ts'; import { loadPolicy } from './lib/policy/index.ts'; process.stdout.write(explainKillSwitches(loadPolicy('telemetry-policy.yaml').policy));" > docs/kill-switches.md
+ *   npm run docs
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -4,6 +4,8 @@
  */
 import { type CliCommand, type CliIO, UserError } from './io';
 import { policyCheck, policyExplain, policySchema } from './policy';
+import { redactCommand, transformCommand } from './redact';
+import { SWITCH_SUMMARIES, switchList, switchSet } from './switch';
 
 interface Entry {
   readonly summary: string;
@@ -15,6 +17,10 @@ const COMMANDS: Record<string, Entry> = {
   'policy check': { summary: 'validate a telemetry policy (exit 0 valid, 1 problems, 2 usage)', run: policyCheck },
   'policy explain': { summary: 'print the one-page telemetry spec (Markdown) derived from a policy', run: policyExplain },
   'policy schema': { summary: 'print the editor JSON Schema of the policy', run: policySchema },
+  redact: { summary: 'redact text lines (--text) or JSON Lines events (--events) from stdin', run: redactCommand },
+  transform: { summary: 'run a Firehose transformation event (stdin) through the redaction Lambda core', run: transformCommand },
+  'switch list': { summary: SWITCH_SUMMARIES.list, run: switchList },
+  'switch set': { summary: SWITCH_SUMMARIES.set, run: switchSet },
 };
 
 function usage(): string {

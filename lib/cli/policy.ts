@@ -2,6 +2,7 @@
  * `llmops policy check|explain|schema`.
  */
 import { parseArgs } from 'node:util';
+import { explainKillSwitches } from '../killswitch/explain';
 import { explainPolicy } from '../policy/explain';
 import { policyJsonSchemaText } from '../policy/json-schema';
 import { loadPolicy, PolicyError, type LoadedPolicy } from '../policy';
@@ -29,8 +30,9 @@ per tier and the stores it governs, access roles, debug capture, the metric dict
 alarms with their runbooks, kill switches and release gates.
 
 Options:
-  --now TIME   judge enrolment expiries at TIME instead of now (RFC 3339)
-  -h, --help   show this help
+  --kill-switches  print the kill-switch page instead (docs/kill-switches.md)
+  --now TIME       judge enrolment expiries at TIME instead of now (RFC 3339)
+  -h, --help       show this help
 `,
   schema: `Usage: llmops policy schema
 
@@ -42,13 +44,14 @@ interface Parsed {
   readonly file: string;
   readonly now?: Date;
   readonly help: boolean;
+  readonly killSwitches: boolean;
 }
 
 function parse(args: string[], allowFile: boolean): Parsed {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: allowFile,
-    options: { help: { type: 'boolean', short: 'h' }, ...(allowFile ? { now: { type: 'string' } } : {}) },
+    options: { help: { type: 'boolean', short: 'h' }, ...(allowFile ? { now: { type: 'string' }, 'kill-switches': { type: 'boolean' } } : {}) },
   });
   if (positionals.length > 1) throw new UserError(`expected at most one policy file, got ${positionals.length}`, 2);
   const nowText = (values as { now?: string }).now;
@@ -57,7 +60,7 @@ function parse(args: string[], allowFile: boolean): Parsed {
     now = new Date(nowText);
     if (Number.isNaN(now.getTime())) throw new UserError(`--now is ${JSON.stringify(nowText)}; expected an RFC 3339 time such as 2026-11-29T12:00:00Z`, 2);
   }
-  return { file: positionals[0] ?? DEFAULT_FILE, now, help: values.help === true };
+  return { file: positionals[0] ?? DEFAULT_FILE, now, help: values.help === true, killSwitches: (values as { 'kill-switches'?: boolean })['kill-switches'] === true };
 }
 
 /** Loads the policy; problems go to stderr and become exit code 1. */
@@ -87,7 +90,7 @@ export const policyExplain: CliCommand = async (args, io) => {
   if (p.help) return io.stdout.write(HELP.explain), 0;
   const loaded = load(p, io);
   if (typeof loaded === 'number') return loaded;
-  io.stdout.write(explainPolicy(loaded.policy));
+  io.stdout.write(p.killSwitches ? explainKillSwitches(loaded.policy) : explainPolicy(loaded.policy));
   return 0;
 };
 
