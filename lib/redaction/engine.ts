@@ -58,6 +58,8 @@ export interface Redactor {
 export const MAX_VALUE_DEPTH = 64;
 const TOO_DEEP = '[TOO_DEEP]';
 const KEYED_HEX = 10;
+/** Passes of the fixed-point loop in `redactText`. */
+const MAX_PASSES = 4;
 
 /** HMAC-SHA256 of `value` under `key`, as 64 lower-case hex characters. Stable for a given key. */
 export function pseudonymize(value: string, key: Uint8Array): string {
@@ -109,13 +111,28 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
     },
   });
 
+  /**
+   * Redacts to a fixed point: a replacement can change what its neighbours look like (a
+   * PEM header replaced inside what then reads as a URL's user:password), so the output
+   * is scanned again until nothing changes. Text without findings is scanned once; each
+   * further pass only ever turns more text into placeholders, and the passes are bounded.
+   */
   const redactText = (s: string, counts: RedactionCounts = {}): RedactedText => {
-    if (s.length === 0) return { text: s, counts };
+    let text = redactOnce(s, counts);
+    for (let pass = 1; text !== s && pass < MAX_PASSES; pass++) {
+      s = text;
+      text = redactOnce(s, counts);
+    }
+    return { text, counts };
+  };
+
+  const redactOnce = (s: string, counts: RedactionCounts): string => {
+    if (s.length === 0) return s;
     starts.length = 0;
     ends.length = 0;
     dets.length = 0;
     scan(s);
-    if (starts.length === 0 && customs.length === 0) return { text: s, counts };
+    if (starts.length === 0 && customs.length === 0) return s;
     let out = '';
     let at = 0;
     for (let k = 0; k < starts.length; k++) {
@@ -127,7 +144,7 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
       at = end;
     }
     out += applyCustom(at === 0 ? s : s.slice(at), counts);
-    return { text: out, counts };
+    return out;
   };
 
   /** Custom patterns run on the text between built-in findings, so they never touch a placeholder. */

@@ -49,6 +49,7 @@ const PREFILTER_SOURCE = [
 export const PREFILTER_PATTERN = PREFILTER_SOURCE;
 
 const PLACEHOLDER = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/;
+const PLACEHOLDER_ANY = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/g;
 const PLACEHOLDER_FULL = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]$/;
 const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'bot', 'apikey', 'api-key', 'sso-key', 'negotiate']);
 const PEM_LABEL = (() => {
@@ -103,7 +104,7 @@ class Scan {
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const p = m.index;
-      const next = this.dispatch(p, m[0]);
+      const next = this.dispatch(p, re.lastIndex);
       // Resume one character early: the digit alternative needs to see the character before the digit.
       re.lastIndex = Math.max(next - 1, p + 1);
     }
@@ -116,29 +117,33 @@ class Scan {
     this.floor = end;
   }
 
-  private dispatch(p: number, hit: string): number {
-    const n = hit.length;
-    if (n === 2 && isDigit(hit.charCodeAt(1))) return this.digit(p + 1);
-    const c = hit.charCodeAt(0);
+  /** Routes the prefilter hit `[p, end)` to its handler, reading characters rather than allocating the hit. */
+  private dispatch(p: number, end: number): number {
+    const { s } = this;
+    const n = end - p;
+    if (n === 2 && isDigit(s.charCodeAt(p + 1))) return this.digit(p + 1);
+    const c = s.charCodeAt(p);
     switch (c) {
       case 91 /* [ */:
         return this.placeholder(p);
       case 64 /* @ */:
         return this.email(p);
       case 58 /* : */:
-        return hit.charCodeAt(1) === 47 ? this.urlCredentials(p) : this.ipv6At(p);
+        return s.charCodeAt(p + 1) === 47 ? this.urlCredentials(p) : this.ipv6At(p);
       case 45 /* - */:
         if (n === 11) return this.pem(p);
         break;
     }
-    const last = hit.charCodeAt(n - 1);
-    if (hit.charCodeAt(n - 2) === 58 && !is(WORD, c)) return this.hexColon(p + 1);
-    if (n === 4 && isDigit(hit.charCodeAt(2))) {
-      const end = this.sink.piiEnabled('iban') ? this.iban(p) : -1;
-      return end > 0 ? end : p + 1;
+    const last = s.charCodeAt(end - 1);
+    if (s.charCodeAt(end - 2) === 58 && !is(WORD, c)) return this.hexColon(p + 1);
+    if (n === 4 && isDigit(s.charCodeAt(p + 2))) {
+      const e = this.sink.piiEnabled('iban') ? this.iban(p) : -1;
+      return e > 0 ? e : p + 1;
     }
     // Token prefixes end in `_` or `-`, or are one of four exact literals; the rest are key words.
-    if (last === 95 || last === 45 || hit === 'AKIA' || hit === 'ASIA' || hit === 'AIza' || hit === 'eyJ') return this.prefixed(p);
+    if (last === 95 || last === 45 || (n === 4 && (s.startsWith('AKIA', p) || s.startsWith('ASIA', p) || s.startsWith('AIza', p))) || (n === 3 && s.startsWith('eyJ', p))) {
+      return this.prefixed(p);
+    }
     return this.keyword(p);
   }
 
@@ -156,6 +161,14 @@ class Scan {
     while (start < a && s.charCodeAt(start) === 46) start++;
     if (start === a || (start > 0 && is(EMAIL_LOCAL, s.charCodeAt(start - 1)) && start - 1 >= this.floor)) return a + 1;
     let end = runEnd(s, a + 1, EMAIL_DOMAIN, 254);
+    // A double hyphen ends the domain except in an IDN label (`xn--`): `a@b.co-----BEGIN ...`
+    // must not read differently once the PEM marker after it has been replaced.
+    for (let i = a + 1; i < end - 1; i++) {
+      if (s.charCodeAt(i) === 45 && s.charCodeAt(i + 1) === 45 && !(s.startsWith('xn', i - 2) && (i - 2 === a + 1 || s.charCodeAt(i - 3) === 46))) {
+        end = i;
+        break;
+      }
+    }
     while (end > a + 1 && (s.charCodeAt(end - 1) === 46 || s.charCodeAt(end - 1) === 45)) end--;
     const domain = s.slice(a + 1, end);
     const labels = domain.split('.');
@@ -312,7 +325,8 @@ class Scan {
       }
       return c + 3;
     }
-    const userinfo = s.slice(c + 3, at);
+    // A keyed placeholder (`[EMAIL:0a1b2c3d4e]`) has a colon of its own: it never makes a password.
+    const userinfo = s.slice(c + 3, at).replace(PLACEHOLDER_ANY, '');
     const colon = userinfo.indexOf(':');
     if (colon === -1 || colon === userinfo.length - 1 || isPlaceholder(userinfo)) return c + 3;
     this.emit(c + 3, at, 'url_credentials');
