@@ -102,12 +102,14 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
   const starts: number[] = [];
   const ends: number[] = [];
   const dets: DetectorId[] = [];
+  let found = 0;
   const scan = createScanner({
     piiEnabled,
     emit(start, end, detector) {
-      starts.push(start);
-      ends.push(end);
-      dets.push(detector);
+      starts[found] = start;
+      ends[found] = end;
+      dets[found] = detector;
+      found++;
     },
   });
 
@@ -128,14 +130,13 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
 
   const redactOnce = (s: string, counts: RedactionCounts): string => {
     if (s.length === 0) return s;
-    starts.length = 0;
-    ends.length = 0;
-    dets.length = 0;
+    found = 0;
     scan(s);
-    if (starts.length === 0 && customs.length === 0) return s;
+    if (found === 0 && customs.length === 0) return s;
     let out = '';
     let at = 0;
-    for (let k = 0; k < starts.length; k++) {
+    const n = found;
+    for (let k = 0; k < n; k++) {
       const start = starts[k] as number;
       const end = ends[k] as number;
       const d = dets[k] as DetectorId;

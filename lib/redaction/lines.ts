@@ -34,8 +34,11 @@ export function createLineRedactor(redactor: Redactor): LineRedactor {
     }
     const r = redactor.redactText(line);
     add(r.counts);
-    const m = BEGIN.exec(line);
-    if (m && line.indexOf('-----END ', m.index) === -1) inKey = true;
+    const begin = line.indexOf('-----BEGIN ');
+    if (begin !== -1) {
+      const m = BEGIN.exec(line.slice(begin));
+      if (m && line.indexOf('-----END ', begin + m.index) === -1) inKey = true;
+    }
     return r.text;
   };
   return Object.assign(fn, { counts });

@@ -146,25 +146,24 @@ export function scanNumeric(s: string, p: number, enabled: (d: PiiDetectorId) =>
 /** Tries every detector on candidates starting at group `i`; returns the last group of the finding, or -1. */
 function tryAt(s: string, run: Run, groups: string[], i: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
   const G = groups.length;
-  const endOk = (j: number) => j < G - 1 || !run.attachedEnd;
   const startsRun = i === 0;
   const plusHere = startsRun && run.plus;
 
   if (!plusHere && enabled('card')) {
-    const j = matchCard(run, groups, i, endOk);
+    const j = matchCard(run, groups, i);
     if (j >= 0) {
       emit(run.gs[i] as number, run.ge[j] as number, 'card');
       return j;
     }
   }
   if (!plusHere && enabled('ssn')) {
-    const j = matchSsn(s, run, groups, i, endOk);
+    const j = matchSsn(s, run, groups, i);
     if (j >= 0) {
       emit(run.gs[i] as number, run.ge[j] as number, 'ssn');
       return j;
     }
   }
-  if (!plusHere && enabled('ipv4') && i + 3 < G && endOk(i + 3)) {
+  if (!plusHere && enabled('ipv4') && i + 3 < G && endOk(run, i + 3)) {
     const dotted = run.seps[i + 1] === '.' && run.seps[i + 2] === '.' && run.seps[i + 3] === '.';
     const continues = (i > 0 && run.seps[i] === '.') || (i + 4 < G && run.seps[i + 4] === '.') || (startsRun && run.attachedStart);
     if (dotted && !continues && ipv4Valid(groups.slice(i, i + 4).join('.'))) {
@@ -182,7 +181,7 @@ function tryAt(s: string, run: Run, groups: string[], i: number, enabled: (d: Pi
       }
     }
     for (let j = maxJ; j >= i; j--) {
-      if (!endOk(j)) continue;
+      if (!endOk(run, j)) continue;
       const digits = (run.cum[j + 1] as number) - (run.cum[i] as number);
       if (digits < 7 || digits > 16) continue;
       if (phoneValid(s, run, groups, i, j)) {
@@ -197,7 +196,12 @@ function tryAt(s: string, run: Run, groups: string[], i: number, enabled: (d: Pi
   return -1;
 }
 
-function matchCard(run: Run, groups: string[], i: number, endOk: (j: number) => boolean): number {
+/** A candidate may end on group j unless j is the last group and runs into a word. */
+function endOk(run: Run, j: number): boolean {
+  return j < run.gs.length - 1 || !run.attachedEnd;
+}
+
+function matchCard(run: Run, groups: string[], i: number): number {
   const G = groups.length;
   let digits = '';
   let sep: string | undefined;
@@ -214,7 +218,7 @@ function matchCard(run: Run, groups: string[], i: number, endOk: (j: number) => 
     digits += g;
     if (digits.length > 19) break;
     if (j > i && !cardGrouping(groups, i, j)) continue;
-    if (digits.length >= 13 && endOk(j) && cardNetworkValid(digits) && luhnValid(digits)) best = j;
+    if (digits.length >= 13 && endOk(run, j) && cardNetworkValid(digits) && luhnValid(digits)) best = j;
   }
   return best;
 }
@@ -228,13 +232,13 @@ function cardGrouping(groups: string[], i: number, j: number): boolean {
   return (lens[lens.length - 1] as number) <= 4;
 }
 
-function matchSsn(s: string, run: Run, groups: string[], i: number, endOk: (j: number) => boolean): number {
+function matchSsn(s: string, run: Run, groups: string[], i: number): number {
   const G = groups.length;
   const g0 = groups[i] as string;
-  if (g0.length === 9 && endOk(i) && hasContext(s, run.gs[i] as number, SSN_CONTEXT)) {
+  if (g0.length === 9 && endOk(run, i) && hasContext(s, run.gs[i] as number, SSN_CONTEXT)) {
     return ssnValid(g0.slice(0, 3), g0.slice(3, 5), g0.slice(5)) ? i : -1;
   }
-  if (i + 2 >= G || !endOk(i + 2)) return -1;
+  if (i + 2 >= G || !endOk(run, i + 2)) return -1;
   const [a, b, c] = [g0, groups[i + 1] as string, groups[i + 2] as string];
   const s1 = run.seps[i + 1];
   if (a.length !== 3 || b.length !== 2 || c.length !== 4 || s1 !== run.seps[i + 2] || (s1 !== '-' && s1 !== ' ')) return -1;

@@ -195,10 +195,12 @@ class Scan {
       if (end > 0) return end;
     }
     if (runEnd(s, p, DIGITS_ONLY) < wordEnd) return wordEnd;
-    return scanNumeric(s, p, this.piiOn, (a, b, d) => this.emit(a, b, d));
+    return scanNumeric(s, p, this.piiOn, this.emitPii);
   }
 
+  // Bound once: no closure is created per call on the hot path.
   private readonly piiOn = (d: PiiDetectorId): boolean => this.sink.piiEnabled(d);
+  private readonly emitPii = (a: number, b: number, d: PiiDetectorId): void => this.emit(a, b, d);
 
   /** Tries the IPv6 address whose run of hex digits and colons contains `p`. */
   private ipv6Around(p: number): number {
@@ -222,20 +224,26 @@ class Scan {
     const { s } = this;
     if (!this.sink.piiEnabled('ipv6')) return -1;
     const fullEnd = runEnd(s, start, IPV6_CHARS);
-    const fail = () => {
+    const end = this.ipv6End(start, fullEnd);
+    if (end < 0) {
       this.ipv6FailFrom = start;
       this.ipv6FailTo = fullEnd;
       return -1;
-    };
+    }
+    this.emit(start, end, 'ipv6');
+    return end;
+  }
+
+  /** The end of the IPv6 address in the run [start, fullEnd), or -1. */
+  private ipv6End(start: number, fullEnd: number): number {
+    const { s } = this;
     const before = s.charCodeAt(start - 1);
-    if (start > 0 && (is(WORD, before) || before === 58 || before === 46)) return fail();
-    if (fullEnd - start > 46) return fail();
+    if (start > 0 && (is(WORD, before) || before === 58 || before === 46)) return -1;
+    if (fullEnd - start > 46) return -1;
     let end = fullEnd;
     while (end > start && s.charCodeAt(end - 1) === 46) end--;
     if (end > start + 1 && s.charCodeAt(end - 1) === 58 && s.charCodeAt(end - 2) !== 58) end--;
-    if (wordAt(s, end)) return fail();
-    if (!ipv6Valid(s.slice(start, end))) return fail();
-    this.emit(start, end, 'ipv6');
+    if (wordAt(s, end) || !ipv6Valid(s.slice(start, end))) return -1;
     return end;
   }
 
