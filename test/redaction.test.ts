@@ -105,6 +105,12 @@ describe('detectors: positives', () => {
     expect(red('v6 fe80::1ff:fe23:4567:890a and 10.1.2.3')).toBe('v6 [IP] and [IP]');
   });
 
+  it('finds values glued to timestamps and UUIDs', () => {
+    expect(red('2026-11-29T15:25:50.123Z+44 20 7946 0958')).toBe('2026-11-29T15:25:50.123Z[PHONE]');
+    expect(red('2026-11-29T15:25:50+01:00 10.0.0.1')).toBe('2026-11-29T15:25:50+01:00 [IP]');
+    expect(red('123e4567-e89b-12d3-a456-426614174000 bob@example.com')).toBe('123e4567-e89b-12d3-a456-426614174000 [EMAIL]');
+  });
+
   it('generated checksums: every Luhn card and mod-97 IBAN is found', () => {
     for (let i = 0; i < 200; i++) {
       const card = withLuhn(`4${String(i * 7919).padStart(14, '0')}`);

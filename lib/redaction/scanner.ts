@@ -511,18 +511,23 @@ function isUuidAt(s: string, p: number): boolean {
   return !wordAt(s, p + 36) && !wordAt(s, p - 1);
 }
 
-const TIMESTAMP_TAIL = (() => {
-  const t = new Uint8Array(128);
-  for (const c of '0123456789:.TZ+-') t[c.charCodeAt(0)] = 1;
-  return t;
-})();
+/** After `YYYY-MM-DDThh:mm`: optional `:ss`, `.fraction`, then `Z` or `+hh:mm` / `-hh:mm`. */
+function timestampEnd(s: string, q: number): number {
+  const d = (i: number) => isDigit(s.charCodeAt(i));
+  if (s.charCodeAt(q) === 58 && d(q + 1) && d(q + 2)) q += 3;
+  if (s.charCodeAt(q) === 46 && d(q + 1)) q = runEnd(s, q + 1, DIGITS_ONLY, 9);
+  const z = s.charCodeAt(q);
+  if (z === 90) return q + 1;
+  if ((z === 43 || z === 45) && d(q + 1) && d(q + 2) && s.charCodeAt(q + 3) === 58 && d(q + 4) && d(q + 5) && !d(q + 6)) return q + 6;
+  return q;
+}
 
 /**
  * When the digit at p starts an ISO timestamp or lies in a UUID, returns the index after
  * it; else 0.
  */
 function skipTimestampOrUuid(s: string, p: number, floor: number): number {
-  if (isTimestampAt(s, p)) return runEnd(s, p + 16, TIMESTAMP_TAIL, 24);
+  if (isTimestampAt(s, p)) return timestampEnd(s, p + 16);
   const t = runStart(s, p, HEX_DASH, 36, floor);
   if (p - t <= 35 && isUuidAt(s, t)) return t + 36;
   return 0;
