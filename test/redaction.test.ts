@@ -56,6 +56,8 @@ const POSITIVES: [DetectorId, string, string][] = [
   ['ipv6', 'v6 2001:db8::8a2e:370:7334', '2001:db8::8a2e:370:7334'],
   ['ipv6', 'v6 fe80::1ff:fe23:4567:890a.', 'fe80::1ff:fe23:4567:890a'],
   ['ipv6', 'v6 ::ffff:192.0.2.128', '::ffff:192.0.2.128'],
+  ['ipv6', 'v6 fe80:abcd:ef01:2345:6789:abcd:ef01:2345 ok', 'fe80:abcd:ef01:2345:6789:abcd:ef01:2345'],
+  ['ipv6', 'v6 dead:beef:cafe:babe:dead:beef:cafe:babe', 'dead:beef:cafe:babe:dead:beef:cafe:babe'],
   ['aws_access_key', 'key AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'],
   ['aws_access_key', 'key ASIAY34FZKBOKMUTVV7A', 'ASIAY34FZKBOKMUTVV7A'],
   ['aws_secret_key', 'aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],

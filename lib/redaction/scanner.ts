@@ -38,8 +38,8 @@ const PREFILTER_SOURCE = [
   '::',
   // A digit that starts a word (the character before it is matched too; start of text is handled apart).
   '[^A-Za-z0-9_][0-9]',
-  // A hex group that starts a word and is followed by a colon: a full-form IPv6 address led by a letter.
-  '[^A-Za-z0-9_:.][A-Fa-f][0-9A-Fa-f]{0,3}:[0-9A-Fa-f]',
+  // A colon before a hex letter: inside a letter-led full-form IPv6 address (`fe80:abcd:...`).
+  ':[A-Fa-f]',
   '[A-Z][A-Z][0-9][0-9]',
   'AKIA', 'ASIA', 'gh[pousr]_', 'github_pat_', 'xox[abposre]-', 'xapp-', '[rs]k_live_', '[rs]k_test_', 'sk-', 'AIza', 'eyJ',
   ...KEYWORDS.map(ci),
@@ -128,14 +128,16 @@ class Scan {
         return this.placeholder(p);
       case 64 /* @ */:
         return this.email(p);
-      case 58 /* : */:
-        return s.charCodeAt(p + 1) === 47 ? this.urlCredentials(p) : this.ipv6At(p);
+      case 58 /* : */: {
+        const c1 = s.charCodeAt(p + 1);
+        if (c1 === 47) return this.urlCredentials(p);
+        return c1 === 58 ? this.ipv6At(p) : this.hexColon(p + 1);
+      }
       case 45 /* - */:
         if (n === 11) return this.pem(p);
         break;
     }
     const last = s.charCodeAt(end - 1);
-    if (s.charCodeAt(end - 2) === 58 && !is(WORD, c)) return this.hexColon(p + 1);
     if (n === 4 && isDigit(s.charCodeAt(p + 2))) {
       const e = this.sink.piiEnabled('iban') ? this.iban(p) : -1;
       return e > 0 ? e : p + 1;
@@ -212,10 +214,10 @@ class Scan {
     return this.ipv6From(runStart(this.s, p, IPV6_CHARS, 45, this.floor));
   }
 
-  /** `fe80:0:...`: a letter-led hex group and a colon. */
+  /** `:a` inside what may be a letter-led IPv6 address (`fe80:abcd:...`). */
   private hexColon(p: number): number {
     const end = this.ipv6Around(p);
-    return end > 0 ? end : p + 1;
+    return end > 0 ? end : p;
   }
 
   private ipv6At(p: number): number {
