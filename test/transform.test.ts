@@ -78,6 +78,11 @@ describe('transformBatch: quarantine', () => {
     expect(JSON.stringify(q)).not.toContain('alice@example.com');
   });
 
+  it('the excerpt never holds user_id as sent', () => {
+    const { q } = quarantined('{"user_id": "u-829301", "event_type": "span", broken');
+    expect(q.raw_excerpt).toBe('{"user_id": "[USER_ID]", "event_type": "span", broken');
+  });
+
   it('ids that break the charset are not copied into the quarantine record', () => {
     const { q } = quarantined(JSON.stringify({ event_type: 'span', trace_id: 'bob@example.com', tenant_id: 'acme' }));
     expect(q.trace_id).toBeUndefined();

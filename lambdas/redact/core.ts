@@ -103,6 +103,7 @@ export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 16;
 const EXCERPT_CHARS = 256;
 const EXCERPT_WINDOW = 64 * 1024;
+const USER_ID_VALUE = /("user_id"[ \t]{0,8}:[ \t]{0,8}")[^"\\]{0,256}"/g;
 
 /** A fresh, empty stats object. */
 export function emptyStats(): TransformStats {
@@ -385,7 +386,8 @@ function safeNow(ctx: TransformContext): Date {
  */
 function excerpt(bytes: Uint8Array, redactor: Redactor, stats: TransformStats): string {
   try {
-    const text = Buffer.from(bytes.subarray(0, EXCERPT_WINDOW)).toString('utf8');
+    // user_id is never kept as sent, not even in the quarantine: blank its value first.
+    const text = Buffer.from(bytes.subarray(0, EXCERPT_WINDOW)).toString('utf8').replace(USER_ID_VALUE, '$1[USER_ID]"');
     const r = redactor.redactText(text);
     mergeCounts(stats.redactions, r.counts);
     return r.text.replace(/[\u0000-\u001f\u007f\ufffd]/g, '.').slice(0, EXCERPT_CHARS);
