@@ -40,8 +40,11 @@ export interface SynthOptions {
   readonly bundle?: boolean;
 }
 
+/** The feature flags of cdk.json, so tests build the template `cdk synth` builds. */
+export const CDK_CONTEXT: Record<string, unknown> = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
+
 export function buildStack(policy: Policy, opts: SynthOptions = {}): { app: App; stack: TelemetryStack; template: Template } {
-  const app = new App({ context: opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CDK_CONTEXT, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });
   const stack = new TelemetryStack(app, `${policy.name}-${policy.environment}-telemetry`, {
     policy,
     env: { account: '123456789012', region: 'eu-west-1' },

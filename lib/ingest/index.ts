@@ -3,7 +3,7 @@
  * dynamic partitioning by the record's own date, Parquet with the Glue schema) and the
  * debug stream (enrolment and expiry checked again, redacted, own bucket and key).
  */
-import { Duration, Size, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_logs as logs, aws_secretsmanager as secrets } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Validations, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_logs as logs, aws_secretsmanager as secrets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { TelemetryCatalog } from '../catalog';
 import { TelemetryFunction } from '../function';
@@ -68,8 +68,9 @@ export class TelemetryIngest extends Construct {
   readonly producerPolicy: iam.ManagedPolicy;
   /** Attach to the role that sends debug captures: PutRecord/PutRecordBatch on the debug stream only. */
   readonly debugProducerPolicy: iam.ManagedPolicy;
-  /** Firehose's own delivery errors. */
-  readonly firehoseLogGroup: logs.LogGroup;
+  /** Firehose's own delivery errors, per stream. */
+  readonly eventsLogGroup: logs.LogGroup;
+  readonly debugLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
     super(scope, id);
@@ -81,6 +82,11 @@ export class TelemetryIngest extends Construct {
       encryptionKey: storage.dataKey,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy,
+    });
+
+    Validations.of(this.hashKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
     });
 
     const config = redactionConfig(policy);
@@ -107,10 +113,11 @@ export class TelemetryIngest extends Construct {
     });
     for (const fn of [this.redactFunction, this.debugCaptureFunction]) this.hashKey.grantRead(fn);
 
-    this.firehoseLogGroup = new logs.LogGroup(this, 'FirehoseLogs', { retention: logRetention(policy), removalPolicy });
+    this.eventsLogGroup = new logs.LogGroup(this, 'EventsDeliveryLogs', { retention: logRetention(policy), removalPolicy });
+    this.debugLogGroup = new logs.LogGroup(this, 'DebugDeliveryLogs', { retention: logRetention(policy), removalPolicy });
 
-    const eventsRole = new iam.Role(this, 'EventsDeliveryRole', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
-    storage.allowWriter('traces', eventsRole);
+    const eventsTable = catalog.eventsTable.node.defaultChild as glue.CfnTable;
+    const eventsRole = this.deliveryRole('EventsDeliveryRole', { storage, bucket: 'traces', logGroup: this.eventsLogGroup, transform: this.redactFunction, table: eventsTable });
     this.eventsStream = new firehose.DeliveryStream(this, 'Events', {
       encryption: firehose.StreamEncryption.customerManagedKey(storage.dataKey),
       role: eventsRole,
@@ -121,7 +128,7 @@ export class TelemetryIngest extends Construct {
         bufferingSize: EVENTS_BUFFER.size,
         bufferingInterval: EVENTS_BUFFER.interval,
         encryptionKey: storage.dataKey,
-        loggingConfig: new firehose.EnableLogging(this.firehoseLogGroup),
+        loggingConfig: new firehose.EnableLogging(this.eventsLogGroup),
         processors: [
           // Producers pack many newline-delimited events per record (Firehose bills per 5 KB).
           firehose.RecordDeAggregationProcessor.json(),
@@ -129,15 +136,14 @@ export class TelemetryIngest extends Construct {
         ],
         dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
         dataFormatConversion: {
-          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(catalog.eventsTable.node.defaultChild as glue.CfnTable),
+          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(eventsTable),
           inputFormat: firehose.InputFormat.OPENX_JSON,
           outputFormat: firehose.OutputFormat.PARQUET,
         },
       }),
     });
 
-    const debugRole = new iam.Role(this, 'DebugDeliveryRole', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
-    storage.allowWriter('debug', debugRole);
+    const debugRole = this.deliveryRole('DebugDeliveryRole', { storage, bucket: 'debug', logGroup: this.debugLogGroup, transform: this.debugCaptureFunction });
     this.debugStream = new firehose.DeliveryStream(this, 'Debug', {
       encryption: firehose.StreamEncryption.customerManagedKey(storage.debugKey),
       role: debugRole,
@@ -149,7 +155,7 @@ export class TelemetryIngest extends Construct {
         bufferingInterval: DEBUG_BUFFER.interval,
         compression: firehose.Compression.GZIP,
         encryptionKey: storage.debugKey,
-        loggingConfig: new firehose.EnableLogging(this.firehoseLogGroup),
+        loggingConfig: new firehose.EnableLogging(this.debugLogGroup),
         processors: [firehose.RecordDeAggregationProcessor.json(), new firehose.LambdaFunctionProcessor(this.debugCaptureFunction, PROCESSOR)],
         dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
       }),
@@ -163,6 +169,33 @@ export class TelemetryIngest extends Construct {
       description: `${policy.name}-${policy.environment}: send debug captures of enrolled cohorts`,
       statements: [new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [this.debugStream.deliveryStreamArn] })],
     });
+  }
+
+  /**
+   * The delivery role with exactly what Firehose needs, handed to the L2 as an immutable
+   * reference: the L2 would otherwise grant itself `bucket.grantReadWrite` (s3:DeleteObject*,
+   * s3:GetObject* ...) and `glue:GetSchemaVersion` on `*`, none of which delivery needs.
+   */
+  private deliveryRole(id: string, o: { storage: TelemetryStorage; bucket: 'traces' | 'debug'; logGroup: logs.ILogGroup; transform: TelemetryFunction; table?: glue.CfnTable }): iam.IRole {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
+    o.storage.grantWrite(o.bucket, role);
+    o.logGroup.grantWrite(role);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [o.transform.functionArn] }));
+    const key = o.bucket === 'traces' ? o.storage.dataKey : o.storage.debugKey;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    if (o.table) {
+      const stack = Stack.of(this);
+      const db = o.table.databaseName;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: db }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/${o.table.ref}` }),
+        ],
+      }));
+    }
+    return iam.Role.fromRoleArn(this, `${id}Ref`, role.roleArn, { mutable: false });
   }
 
   /** Lets an application send telemetry records to the events stream. */

@@ -3,7 +3,7 @@
  * one dashboard per bucket, the executive readiness view, and the storage health alarm
  * of the debug tier.
  */
-import { Duration, aws_cloudwatch as cw, aws_cloudwatch_actions as actions } from 'aws-cdk-lib';
+import { Duration, Validations, aws_cloudwatch as cw, aws_cloudwatch_actions as actions, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type BucketName, metricsNamespace } from '../../dashboards/metrics';
 import type { AlertRouting } from '../alerting';
@@ -79,5 +79,24 @@ export class TelemetryMonitoring extends Construct {
     const dashScope = new Construct(this, 'Dashboards');
     const inputs = { policy, metrics: this.metrics, alarms: this.alarms, composite: this.anyPage, pipeline: props.pipeline, tierBuckets: props.tierBuckets };
     this.dashboards = { ...createBucketDashboards(dashScope, inputs), readiness: createReadinessDashboard(dashScope, inputs) };
+  }
+
+  /** Lets a role read the metrics, the alarms and this stack's dashboards (the metrics readers). */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    const dashboards = Object.values(this.dashboards).map((d) => d.dashboardArn);
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      // These CloudWatch read actions support no resource-level permissions.
+      actions: ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics', 'cloudwatch:ListMetrics', 'cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:ListDashboards'],
+      resourceArns: ['*'],
+    }).combine(iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetDashboard'], resourceArns: dashboards }));
+    const policy = grant.principalStatements.length ? (grantee.grantPrincipal as iam.Role).node.tryFindChild('DefaultPolicy') : undefined;
+    if (policy) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'CloudWatch GetMetricData, GetMetricStatistics, ListMetrics, DescribeAlarms, DescribeAlarmHistory and ListDashboards support no resource-level permissions; they read metrics, not telemetry records',
+      });
+    }
+    return grant;
   }
 }

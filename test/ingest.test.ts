@@ -1,0 +1,149 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig } from '../lib/ingest';
+import { durationDays } from '../lib/policy';
+import { buildStack, TEST_NOW, variantPolicy } from './helpers';
+
+const shipped = variantPolicy(() => {});
+const built = buildStack(shipped);
+const { stack, template } = built;
+const ingest = built.stack.ingest;
+
+function streamProps(id: 'Events' | 'Debug') {
+  const streams = template.findResources('AWS::KinesisFirehose::DeliveryStream');
+  const logical = stack.getLogicalId((id === 'Events' ? ingest.eventsStream : ingest.debugStream).node.defaultChild as never);
+  return streams[logical]!.Properties;
+}
+
+function processorParams(dest: any, type: string): Record<string, string> | undefined {
+  const p = dest.ProcessingConfiguration.Processors.find((x: any) => x.Type === type);
+  return p && Object.fromEntries(p.Parameters.map((q: any) => [q.ParameterName, q.ParameterValue]));
+}
+
+describe('the events stream', () => {
+  const props = streamProps('Events');
+  const dest = props.ExtendedS3DestinationConfiguration;
+
+  it('is Direct PUT, encrypted with the data key', () => {
+    expect(props.DeliveryStreamType).toBe('DirectPut');
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: stack.resolve(built.stack.storage.dataKey.keyArn) });
+  });
+
+  it('de-aggregates JSON, then runs the redaction Lambda with an explicit buffer and retry count', () => {
+    expect(dest.ProcessingConfiguration.Enabled).toBe(true);
+    expect(dest.ProcessingConfiguration.Processors.map((p: any) => p.Type)).toEqual(['RecordDeAggregation', 'Lambda']);
+    expect(processorParams(dest, 'RecordDeAggregation')).toMatchObject({ SubRecordType: 'JSON' });
+    expect(processorParams(dest, 'Lambda')).toMatchObject({ BufferSizeInMBs: '2', BufferIntervalInSeconds: '60', NumberOfRetries: '3' });
+  });
+
+  it('partitions by the Lambda keys into <area>/event_type=<type>/dt=<date>/, errors under errors/', () => {
+    expect(dest.DynamicPartitioningConfiguration).toMatchObject({ Enabled: true });
+    expect(dest.Prefix).toBe(EVENTS_DATA_PREFIX);
+    expect(EVENTS_DATA_PREFIX).toBe('!{partitionKeyFromLambda:area}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/');
+    expect(dest.ErrorOutputPrefix).toBe(EVENTS_ERROR_PREFIX);
+    expect(EVENTS_ERROR_PREFIX.startsWith('errors/')).toBe(true);
+    expect(EVENTS_ERROR_PREFIX).toContain('!{firehose:error-output-type}');
+    expect(EVENTS_ERROR_PREFIX).not.toContain('partitionKeyFromLambda');
+    expect(dest.BufferingHints).toEqual({ SizeInMBs: 128, IntervalInSeconds: 120 });
+  });
+
+  it('converts JSON to Parquet with the events table schema', () => {
+    const conv = dest.DataFormatConversionConfiguration;
+    expect(conv.Enabled).toBe(true);
+    expect(conv.InputFormatConfiguration.Deserializer).toHaveProperty('OpenXJsonSerDe');
+    expect(conv.OutputFormatConfiguration.Serializer).toHaveProperty('ParquetSerDe');
+    expect(conv.SchemaConfiguration.TableName).toEqual(stack.resolve(built.stack.catalog.eventsTable.tableName));
+    expect(conv.SchemaConfiguration.DatabaseName).toEqual(stack.resolve(built.stack.catalog.database.databaseName));
+  });
+
+  it('keeps no source-record backup (it would store every raw record and cannot be turned off)', () => {
+    for (const id of ['Events', 'Debug'] as const) {
+      const d = streamProps(id).ExtendedS3DestinationConfiguration;
+      expect(d.S3BackupMode ?? 'Disabled').toBe('Disabled');
+      expect(d.S3BackupConfiguration).toBeUndefined();
+    }
+  });
+
+  it("logs Firehose's own errors to a log group with the policy's log retention", () => {
+    for (const id of ['Events', 'Debug'] as const) {
+      const logging = streamProps(id).ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions;
+      expect(logging.Enabled).toBe(true);
+      const group = template.findResources('AWS::Logs::LogGroup')[logging.LogGroupName.Ref];
+      expect(group?.Properties.RetentionInDays).toBe(durationDays(shipped.retention.logs));
+    }
+  });
+});
+
+describe('the debug stream', () => {
+  const props = streamProps('Debug');
+  const dest = props.ExtendedS3DestinationConfiguration;
+
+  it('delivers to the debug bucket with the debug key, through the debug-capture Lambda', () => {
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: stack.resolve(built.stack.storage.debugKey.keyArn) });
+    expect(dest.BucketARN).toEqual(stack.resolve(built.stack.storage.debugBucket.bucketArn));
+    expect(dest.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toEqual(stack.resolve(built.stack.storage.debugKey.keyArn));
+    expect(dest.Prefix).toBe(DEBUG_DATA_PREFIX);
+    expect(dest.ErrorOutputPrefix).toBe(DEBUG_ERROR_PREFIX);
+    const lambdaArn = dest.ProcessingConfiguration.Processors.find((p: any) => p.Type === 'Lambda').Parameters.find((q: any) => q.ParameterName === 'LambdaArn').ParameterValue;
+    expect(lambdaArn).toEqual(stack.resolve(ingest.debugCaptureFunction.functionArn));
+  });
+
+  it('gets the enrolments only when debug capture is enabled', () => {
+    const fnEnv = (p: typeof shipped) => {
+      const b = buildStack(p);
+      const fn = b.template.findResources('AWS::Lambda::Function')[b.stack.getLogicalId(b.stack.ingest.debugCaptureFunction.node.defaultChild as never)];
+      return JSON.parse(fn!.Properties.Environment.Variables.ENROLMENTS);
+    };
+    expect(fnEnv(shipped)).toEqual([]);
+    const expires = new Date(TEST_NOW.getTime() + 24 * 3_600_000).toISOString();
+    const enrolment = { cohort: 'inc_1', tenant_id: 'emea', reason: 'INC-1', expires_at: expires };
+    expect(fnEnv(variantPolicy((d) => { d.debug_capture = { enabled: true, enrolments: [enrolment] }; }))).toEqual([enrolment]);
+    expect(fnEnv(variantPolicy((d) => { d.debug_capture = { enabled: false, enrolments: [enrolment] }; }))).toEqual([]);
+  });
+});
+
+describe('access around the streams', () => {
+  it('gives the delivery roles only what delivery needs: no delete, no wildcard resource', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('DeliveryRole'));
+    expect(policies).toHaveLength(2);
+    for (const p of policies) {
+      for (const st of p.Properties.PolicyDocument.Statement) {
+        const actions = [st.Action].flat();
+        expect(actions.some((a: string) => a.startsWith('s3:Delete'))).toBe(false);
+        expect(actions.some((a: string) => a.startsWith('s3:GetObject'))).toBe(false);
+        expect(st.Resource).not.toBe('*');
+      }
+    }
+  });
+
+  it('exposes a managed policy that may only put records to the events stream', () => {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: stack.resolve(ingest.eventsStream.deliveryStreamArn) }] },
+    });
+  });
+
+  it('hands the redaction config of the policy to both transforms, and lets them read the hash key', () => {
+    for (const fn of [ingest.redactFunction, ingest.debugCaptureFunction]) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: Match.absent(),
+        Architectures: ['arm64'],
+        Environment: { Variables: Match.objectLike({ REDACTION_CONFIG: redactionConfig(shipped), HASH_KEY_SECRET_ARN: stack.resolve(ingest.hashKey.secretArn) }) },
+        Role: stack.resolve((fn.role!.node.defaultChild as never as { attrArn: string }).attrArn),
+      });
+    }
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      p.Properties.PolicyDocument.Statement.some((s: any) => [s.Action].flat().includes('secretsmanager:GetSecretValue')),
+    );
+    expect(readers).toHaveLength(2);
+  });
+
+  it('fails when the redaction config would not fit in a Lambda environment', () => {
+    const big = variantPolicy((d) => {
+      d.redaction.custom_patterns = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, pattern: `X${'[0-9]'.repeat(40)}`, placeholder: `P${i}X` }));
+    });
+    const size = Buffer.byteLength(JSON.stringify({ detectors: big.redaction.detectors, customPatterns: big.redaction.custom_patterns, allowedAttributes: big.capture.attributes }));
+    expect(() => redactionConfig(big)).toThrow(
+      `the redaction configuration is ${size} bytes; Lambda environments hold at most 4 KB, so custom_patterns and capture.attributes must fit in 3500 bytes`,
+    );
+  });
+});
