@@ -8,8 +8,9 @@
  * It enforces the service limits a producer must respect (500 records and 4 MiB per
  * PutRecordBatch, 1,000 KiB per record) and records every record it accepted, decoded,
  * so tests can assert delivery. Faults are scriptable:
- * - `faults.failFraction`: that fraction of the records of every batch (rounded down,
- *   chosen by a seeded PRNG) is reported failed in `RequestResponses`;
+ * - `faults.failFraction`: that fraction of the records of every batch (rounded up or
+ *   down at random so that the fraction holds in expectation for any batch size, the
+ *   records chosen by a seeded PRNG) is reported failed in `RequestResponses`;
  * - `faults.throttleEvery`: every n-th request is answered 400 `ThrottlingException`
  *   (`faults.throttleType` to answer e.g. `ServiceUnavailableException` instead);
  * - `faults.dropEvery`: every n-th request has its connection destroyed without an
@@ -55,7 +56,7 @@ export interface ReceivedRequest {
 }
 
 export interface FirehoseFaults {
-  /** Fraction of the records of every batch reported failed (rounded down). @default 0 */
+  /** Fraction of the records of every batch reported failed (stochastic rounding). @default 0 */
   failFraction: number;
   /** Error code of a failed record. @default 'ServiceUnavailableException' */
   failErrorCode: string;
@@ -238,7 +239,9 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
         send(200, { ...accept(data[0]!), Encrypted: false });
         return;
       }
-      const failing = pick(data.length, Math.floor(data.length * faults.failFraction), random);
+      // Stochastic rounding: exactly the fraction in expectation, whatever the batch size.
+      const share = data.length * faults.failFraction;
+      const failing = pick(data.length, Math.floor(share) + (random() < share - Math.floor(share) ? 1 : 0), random);
       const responses = data.map((d, i) =>
         failing.has(i) ? { ErrorCode: faults.failErrorCode, ErrorMessage: 'Injected failure (local Firehose)' } : accept(d),
       );
