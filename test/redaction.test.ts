@@ -10,6 +10,7 @@ const red = (s: string) => r.redactText(s).text;
 const POSITIVES: [DetectorId, string, string][] = [
   ['email', 'mail john.doe@example.com now', 'john.doe@example.com'],
   ['email', 'to: A.B+tag@Mail.Example.CO.UK.', 'A.B+tag@Mail.Example.CO.UK'],
+  ['email', 'idn JANE@XN--MNCHEN-3YA.DE and jane@xn--mnchen-3ya.de', 'XN--MNCHEN-3YA.DE'],
   ['phone', 'call (415) 555-2671 today', '(415) 555-2671'],
   ['phone', 'call 415-555-2671', '415-555-2671'],
   ['phone', 'call 415.555.2671', '415.555.2671'],

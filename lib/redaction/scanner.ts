@@ -166,7 +166,8 @@ class Scan {
     // A double hyphen ends the domain except in an IDN label (`xn--`): `a@b.co-----BEGIN ...`
     // must not read differently once the PEM marker after it has been replaced.
     for (let i = a + 1; i < end - 1; i++) {
-      if (s.charCodeAt(i) === 45 && s.charCodeAt(i + 1) === 45 && !(s.startsWith('xn', i - 2) && (i - 2 === a + 1 || s.charCodeAt(i - 3) === 46))) {
+      const idn = (s.charCodeAt(i - 2) | 32) === 120 && (s.charCodeAt(i - 1) | 32) === 110 && (i - 2 === a + 1 || s.charCodeAt(i - 3) === 46);
+      if (s.charCodeAt(i) === 45 && s.charCodeAt(i + 1) === 45 && !idn) {
         end = i;
         break;
       }
