@@ -3,7 +3,7 @@
  * `redactValue` (the decoded string values of a JSON value, with key names as context).
  * Pure TypeScript over node:crypto; no AWS imports.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTORS, type DetectorId, type PiiDetectorId, type PiiMode,
 } from './catalog';
@@ -44,8 +44,11 @@ export interface RedactedValue {
 }
 
 export interface Redactor {
-  /** Redacts one string. Returns the input string itself when nothing was found. */
-  redactText(s: string): RedactedText;
+  /**
+   * Redacts one string. Returns the input string itself when nothing was found. Counts go
+   * into `counts` when given (an accumulator for streams), else into a fresh object.
+   */
+  redactText(s: string, counts?: RedactionCounts): RedactedText;
   /**
    * Redacts every string (and key name) inside a JSON value without mutating it. `keyHint`
    * is the name the value is stored under: a password-like or secret-like name makes
@@ -63,8 +66,16 @@ const MAX_PASSES = 4;
 
 /** HMAC-SHA256 of `value` under `key`, as 64 lower-case hex characters. Stable for a given key. */
 export function pseudonymize(value: string, key: Uint8Array): string {
-  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+  let k = KEYS.get(key);
+  if (!k) {
+    k = createSecretKey(key);
+    KEYS.set(key, k);
+  }
+  return createHmac('sha256', k).update(value, 'utf8').digest('hex');
 }
+
+/** Imported keys, so each HMAC does not import its key again. Callers must not mutate a key after use. */
+const KEYS = new WeakMap<Uint8Array, KeyObject>();
 
 /** Builds a redactor. Throws when the config is unusable (bad custom pattern, keyed mode without a key). */
 export function createRedactor(config: RedactorConfig = {}): Redactor {
@@ -208,7 +219,7 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
   };
 
   return {
-    redactText: (s) => redactText(s, {}),
+    redactText: (s, counts) => redactText(s, counts ?? {}),
     redactValue: (value, keyHint) => {
       const counts: RedactionCounts = {};
       return { value: walk(value, keyHint, 0, counts), counts };

@@ -18,9 +18,6 @@ export interface LineRedactor {
 export function createLineRedactor(redactor: Redactor): LineRedactor {
   const counts: RedactionCounts = {};
   let inKey = false;
-  const add = (c: RedactionCounts) => {
-    for (const k in c) counts[k] = (counts[k] ?? 0) + (c[k] as number);
-  };
   const fn = (line: string): string => {
     if (inKey) {
       const end = line.indexOf('-----END ');
@@ -28,12 +25,9 @@ export function createLineRedactor(redactor: Redactor): LineRedactor {
       inKey = false;
       const close = line.indexOf('-----', end + 9);
       const rest = close === -1 ? '' : line.slice(close + 5);
-      const r = redactor.redactText(rest);
-      add(r.counts);
-      return `[PRIVATE_KEY]${r.text}`;
+      return `[PRIVATE_KEY]${redactor.redactText(rest, counts).text}`;
     }
-    const r = redactor.redactText(line);
-    add(r.counts);
+    const r = redactor.redactText(line, counts);
     const begin = line.indexOf('-----BEGIN ');
     if (begin !== -1) {
       const m = BEGIN.exec(line.slice(begin));
