@@ -1,12 +1,13 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../lib/policy';
-import { TelemetryStack } from '../lib/stack';
-import { DENIED_OBJECT_READS } from '../lib/storage';
+import { DENIED_OBJECT_READS, type BucketName, type TelemetryStorage } from '../lib/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
+import { buildStorageStack, grant, grantsOf, roleLogicalId } from './support/storage-stack';
 
 const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');
 const OTHER_ACCOUNT = '210987654321';
@@ -18,126 +19,115 @@ const crossAccount = variantPolicy((d) => {
   d.access.kill_switch_operators.principals = [ONCALL_ROLE];
 });
 
-const root = (account: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:root`]] });
+// With the cdk.json flags (@aws-cdk/core:enablePartitionLiterals) the partition is a literal.
+const root = (account: string) => `arn:aws:iam::${account}:root`;
 const MFA = { Bool: { 'aws:MultiFactorAuthPresent': 'true' } };
 
-/** A stack, and its template once `mutate` has added writers or readers. */
-function build(policy: Policy, mutate?: (stack: TelemetryStack) => void) {
-  const built = mutate ? mutated(policy, mutate) : buildStack(policy);
-  const { stack, template } = built;
-  const s = stack.storage;
+/** The storage construct alone in a stack, and its template once `mutate` has added writers or readers. */
+function build(policy: Policy, mutate?: (stack: Stack, storage: TelemetryStorage) => void) {
+  const built = buildStorageStack(policy, mutate);
+  const { stack, storage: s } = built;
   const arn = (role: iam.IRole) => stack.resolve(role.roleArn);
-  const objects = (name: Parameters<typeof s.bucket>[0], prefix: string) => stack.resolve(s.bucket(name).arnForObjects(prefix));
-  const bucketRef = (name: Parameters<typeof s.bucket>[0]) => stack.resolve(s.bucket(name).bucketName);
-  return { ...built, s, arn, objects, bucketRef, template };
+  const objects = (name: BucketName, prefix: string) => stack.resolve(s.bucket(name).arnForObjects(prefix));
+  const bucketRef = (name: BucketName) => stack.resolve(s.bucket(name).bucketName);
+  return { ...built, s, arn, objects, bucketRef };
 }
 
-function mutated(policy: Policy, mutate: (stack: TelemetryStack) => void) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new TelemetryStack(app, 'Mutated', { policy, env: { account: '123456789012', region: 'eu-west-1' } });
-  mutate(stack);
-  return { app, stack, template: Template.fromStack(stack) };
+/** Who may assume a role, and on what condition: one `[principal, condition]` per trusted principal, sorted. */
+function trustOf(template: Template, roleId: string): [unknown, unknown][] {
+  const doc = template.findResources('AWS::IAM::Role')[roleId]?.Properties.AssumeRolePolicyDocument as {
+    Statement: { Effect: string; Action: string; Principal: { AWS: unknown }; Condition?: unknown }[];
+  };
+  return doc.Statement.flatMap((x) => {
+    expect([x.Effect, x.Action]).toEqual(['Allow', 'sts:AssumeRole']);
+    return [x.Principal.AWS].flat().map((p): [unknown, unknown] => [p, x.Condition ?? null]);
+  }).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
 describe('one role per tier, trusted principals from the policy', () => {
   it('this-account is the deploying account root; the incident responder needs MFA, the others do not', () => {
     const { s, template, stack } = build(shipped);
     template.resourceCountIs('AWS::IAM::Role', 4);
-    for (const role of [s.metricsReaderRole, s.traceAnalystRole, s.killSwitchOperatorRole]) {
-      template.hasResourceProperties('AWS::IAM::Role', {
-        RoleName: Match.absent(),
-        Description: Match.stringLikeRegexp('^copilot-prod: '),
-        AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: root('123456789012') }, Condition: Match.absent() }] },
-      });
-      expect(stack.resolve(role.roleArn)['Fn::GetAtt'][0]).toMatch(/^Storage(MetricsReader|TraceAnalyst|KillSwitchOperator)/);
+    for (const role of [s.metricsReaderRole, s.traceAnalystRole, s.incidentResponderRole, s.killSwitchOperatorRole]) {
+      const id = roleLogicalId(stack, role);
+      expect(id).toMatch(/^Storage(MetricsReader|TraceAnalyst|IncidentResponder|KillSwitchOperator)/);
+      const props = template.findResources('AWS::IAM::Role')[id]!.Properties;
+      expect(props.RoleName).toBeUndefined();
+      expect(props.Description).toMatch(/^copilot-prod: /);
+      expect(props.MaxSessionDuration).toBe(3600);
+      expect(trustOf(template, id)).toEqual([[root('123456789012'), role === s.incidentResponderRole ? MFA : null]]);
     }
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: root('123456789012') }, Condition: MFA }] },
-      MaxSessionDuration: 3600,
-    });
   });
 
   it('a 12-digit id is that account; an ARN is that principal; every incident responder principal needs MFA', () => {
-    const { template } = build(crossAccount);
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
-        Statement: [
-          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: root('123456789012') } },
-          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: root(OTHER_ACCOUNT) } },
-        ],
-      },
-    });
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: root(OTHER_ACCOUNT) } }] },
-    });
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
-        Statement: [
-          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ONCALL_ROLE }, Condition: MFA },
-          { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: root('123456789012') }, Condition: MFA },
-        ],
-      },
-    });
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ONCALL_ROLE }, Condition: Match.absent() }] },
-    });
+    const { s, template, stack } = build(crossAccount);
+    const trust = (role: iam.IRole) => trustOf(template, roleLogicalId(stack, role));
+    expect(trust(s.metricsReaderRole)).toEqual([[root(OTHER_ACCOUNT), null], [root('123456789012'), null]].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+    expect(trust(s.traceAnalystRole)).toEqual([[root(OTHER_ACCOUNT), null]]);
+    expect(trust(s.incidentResponderRole)).toEqual([[ONCALL_ROLE, MFA], [root('123456789012'), MFA]].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+    expect(trust(s.killSwitchOperatorRole)).toEqual([[ONCALL_ROLE, null]]);
   });
 
-  it('the kill-switch operator has no grant yet', () => {
+  it('the storage construct grants the kill-switch operator nothing (the kill-switch construct grants what a flip needs)', () => {
     const { s, template, stack } = build(shipped);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p.Properties.Roles).includes(stack.resolve(s.killSwitchOperatorRole.roleName).Ref),
-    );
-    expect(policies).toEqual([]);
+    expect(grantsOf(template, roleLogicalId(stack, s.killSwitchOperatorRole))).toEqual([]);
   });
 });
 
 describe('each reader role reads its tier and nothing else', () => {
   const { s, template, objects, stack } = build(shipped);
-  const statementsOf = (role: iam.IRole) => {
-    const ref = stack.resolve(role.roleName);
-    const p = Object.values(template.findResources('AWS::IAM::Policy')).find((x) => JSON.stringify(x.Properties.Roles) === JSON.stringify([ref]));
-    return (p?.Properties.PolicyDocument.Statement ?? []) as { Action: string | string[]; Resource: unknown }[];
-  };
-  const objectReads = (role: iam.IRole) =>
-    statementsOf(role)
-      .filter((x) => x.Action === 's3:GetObject')
-      .map((x) => x.Resource);
+  const grantsOfRole = (role: iam.IRole) => grantsOf(template, roleLogicalId(stack, role));
+  const arnOf = (name: BucketName) => stack.resolve(s.bucket(name).bucketArn);
+  const list = (name: BucketName, prefixes: string[]) => grant('Allow', 's3:ListBucket', arnOf(name), { StringLike: { 's3:prefix': prefixes } });
+  const get = (name: BucketName, prefix: string, actions: readonly string[] = ['s3:GetObject']) => actions.map((a) => grant('Allow', a, objects(name, prefix)));
+  const decrypt = (key: { keyArn: string }) => grant('Allow', 'kms:Decrypt', stack.resolve(key.keyArn));
+  const location = (name: BucketName) => grant('Allow', 's3:GetBucketLocation', arnOf(name));
 
   it('trace analyst: traces events/ and the analysts/ results, never the debug prefixes', () => {
-    expect(objectReads(s.traceAnalystRole)).toEqual([objects('traces', 'events/*'), objects('results', 'analysts/*')]);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [stack.resolve(s.traceAnalystRole.roleName)],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          { Effect: 'Allow', Action: 's3:ListBucket', Resource: stack.resolve(s.tracesBucket.bucketArn), Condition: { StringLike: { 's3:prefix': ['events/*'] } } },
-          { Effect: 'Allow', Action: 'kms:Decrypt', Resource: stack.resolve(s.dataKey.keyArn) },
-        ]),
-      },
-    });
+    expect(grantsOfRole(s.traceAnalystRole)).toEqual(
+      [
+        ...get('traces', 'events/*'),
+        ...get('results', 'analysts/*'),
+        list('traces', ['events/*']),
+        list('results', ['analysts/*']),
+        location('traces'),
+        location('results'),
+        decrypt(s.dataKey),
+      ].sort(),
+    );
   });
 
-  it('incident responder: every debug-tier store (with the debug key) and the audit bucket', () => {
-    expect(objectReads(s.incidentResponderRole)).toEqual([
-      [objects('traces', 'quarantine/*'), objects('traces', 'errors/*')],
-      objects('debug', 'captures/*'),
-      objects('results', 'incident/*'),
-    ]);
-    const versioned = statementsOf(s.incidentResponderRole).filter((x) => JSON.stringify(x.Action) === JSON.stringify([...DENIED_OBJECT_READS]));
-    expect(versioned.map((x) => x.Resource)).toEqual([[objects('audit', 'access-logs/*'), objects('audit', 'cloudtrail/*')]]);
-    const decrypt = statementsOf(s.incidentResponderRole).filter((x) => x.Action === 'kms:Decrypt').map((x) => x.Resource);
-    expect(decrypt).toEqual(expect.arrayContaining([stack.resolve(s.debugKey.keyArn), stack.resolve(s.dataKey.keyArn)]));
+  it('incident responder: every debug-tier store (with the debug key) and the audit bucket (current and old versions)', () => {
+    expect(grantsOfRole(s.incidentResponderRole)).toEqual(
+      [
+        ...get('traces', 'quarantine/*'),
+        ...get('traces', 'errors/*'),
+        ...get('debug', 'captures/*'),
+        ...get('results', 'incident/*'),
+        ...get('audit', 'access-logs/*', DENIED_OBJECT_READS),
+        ...get('audit', 'cloudtrail/*', DENIED_OBJECT_READS),
+        list('traces', ['quarantine/*', 'errors/*']),
+        list('debug', ['captures/*']),
+        list('results', ['incident/*']),
+        list('audit', ['access-logs/*', 'cloudtrail/*']),
+        ...(['traces', 'debug', 'results', 'audit'] as const).map(location),
+        decrypt(s.dataKey),
+        decrypt(s.debugKey),
+      ].sort(),
+    );
   });
 
   it('metrics reader: the metrics rollups (current and old versions)', () => {
-    expect(statementsOf(s.metricsReaderRole).filter((x) => JSON.stringify(x.Action) === JSON.stringify([...DENIED_OBJECT_READS])).map((x) => x.Resource)).toEqual([
-      objects('metrics', 'rollups/*'),
-    ]);
+    expect(grantsOfRole(s.metricsReaderRole)).toEqual(
+      [...get('metrics', 'rollups/*', DENIED_OBJECT_READS), list('metrics', ['rollups/*']), location('metrics'), decrypt(s.dataKey)].sort(),
+    );
   });
 
   it('no wildcard action is granted on data', () => {
     for (const role of [s.traceAnalystRole, s.incidentResponderRole, s.metricsReaderRole]) {
-      for (const st of statementsOf(role)) for (const a of [st.Action].flat()) expect(a).not.toContain('*');
+      const actions = grantsOfRole(role).map((g) => (JSON.parse(g) as string[])[1]);
+      expect(actions.length).toBeGreaterThan(0);
+      for (const a of actions) expect(a).not.toContain('*');
     }
   });
 });
@@ -224,21 +214,19 @@ describe('bucket and key policies deny object reads outside a tier', () => {
 describe('writers: grantWrite and allowWriter', () => {
   it('grantWrite grants object writes and the key, and exempts the writer from every read deny of the bucket', () => {
     let firehose!: iam.Role;
-    const { stack, s, template, arn, objects, bucketRef } = build(shipped, (st) => {
+    const { stack, s, template, arn, objects, bucketRef } = build(shipped, (st, storage) => {
       firehose = new iam.Role(st, 'EventsDelivery', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
-      st.storage.grantWrite('traces', firehose);
+      storage.grantWrite('traces', firehose);
     });
 
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [stack.resolve(firehose.roleName)],
-      PolicyDocument: {
-        Statement: [
-          { Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: objects('traces', '*') },
-          { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: stack.resolve(s.tracesBucket.bucketArn) },
-          { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: stack.resolve(s.dataKey.keyArn) },
-        ],
-      },
-    });
+    expect(grantsOf(template, roleLogicalId(stack, firehose))).toEqual(
+      [
+        grant('Allow', 's3:PutObject', objects('traces', '*')),
+        grant('Allow', 's3:AbortMultipartUpload', objects('traces', '*')),
+        ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((a) => grant('Allow', a, stack.resolve(s.tracesBucket.bucketArn))),
+        ...['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => grant('Allow', a, stack.resolve(s.dataKey.keyArn))),
+      ].sort(),
+    );
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: bucketRef('traces'),
       PolicyDocument: {
@@ -256,9 +244,9 @@ describe('writers: grantWrite and allowWriter', () => {
 
   it('a writer of the debug bucket is exempt from the debug key deny too', () => {
     let capture!: iam.Role;
-    const { s, template, arn } = build(shipped, (st) => {
+    const { s, template, arn } = build(shipped, (st, storage) => {
       capture = new iam.Role(st, 'DebugDelivery', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
-      st.storage.grantWrite('debug', capture);
+      storage.grantWrite('debug', capture);
     });
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
@@ -271,9 +259,9 @@ describe('writers: grantWrite and allowWriter', () => {
 
   it('allowWriter exempts without granting', () => {
     let writer!: iam.Role;
-    const { stack, s, template, arn, bucketRef } = build(shipped, (st) => {
+    const { stack, s, template, arn, bucketRef } = build(shipped, (st, storage) => {
       writer = new iam.Role(st, 'RollupWriter', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      st.storage.allowWriter('metrics', writer);
+      storage.allowWriter('metrics', writer);
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: bucketRef('metrics'),
@@ -286,9 +274,9 @@ describe('writers: grantWrite and allowWriter', () => {
 
   it('grantRead adds a reader to every store of the tier', () => {
     let rollup!: iam.Role;
-    const { s, template, arn, bucketRef } = build(shipped, (st) => {
+    const { s, template, arn, bucketRef } = build(shipped, (st, storage) => {
       rollup = new iam.Role(st, 'Rollup', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      st.storage.grantRead('traces', rollup);
+      storage.grantRead('traces', rollup);
     });
     for (const [name, sid] of [['traces', 'DenyReadsOutsideTracesTier'], ['results', 'DenyReadsOutsideTracesTier']] as const) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -310,9 +298,115 @@ describe('writers: grantWrite and allowWriter', () => {
 
 describe('grants to an imported role', () => {
   it('are acknowledged on the policy CDK adds to the import, so cdk-nag stays clean', () => {
-    const { stack } = mutated(shipped, (st) => {
-      st.storage.grantWrite('results', iam.Role.fromRoleArn(st, 'Athena', 'arn:aws:iam::123456789012:role/AthenaRunner'));
+    const { stack } = build(shipped, (st, storage) => {
+      storage.grantWrite('results', iam.Role.fromRoleArn(st, 'Athena', 'arn:aws:iam::123456789012:role/AthenaRunner'));
     });
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+});
+
+describe('in the composed stack', () => {
+  const alone = build(shipped);
+  const { stack, template } = buildStack(shipped);
+  const s = stack.storage;
+  const composedGrants = (role: iam.IRole) => grantsOf(template, roleLogicalId(stack, role));
+  const aloneGrants = (role: iam.IRole) => grantsOf(alone.template, roleLogicalId(alone.stack, role));
+  const eventsDelivery = stack.ingest.eventsStream.grantPrincipal as iam.IRole;
+  const debugDelivery = stack.ingest.debugStream.grantPrincipal as iam.IRole;
+  const idOf = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+  /** The exempt principals of each read deny (bucket policies and the debug key), by resource and Sid. */
+  const exemptions = (t: Template) => {
+    const denies = [
+      ...Object.values(t.findResources('AWS::S3::BucketPolicy')).map((p) => [JSON.stringify(p.Properties.Bucket), p.Properties.PolicyDocument.Statement] as const),
+      ...Object.entries(t.findResources('AWS::KMS::Key')).map(([id, k]) => [id, k.Properties.KeyPolicy.Statement] as const),
+    ].flatMap(([where, statements]) =>
+      (statements as { Effect: string; Sid?: string; Condition?: { ArnNotEquals?: { 'aws:PrincipalArn': unknown[] } } }[])
+        .filter((x) => x.Effect === 'Deny' && x.Condition?.ArnNotEquals)
+        .map((x) => [`${where} ${x.Sid}`, x.Condition!.ArnNotEquals!['aws:PrincipalArn']] as const),
+    );
+    return Object.fromEntries(denies) as Record<string, unknown[]>;
+  };
+
+  it('the tier roles are those of the construct alone (same logical ids, same trust)', () => {
+    for (const role of [s.metricsReaderRole, s.traceAnalystRole, s.incidentResponderRole, s.killSwitchOperatorRole]) {
+      const id = roleLogicalId(stack, role);
+      expect(template.findResources('AWS::IAM::Role')[id]?.Properties.AssumeRolePolicyDocument).toEqual(
+        alone.template.findResources('AWS::IAM::Role')[id]?.Properties.AssumeRolePolicyDocument,
+      );
+    }
+  });
+
+  it('the kill-switch operator role has exactly the flip grant on the kill-switch parameters', () => {
+    const ks = stack.killSwitches;
+    const parameters = ks.switches.map((x) => stack.resolve(ks.parameter(x.ref).parameterArn));
+    // Every SSM parameter of the stack is a kill switch, so the grant covers them all.
+    expect(Object.keys(template.findResources('AWS::SSM::Parameter')).sort()).toEqual(
+      ks.switches.map((x) => idOf(ks.parameter(x.ref))).sort(),
+    );
+    expect(parameters.length).toBeGreaterThan(0);
+    const expected = [
+      grant('Allow', 'ssm:GetParametersByPath', stack.resolve(ks.prefixArn)),
+      ...['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:GetParameterHistory'].flatMap((a) => parameters.map((p) => grant('Allow', a, p))),
+    ].sort();
+    expect(composedGrants(s.killSwitchOperatorRole)).toEqual(expected);
+  });
+
+  it('the metrics reader reads CloudWatch (metrics, alarms, the stack dashboards) and, in S3, only its tier', () => {
+    const dashboards = Object.values(stack.monitoring.dashboards).map((d) => stack.resolve(d.dashboardArn));
+    expect(dashboards.length).toBeGreaterThan(0);
+    const cloudwatch = [
+      // No resource-level permissions for these (acknowledged IAM5[Resource::*], see nag.test.ts).
+      ...['GetMetricData', 'GetMetricStatistics', 'ListMetrics', 'DescribeAlarms', 'DescribeAlarmHistory', 'ListDashboards'].map((a) => grant('Allow', `cloudwatch:${a}`, '*')),
+      ...dashboards.map((d) => grant('Allow', 'cloudwatch:GetDashboard', d)),
+    ];
+    expect(composedGrants(s.metricsReaderRole)).toEqual([...aloneGrants(s.metricsReaderRole), ...cloudwatch].sort());
+  });
+
+  it('the trace analyst and the incident responder hold only what the storage construct grants them', () => {
+    for (const role of [s.traceAnalystRole, s.incidentResponderRole]) {
+      expect(aloneGrants(role).length).toBeGreaterThan(0);
+      expect(composedGrants(role)).toEqual(aloneGrants(role));
+    }
+  });
+
+  it('the Firehose delivery roles are exempt writers of exactly their bucket (and the debug one of the debug key)', () => {
+    const events = stack.resolve(eventsDelivery.roleArn);
+    const debug = stack.resolve(debugDelivery.roleArn);
+    const extra: Record<string, unknown[]> = {};
+    for (const [sid, name] of [
+      ['DenyReadsOutsideTracesTier', 'traces'],
+      ['DenyReadsQuarantineOutsideDebugTier', 'traces'],
+      ['DenyReadsErrorsOutsideDebugTier', 'traces'],
+    ] as const) {
+      extra[`${JSON.stringify(stack.resolve(s.bucket(name).bucketName))} ${sid}`] = [events];
+    }
+    extra[`${JSON.stringify(stack.resolve(s.debugBucket.bucketName))} DenyReadsOutsideDebugTier`] = [debug];
+    extra[`${idOf(s.debugKey)} DenyDecryptOutsideDebugTier`] = [debug];
+
+    const before = exemptions(alone.template);
+    const after = exemptions(template);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    for (const k of Object.keys(extra)) expect(before, k).toHaveProperty([k]);
+    for (const [k, principals] of Object.entries(before)) expect(after[k], k).toEqual([...principals, ...(extra[k] ?? [])]);
+  });
+
+  it('each delivery role writes its own bucket only, with exactly what grantWrite grants', () => {
+    for (const [role, name, key] of [
+      [eventsDelivery, 'traces', s.dataKey],
+      [debugDelivery, 'debug', s.debugKey],
+    ] as const) {
+      const b = s.bucket(name);
+      const s3 = composedGrants(role).filter((g) => (JSON.parse(g) as string[])[1]!.startsWith('s3:'));
+      expect(s3).toEqual(
+        [
+          ...['s3:PutObject', 's3:AbortMultipartUpload'].map((a) => grant('Allow', a, stack.resolve(b.arnForObjects('*')))),
+          ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((a) => grant('Allow', a, stack.resolve(b.bucketArn))),
+        ].sort(),
+      );
+      expect(composedGrants(role)).toEqual(expect.arrayContaining(['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => grant('Allow', a, stack.resolve(key.keyArn)))));
+      // The other tier's key: never.
+      const other = key === s.dataKey ? s.debugKey : s.dataKey;
+      expect(composedGrants(role).filter((g) => g.includes(JSON.stringify(stack.resolve(other.keyArn))))).toEqual([]);
+    }
   });
 });
