@@ -276,7 +276,7 @@ describe('TelemetryClient: bounded memory', () => {
     expect(s.droppedByReason.buffer_full).toBeGreaterThan(1_000);
     expect(s.droppedByReason.send_failed).toBeGreaterThanOrEqual(100);
     expect(s.droppedByReason.invalid).toBe(40);
-    expect(drops.filter((d) => d.reason === 'send_failed')[0]?.detail).toMatch(/^Error after \d attempt\(s\)$/);
+    expect(drops.filter((d) => d.reason === 'send_failed')[0]?.detail).toMatch(/^Error \(ECONNREFUSED\) after \d attempt\(s\)$/);
     expect(drops.find((d) => d.reason === 'buffer_full')).toEqual({ reason: 'buffer_full', count: 1, detail: '100 events buffered (maxBufferedEvents 100)', eventId: expect.any(String) });
 
     // Back up: new events flow again.
@@ -477,6 +477,7 @@ describe('retry policy', () => {
     expect(classifyError(err('InternalFailure', 500)).retryable).toBe(true);
     expect(classifyError(err('Anything', 503)).retryable).toBe(true);
     expect(classifyError(err('TimeoutError'))).toEqual({ retryable: true, code: 'TimeoutError' });
+    expect(classifyError(Object.assign(err('TimeoutError'), { code: 'ECONNRESET' }))).toEqual({ retryable: true, code: 'TimeoutError (ECONNRESET)' });
     expect(classifyError(err('ResourceNotFoundException', 400))).toEqual({ retryable: false, code: 'ResourceNotFoundException (HTTP 400)' });
     expect(classifyError(err('AccessDeniedException', 403)).retryable).toBe(false);
     expect(classifyError(err('InvalidArgumentException', 400)).retryable).toBe(false);

@@ -100,10 +100,12 @@ export interface RequestFailure {
  * dropped connections, timeouts, credential lookups) are retryable.
  */
 export function classifyError(error: unknown): RequestFailure {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
   const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const code = status === undefined ? name : `${name} (HTTP ${status})`;
+  // Node's system error code (ECONNREFUSED, ECONNRESET, ...) says more than the name of a network error.
+  const sys = typeof e.code === 'string' && /^E[A-Z0-9_]{2,30}$/.test(e.code) ? e.code : undefined;
+  const code = status !== undefined ? `${name} (HTTP ${status})` : sys !== undefined ? `${name} (${sys})` : name;
   if (status === undefined || status >= 500 || status === 429) return { retryable: true, code };
   return { retryable: RETRYABLE_NAMES.has(name), code };
 }
