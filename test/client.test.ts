@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { build } from 'esbuild';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseTelemetryEvent, type RequestEvent } from '../lib/contract';
@@ -460,6 +461,18 @@ describe('TelemetryClient: close()', () => {
     expect(closed).toMatchObject({ code: 0, stderr: '' });
     expect(idle).toMatchObject({ code: 0, stderr: '' });
     expect(server.events(STREAM).map((e) => e.request_id)).toEqual(['req-1']);
+  });
+});
+
+describe('packaging', () => {
+  it('is importable without aws-cdk-lib: the bundle of lib/client contains no CDK module', async () => {
+    const result = await build({
+      entryPoints: ['lib/client/index.ts'], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm',
+      external: ['@aws-sdk/*'], logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('lib/client/index.ts');
+    expect(inputs.filter((i) => /aws-cdk-lib|constructs|cdk-nag/.test(i))).toEqual([]);
   });
 });
 
