@@ -45,6 +45,12 @@ export interface SliceFigures {
   readonly slice: string;
   readonly baseline: ArmFigures;
   readonly canary: ArmFigures;
+  /**
+   * How P0 events were attributed: `version` (each P0 request to its own version) or
+   * `window` (every P0 event in the window, whichever version, counts for both arms: the
+   * CloudWatch source, where P0Events carries no version dimension). @default 'version'
+   */
+  readonly p0Attribution?: 'version' | 'window';
 }
 
 export interface GateRow {
@@ -96,9 +102,12 @@ export function judgeSlice(s: SliceFigures, gates: GatePolicy): GateRow[] {
     ({ metric, slice, baseline: bv, canary: cv, tolerance, verdict, reason });
   const rows: GateRow[] = [];
 
+  const byWindow = s.p0Attribution === 'window';
   rows.push(c.p0Events > 0
-    ? row('p0_events', b.p0Events, c.p0Events, '0', 'fail', `${c.p0Events} P0 event(s) attributed to the canary in the window; none is allowed`)
-    : row('p0_events', b.p0Events, c.p0Events, '0', 'pass', 'no P0 event attributed to the canary'));
+    ? row('p0_events', b.p0Events, c.p0Events, '0', 'fail', byWindow
+      ? `${c.p0Events} P0 event(s) in the window across all versions (P0Events has no version dimension, so each counts against the canary); none is allowed`
+      : `${c.p0Events} P0 event(s) attributed to the canary in the window; none is allowed`)
+    : row('p0_events', b.p0Events, c.p0Events, '0', 'pass', byWindow ? 'no P0 event in the window' : 'no P0 event attributed to the canary'));
 
   const min = gates.min_requests;
   const thinArms = [c.requests < min ? `canary ${c.requests}` : '', b.requests < min ? `baseline ${b.requests}` : ''].filter(Boolean);

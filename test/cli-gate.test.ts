@@ -1,0 +1,246 @@
+/**
+ * `llmops gate` end to end: the real CloudWatchClient against the local CloudWatch
+ * server (test/support/cloudwatch-server.ts), metrics seeded with PutMetricData as the
+ * ingest would publish them (one dimension set per slice: `{ prompt_version: 'pv-2' }`
+ * alone). The command runs with the error handling of `llmops` (lib/cli/main.ts).
+ */
+import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { stringify } from 'yaml';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GATE_HELP, gateCommand } from '../lib/cli/gate';
+import { UserError } from '../lib/cli/io';
+import { shippedPolicyData } from './helpers';
+import { startCloudWatchServer, type CloudWatchServer } from './support/cloudwatch-server';
+
+const NS = 'LLMOps/copilot-prod';
+const NOW = '2026-11-04T12:00:00Z';
+const IN_WINDOW = new Date('2026-11-04T11:30:00Z');
+
+let server: CloudWatchServer;
+
+beforeEach(async () => {
+  server = await startCloudWatchServer({ now: () => Date.parse(NOW) });
+});
+afterEach(async () => {
+  await server.close();
+});
+
+async function run(args: string[], opts: { endpoint?: boolean } = {}) {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
+  const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
+  let code: number;
+  try {
+    code = await gateCommand([...args, ...(opts.endpoint === false ? [] : ['--endpoint', server.endpoint])], { stdin: Readable.from([]), stdout, stderr, env: server.env });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    stderr.write(`llmops gate: ${e.message}\n`);
+    code = e.exitCode;
+  }
+  await new Promise((r) => setImmediate(r));
+  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+interface Traffic {
+  requests: number;
+  errors?: number;
+  refusals?: number;
+  toolTasks?: number;
+  toolSuccesses?: number;
+  /** Latency values (ms) of the requests. */
+  latencies?: number[];
+}
+
+/** Publishes a version's metrics as the ingest transform would: one datum per metric with `{ prompt_version }`. */
+async function seed(version: string, t: Traffic, at: Date = IN_WINDOW): Promise<void> {
+  const dims = [{ Name: 'prompt_version', Value: version }];
+  const count = (MetricName: string, Value: number): MetricDatum => ({ MetricName, Dimensions: dims, Timestamp: at, Value, Unit: 'Count' });
+  const data: MetricDatum[] = [
+    count('Requests', t.requests),
+    count('Errors', t.errors ?? 0),
+    count('Refusals', t.refusals ?? 0),
+    count('ToolTasks', t.toolTasks ?? 0),
+    count('ToolTaskSuccesses', t.toolSuccesses ?? 0),
+  ];
+  if (t.latencies?.length) data.push({ MetricName: 'Latency', Dimensions: dims, Timestamp: at, Values: t.latencies, Unit: 'Milliseconds' });
+  await server.client().send(new PutMetricDataCommand({ Namespace: NS, MetricData: data }));
+}
+
+async function seedP0(n: number, at: Date = IN_WINDOW): Promise<void> {
+  await server.client().send(new PutMetricDataCommand({ Namespace: NS, MetricData: [{ MetricName: 'P0Events', Timestamp: at, Value: n, Unit: 'Count' }] }));
+}
+
+/** 100 latency values 1..100 x `scale` ms: p95 is 95 x scale. */
+const latencies = (scale: number) => Array.from({ length: 100 }, (_, i) => (i + 1) * scale);
+const healthy = (over: Partial<Traffic> = {}): Traffic => ({ requests: 1000, errors: 10, refusals: 20, toolTasks: 100, toolSuccesses: 98, latencies: latencies(20), ...over });
+
+const ARGS = ['--baseline', 'pv-1', '--canary', 'pv-2', '--now', NOW];
+
+describe('llmops gate (CloudWatch)', () => {
+  it('passes (exit 0) with the full table when the canary matches the baseline', async () => {
+    await seed('pv-1', healthy());
+    await seed('pv-2', healthy({ errors: 15, latencies: latencies(21) }));
+    const r = await run(ARGS);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe([
+      'Gate: prompt_version pv-2 (canary) vs pv-1 (baseline), cloudwatch, 2026-11-04T11:00:00.000Z to 2026-11-04T12:00:00.000Z (1h)',
+      '',
+      'METRIC             SLICE  BASELINE (pv-1)  CANARY (pv-2)  TOLERANCE  VERDICT',
+      'p0_events          all    0                0              0          pass',
+      'requests           all    1000             1000           >= 200     pass',
+      'error_rate         all    1%               1.5%           +1 pp      pass',
+      'p95_latency        all    1900 ms          1995 ms        +15%       pass',
+      'refusal_rate       all    2%               2%             +2 pp      pass',
+      'tool_failure_rate  all    2%               2%             +1 pp      pass',
+      '',
+      'Verdict: PASS (exit 0) for prompt_version pv-2 against pv-1.',
+      'note: P0Events has no version dimension: every P0 event in the window counts against the canary. Confirm with --source athena, which attributes each P0 request to its version.',
+      'note: slices.dimensions.prompt_version has no values list: each ingest instance gives its first 4 versions their own series and counts later ones as "other"; list the versions to be sure both have series.',
+      'note: Compared as a whole: CloudWatch has one dimension set per slice, never prompt_version x tenant_id/user_role/intent/tool_path. Per-intent comparison: --source athena (the canary-vs-baseline query).',
+      '',
+    ].join('\n'));
+  });
+
+  it('asks CloudWatch for both versions by the gate dimension, rates as metric math, one period spanning the window', async () => {
+    await run(ARGS);
+    const [call] = server.callsOf('GetMetricData');
+    expect(call?.signed).toBe(true);
+    expect(call?.body.StartTime).toBe(Date.parse('2026-11-04T11:00:00Z') / 1000);
+    expect(call?.body.EndTime).toBe(Date.parse(NOW) / 1000);
+    const queries = call?.body.MetricDataQueries as { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] }; Period: number; Stat: string }; ReturnData: boolean }[];
+    const byId = Object.fromEntries(queries.map((q) => [q.Id, q]));
+    expect(byId.c_error_rate?.Expression).toBe('IF(c_requests > 0, 100 * c_errors / c_requests)');
+    expect(byId.b_refusal_rate?.Expression).toBe('IF(b_requests > 0, 100 * b_refusals / b_requests)');
+    expect(byId.c_tool_failure_rate?.Expression).toBe('IF(c_tooltasks > 0, 100 - 100 * c_tooltasksuccesses / c_tooltasks)');
+    expect(byId.c_p95_latency?.MetricStat).toEqual({ Metric: { Namespace: NS, MetricName: 'Latency', Dimensions: [{ Name: 'prompt_version', Value: 'pv-2' }] }, Period: 3600, Stat: 'p95' });
+    expect(byId.b_errors).toMatchObject({ ReturnData: false, MetricStat: { Stat: 'Sum', Metric: { MetricName: 'Errors', Dimensions: [{ Name: 'prompt_version', Value: 'pv-1' }] } } });
+    expect(byId.p0_events?.MetricStat?.Metric.Dimensions).toEqual([]);
+  });
+
+  it('fails (exit 1) on a P0 event in the window, naming the metric and slice', async () => {
+    await seed('pv-1', healthy());
+    await seed('pv-2', healthy());
+    await seedP0(1);
+    const r = await run(ARGS);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('p0_events          all    1                1              0          fail\n');
+    expect(r.stdout).toContain('Verdict: FAIL (exit 1) for prompt_version pv-2 against pv-1.\n  decided by p0_events in slice all: 1 P0 event(s) in the window across all versions');
+  });
+
+  it.each([
+    ['error_rate', { errors: 25 }, 'canary error rate 2.5% exceeds the baseline 1% plus +1 pp (limit 2%)'],
+    ['p95_latency', { latencies: latencies(24) }, 'canary p95 latency 2280 ms exceeds the baseline 1900 ms plus +15% (limit 2185 ms)'],
+    ['refusal_rate', { refusals: 50 }, 'canary refusal rate 5% exceeds the baseline 2% plus +2 pp (limit 4%)'],
+    ['tool_failure_rate', { toolSuccesses: 96 }, 'canary tool failure rate 4% exceeds the baseline 2% plus +1 pp (limit 3%)'],
+  ] as const)('fails (exit 1) when %s degrades beyond its tolerance, and says so', async (metric, over, reason) => {
+    await seed('pv-1', healthy());
+    await seed('pv-2', healthy(over));
+    const r = await run(ARGS);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`  decided by ${metric} in slice all: ${reason}\n`);
+    expect(r.stdout.match(/decided by/g)).toHaveLength(1);
+  });
+
+  it('is inconclusive (exit 3) when the canary has too little traffic, even with a higher error rate', async () => {
+    await seed('pv-1', healthy());
+    await seed('pv-2', healthy({ requests: 150, errors: 30 }));
+    const r = await run(ARGS);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('requests           all    1000             150            >= 200     inconclusive\n');
+    expect(r.stdout).toContain('decided by requests in slice all: too few requests to judge (canary 150; at least 200 each)');
+  });
+
+  it('is inconclusive (exit 3) when nothing was published for the versions', async () => {
+    const r = await run(ARGS);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('Verdict: INCONCLUSIVE (exit 3)');
+  });
+
+  it('reads only the window: datapoints before it do not count', async () => {
+    await seed('pv-1', healthy());
+    await seed('pv-2', healthy());
+    await seed('pv-2', healthy({ errors: 900 }), new Date('2026-11-04T10:59:00Z'));
+    await seedP0(3, new Date('2026-11-04T10:00:00Z'));
+    expect((await run(ARGS)).code).toBe(0);
+    // A 2h window takes them in.
+    expect((await run([...ARGS, '--window', '2h'])).code).toBe(1);
+  });
+
+  it('--json prints the verdict, the rows and what decided, for machines', async () => {
+    await seed('pv-1', healthy());
+    await seed('pv-2', healthy({ refusals: 50 }));
+    const r = await run([...ARGS, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({
+      verdict: 'fail', exit_code: 1, dimension: 'prompt_version', baseline: 'pv-1', canary: 'pv-2', source: 'cloudwatch',
+      window: { duration: '1h', start: '2026-11-04T11:00:00.000Z', end: '2026-11-04T12:00:00.000Z' },
+      gates: { min_requests: 200, tolerances: { error_rate_pp: 1, p95_latency_pct: 15, refusal_rate_pp: 2, tool_failure_rate_pp: 1 } },
+      summary: 'fail: refusal_rate in slice all',
+    });
+    expect(j.rows).toHaveLength(6);
+    expect(j.decided_by).toEqual([
+      { metric: 'refusal_rate', slice: 'all', baseline: 2, canary: 5, tolerance: '+2 pp', verdict: 'fail', reason: 'canary refusal rate 5% exceeds the baseline 2% plus +2 pp (limit 4%)' },
+    ]);
+    expect(j.notes).toHaveLength(3);
+  });
+
+  it('exits 1 (never a silent pass) when CloudWatch cannot be read', async () => {
+    server.failNext({ operation: 'GetMetricData', code: 'AccessDenied', message: 'not authorized to perform cloudwatch:GetMetricData', status: 403 });
+    const r = await run(ARGS);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('llmops gate: cannot read the metrics: AccessDenied: not authorized to perform cloudwatch:GetMetricData. The gate did not pass.\n');
+  });
+
+  it.each([
+    [['--canary', 'pv-2'], '--baseline is required'],
+    [['--baseline', 'pv-1'], '--canary is required'],
+    [['--baseline', 'pv-1', '--canary', 'pv-1'], '--baseline and --canary are both "pv-1"; compare two different versions'],
+    [['--baseline', "pv-1' OR 1=1", '--canary', 'pv-2'], `--baseline is "pv-1' OR 1=1"; a version is 1 to 128 letters, digits and . _ : -`],
+    [[...ARGS, '--window', '2d'], '--window is "2d"; expected minutes or hours, e.g. 30m or 1h'],
+    [[...ARGS, '--dimension', 'colour'], '--dimension is "colour"; expected one of app_version, prompt_version, orchestration_version, retrieval_config, tool_schema_version, guardrail_version, model'],
+    [[...ARGS, '--source', 'prometheus'], '--source is "prometheus"; expected cloudwatch or athena'],
+    [[...ARGS, '--now', 'yesterday'], '--now is "yesterday"; expected an RFC 3339 time such as 2026-11-04T12:00:00Z'],
+    [[...ARGS, '--dimension', 'model'], 'slices.dimensions does not list model, so the ingest publishes no per-model metrics to compare; add it to slices.dimensions or use --source athena'],
+    [[...ARGS, '--policy', 'no-such-policy.yaml'], 'no-such-policy.yaml'],
+  ])('exits 2 on a usage error: %j', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(message);
+    expect(server.calls).toEqual([]);
+  });
+
+  it('refuses versions the ingest folds into "other" (exit 2)', async () => {
+    const data = shippedPolicyData() as any;
+    data.slices.dimensions.prompt_version = { max_values: 4, values: ['pv-1', 'pv-3'] };
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-gate-'));
+    try {
+      const file = join(dir, 'policy.yaml');
+      writeFileSync(file, stringify(data));
+      const r = await run([...ARGS, '--policy', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`llmops gate: pv-2 is not in slices.dimensions.prompt_version.values, so the ingest counts it as "other"; list the versions or use --source athena; see 'llmops gate --help'\n`);
+      await seed('pv-1', healthy());
+      await seed('pv-3', healthy());
+      const ok = await run(['--baseline', 'pv-1', '--canary', 'pv-3', '--now', NOW, '--policy', file]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).not.toContain('no values list');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--help prints the help and exits 0', async () => {
+    const r = await run(['--help'], { endpoint: false });
+    expect(r).toEqual({ code: 0, stdout: GATE_HELP, stderr: '' });
+    expect(GATE_HELP).toContain('Exit codes: 0 pass, 1 fail');
+  });
+});
