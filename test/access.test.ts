@@ -390,6 +390,16 @@ describe('in the composed stack', () => {
     for (const [k, principals] of Object.entries(before)) expect(after[k], k).toEqual([...principals, ...(extra[k] ?? [])]);
   });
 
+  it('no bucket policy grants a delivery role anything: it writes with the identity policy grantWrite gives it, nothing more', () => {
+    const roles = [eventsDelivery, debugDelivery].map((r) => JSON.stringify(stack.resolve(r.roleArn)));
+    const allows = Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Effect: string; Principal?: unknown; Action: unknown }[])
+        .filter((x) => x.Effect === 'Allow' && roles.some((r) => JSON.stringify(x.Principal ?? null).includes(r)))
+        .map((x) => `${p.Properties.Bucket.Ref} allows ${JSON.stringify(x.Principal)}: ${[x.Action].flat().join(', ')}`),
+    );
+    expect(allows).toEqual([]);
+  });
+
   it('each delivery role writes its own bucket only, with exactly what grantWrite grants', () => {
     for (const [role, name, key] of [
       [eventsDelivery, 'traces', s.dataKey],

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { describeTiers, type Policy } from '../lib/policy';
 import { BUCKET_LAYOUT, BUCKET_NAMES, NONCURRENT_VERSION_DAYS, tierExpirationDays, type BucketName, type TelemetryStorage } from '../lib/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
+import { buildStorageStack } from './support/storage-stack';
 
 const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');
 const VARIANTS: Record<string, Policy> = {
@@ -45,8 +46,8 @@ interface CfnRule {
 }
 
 describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, policy) => {
-  const { stack, template } = buildStack(policy);
-  const storage = stack.storage;
+  // The construct alone: the composed stack's own resources are checked below.
+  const { stack, storage, template } = buildStorageStack(policy);
   const buckets = template.findResources('AWS::S3::Bucket');
   const bucketOf = (name: BucketName) => {
     const b = buckets[logicalIdOf(storage, name)];
@@ -198,6 +199,56 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
 
   it('creates no custom resource (no autoDeleteObjects, no LogRetention singleton)', () => {
     const types = Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource')).toEqual([]);
+  });
+});
+
+describe.each(Object.entries(VARIANTS))('in the composed stack, policy %s', (_name, policy) => {
+  const alone = buildStorageStack(policy);
+  const { stack, template } = buildStack(policy);
+  const ids = BUCKET_NAMES.map((n) => logicalIdOf(stack.storage, n));
+  const before = alone.template.findResources('AWS::S3::Bucket');
+  const after = template.findResources('AWS::S3::Bucket');
+
+  it('the buckets are the five of the layout, each with the lifecycle, versioning, encryption, logging and removal of the construct alone', () => {
+    expect(Object.keys(after).sort()).toEqual([...ids].sort());
+    for (const id of ids) {
+      expect(after[id]!.Properties.LifecycleConfiguration?.Rules?.length, id).toBeGreaterThan(0);
+      for (const key of ['LifecycleConfiguration', 'VersioningConfiguration', 'BucketEncryption', 'LoggingConfiguration', 'PublicAccessBlockConfiguration', 'OwnershipControls', 'BucketName']) {
+        expect(after[id]!.Properties[key], `${id} ${key}`).toEqual(before[id]!.Properties[key]);
+      }
+      expect([after[id]!.DeletionPolicy, after[id]!.UpdateReplacePolicy], id).toEqual([before[id]!.DeletionPolicy, before[id]!.UpdateReplacePolicy]);
+    }
+  });
+
+  it('every bucket policy keeps every statement of the construct alone; a read deny only gains exempt principals', () => {
+    type Statement = { Effect: string; Sid?: string; Condition?: { ArnNotEquals?: { 'aws:PrincipalArn': unknown[] } } };
+    const byBucket = (t: typeof template) =>
+      Object.fromEntries(Object.values(t.findResources('AWS::S3::BucketPolicy')).map((p) => [JSON.stringify(p.Properties.Bucket), p.Properties.PolicyDocument.Statement as Statement[]]));
+    const was = byBucket(alone.template);
+    const is = byBucket(template);
+    expect(Object.keys(is).sort()).toEqual(Object.keys(was).sort());
+    expect(Object.keys(is).sort()).toEqual(ids.map((id) => JSON.stringify({ Ref: id })).sort());
+    for (const [bucket, statements] of Object.entries(was)) {
+      expect(statements.filter((x) => x.Effect === 'Deny' && x.Sid?.startsWith('DenyReads')).length, bucket).toBeGreaterThan(0);
+      for (const x of statements) {
+        const exempt = x.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
+        if (!exempt) {
+          expect(is[bucket], `${bucket}: ${JSON.stringify(x)}`).toContainEqual(x);
+          continue;
+        }
+        // Sids of the read denies are unique per bucket policy.
+        const now = is[bucket]!.filter((y) => y.Sid === x.Sid);
+        expect(now, `${bucket} ${x.Sid}`).toHaveLength(1);
+        const gained = now[0]!.Condition?.ArnNotEquals?.['aws:PrincipalArn'].slice(exempt.length) ?? [];
+        expect(now[0], `${bucket} ${x.Sid}`).toEqual({ ...x, Condition: { ...x.Condition, ArnNotEquals: { 'aws:PrincipalArn': [...exempt, ...gained] } } });
+      }
+    }
+  });
+
+  it('creates no custom resource anywhere in the stack (no autoDeleteObjects, no LogRetention singleton, no AwsCustomResource)', () => {
+    const types = Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types.length).toBeGreaterThan(Object.keys(alone.template.toJSON().Resources).length);
     expect(types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource')).toEqual([]);
   });
 });
