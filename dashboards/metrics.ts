@@ -1,3 +1,6 @@
+import { QUARANTINE_REASONS } from '../lib/contract/schema';
+import { PII_DETECTOR_IDS, SECRET_DETECTOR_IDS } from '../lib/redaction/catalog';
+
 /**
  * The metric dictionary: every metric of the five buckets, as data. The policy's alarms
  * name these metrics, the ingest transform and the rollups emit them, the dashboards
@@ -18,6 +21,16 @@ export type MetricSource =
 
 /** Dimensions a metric is cut by, besides the policy's slices. */
 export type FixedDimension = 'Path' | 'Category' | 'Type' | 'Reason';
+
+/**
+ * Every metric carries the `service` dimension of the function that publishes it
+ * (Powertools' default dimension): it identifies the total, and each fixed or slice
+ * dimension is published beside it. Dimensionless EMF documents are avoided.
+ */
+export const SERVICE_DIMENSION = 'service';
+export const SERVICE_OF: Readonly<Record<MetricSource, string>> = { ingest: 'ingest', rollup: 'rollup' };
+/** The debug-capture stream publishes its own health metrics under this service. */
+export const DEBUG_CAPTURE_SERVICE = 'debug-capture';
 
 interface MetricBase {
   /** CloudWatch metric name (PascalCase), unique across the dictionary. */
@@ -130,10 +143,19 @@ export const METRICS: readonly MetricDefinition[] = [
     fixed: { dimension: 'Category', values: ['injection', 'exfiltration', 'disallowed_content', 'other'] },
     definition: "requests with guardrail_action 'block', by guardrail_category", decision: 'attack trends; guardrail tuning' }),
   e({ name: 'Redactions', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false,
-    fixed: { dimension: 'Type', values: ['pii', 'secret', 'custom'] },
-    definition: 'values replaced by the ingest redactor, by detector family', decision: 'applications sending text they should not' }),
+    fixed: { dimension: 'Type', values: [...PII_DETECTOR_IDS, ...SECRET_DETECTOR_IDS, 'custom'] },
+    definition: 'values replaced by the ingest redactor, by detector (custom patterns together)', decision: 'applications sending text they should not' }),
   e({ name: 'RecordsQuarantined', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false,
-    definition: 'records rejected at ingest (invalid, unparseable, oversized), kept as redacted stubs', decision: 'a producer is broken; fix before evidence is lost' }),
+    fixed: { dimension: 'Reason', values: QUARANTINE_REASONS },
+    definition: 'records rejected at ingest (invalid, unparseable, oversized), kept as redacted stubs, by reason', decision: 'a producer is broken; fix before evidence is lost' }),
+  e({ name: 'FieldsDropped', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false,
+    definition: 'fields outside the event contract dropped at ingest', decision: 'a producer sends more than the contract allows (minimization)' }),
+  e({ name: 'AttributesDropped', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false,
+    definition: 'attribute keys not declared in the policy, dropped at ingest', decision: 'declare the key in the policy, or stop sending it' }),
+  e({ name: 'RecordsIn', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false,
+    definition: 'records the ingest transform received', decision: 'pipeline throughput; silence means producers stopped' }),
+  e({ name: 'RecordsOk', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false,
+    definition: 'records that passed validation and were written to events/', decision: 'with RecordsIn and RecordsQuarantined: every record accounted for' }),
 
   // cost
   e({ name: 'InputTokens', bucket: 'cost', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: true,

@@ -121,8 +121,10 @@ describe('llmops transform', () => {
     const resp = JSON.parse(r.stdout) as { records: { recordId: string; result: string; metadata: { partitionKeys: Record<string, string> } }[] };
     expect(resp.records.map((x) => [x.recordId, x.result, x.metadata.partitionKeys.area])).toEqual([['r0', 'Ok', 'events'], ['r1', 'Ok', 'quarantine']]);
     const docs = readFileSync(emf, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(docs[0]).toMatchObject({ RecordsIn: 2, RecordsOk: 1, RecordsQuarantined: 1, service: 'llmops-redact' });
-    expect(docs.slice(1).map((d) => [d.Reason ?? d.Type, d.RecordsQuarantined ?? d.Redactions])).toEqual([['unparseable_json', 1], ['email', 1]]);
+    expect(docs[0]).toMatchObject({ RecordsIn: 2, RecordsOk: 1, RecordsQuarantined: 1, service: 'ingest' });
+    expect(docs.slice(1, 3).map((d) => [d.Reason ?? d.Type, d.RecordsQuarantined ?? d.Redactions])).toEqual([['unparseable_json', 1], ['email', 1]]);
+    // the bucket metrics of the valid record follow, one document per dimension set
+    expect(docs.find((d) => Object.keys(d).includes('Requests') && !Object.keys(d).some((k) => ['Path', 'Category', 'intent'].includes(k)))).toMatchObject({ Requests: 1, service: 'ingest' });
     expect(readFileSync(emf, 'utf8')).not.toContain('example.com');
   });
 

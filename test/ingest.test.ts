@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig } from '../lib/ingest';
+import { bucketMetricsConfig } from '../lib/bucket-metrics/config';
+import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig, transformEnvironment } from '../lib/ingest';
 import { durationDays } from '../lib/policy';
 import { buildStack, TEST_NOW, variantPolicy } from './helpers';
 
@@ -137,13 +138,16 @@ describe('access around the streams', () => {
     expect(readers).toHaveLength(2);
   });
 
-  it('fails when the redaction config would not fit in a Lambda environment', () => {
+  it('fails when the transform configuration would not fit in a Lambda environment', () => {
     const big = variantPolicy((d) => {
-      d.redaction.custom_patterns = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, pattern: `X${'[0-9]'.repeat(40)}`, placeholder: `P${i}X` }));
+      d.redaction.custom_patterns = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, pattern: `X[0-9]{${i + 1}}${'[A-Z]'.repeat(20)}`, placeholder: `P${i}X` }));
     });
-    const size = Buffer.byteLength(JSON.stringify({ detectors: big.redaction.detectors, customPatterns: big.redaction.custom_patterns, allowedAttributes: big.capture.attributes }));
-    expect(() => redactionConfig(big)).toThrow(
-      `the redaction configuration is ${size} bytes; Lambda environments hold at most 4 KB, so custom_patterns and capture.attributes must fit in 3500 bytes`,
+    const env = { REDACTION_CONFIG: redactionConfig(big), METRICS_CONFIG: JSON.stringify(bucketMetricsConfig(big)) };
+    const size = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    expect(size).toBeGreaterThan(3500);
+    expect(() => transformEnvironment(big)).toThrow(
+      `the transform configuration is ${size} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in 3500 bytes`,
     );
+    expect(JSON.parse(transformEnvironment(shipped).METRICS_CONFIG!)).toEqual({ slices: shipped.slices.dimensions, pricing: shipped.pricing.models, rating_scale: 'thumbs' });
   });
 });

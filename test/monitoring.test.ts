@@ -60,9 +60,10 @@ function expectAlarmsMatch(policy: Policy) {
         expect(props.MetricName).toBe(a.metric);
         expect(props.Namespace).toBe(metricsNamespace(policy));
         expect(props.Period).toBe(durationSeconds(a.period));
-        const dims = Object.entries(a.dimensions ?? {}).map(([Name, Value]) => ({ Name, Value }));
-        if (dims.length) expect(props.Dimensions).toEqual(dims);
-        else expect(props.Dimensions).toBeUndefined();
+        const source = def.kind === 'emitted' ? def.source : 'ingest';
+        const dims = [{ Name: 'service', Value: source }, ...Object.entries(a.dimensions ?? {}).map(([Name, Value]) => ({ Name, Value }))];
+        // CloudFormation gets the dimensions sorted by name
+        expect(props.Dimensions).toEqual(dims.sort((x, y) => x.Name.localeCompare(y.Name)));
       }
     }
   }
@@ -105,7 +106,7 @@ describe('alarms from the policy', () => {
       ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [stack.resolve(routing.pageTopic.topicArn)],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'copilot-prod-safety-access-violation-hr', Dimensions: [{ Name: 'Category', Value: 'access_violation' }], Threshold: 0,
+      AlarmName: 'copilot-prod-safety-access-violation-hr', Dimensions: [{ Name: 'Category', Value: 'access_violation' }, { Name: 'service', Value: 'ingest' }], Threshold: 0,
     });
   });
 

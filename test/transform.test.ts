@@ -224,11 +224,17 @@ describe('redact handler (real handler, captured stdout)', () => {
   });
 
   it('ingest EMF documents: one per dimension set, numbers and labels only', () => {
-    const docs = ingestEmfDocuments({ recordsIn: 2, ok: 1, quarantined: { oversized: 1 }, dropped: {}, fieldsDropped: 0, attributesDropped: 0, redactions: { email: 3 } }, { namespace: 'N', serviceName: 's' });
+    const stats = { recordsIn: 2, ok: 1, quarantined: { oversized: 1 }, dropped: {}, fieldsDropped: 0, attributesDropped: 0, redactions: { email: 3, employee_number: 2 } };
+    const docs = ingestEmfDocuments(stats, { namespace: 'N' });
     expect(docs.map((d) => Object.keys(d).filter((k) => k !== '_aws').sort())).toEqual([
-      ['AttributesDropped', 'FieldsDropped', 'RecordsDropped', 'RecordsIn', 'RecordsOk', 'RecordsQuarantined', 'Redactions', 'service'],
+      ['AttributesDropped', 'FieldsDropped', 'RecordsIn', 'RecordsOk', 'RecordsQuarantined', 'Redactions', 'service'],
       ['Reason', 'RecordsQuarantined', 'service'],
       ['Redactions', 'Type', 'service'],
+      ['Redactions', 'Type', 'service'],
     ]);
+    // events stream: service "ingest"; custom patterns fold into one Type
+    expect(docs.map((d) => [d.service, d.Type ?? null, d.Redactions ?? null])).toEqual([['ingest', null, 5], ['ingest', null, null], ['ingest', 'email', 3], ['ingest', 'custom', 2]]);
+    const captures = ingestEmfDocuments({ ...stats, dropped: { expired: 1 } }, { namespace: 'N', kind: 'captures' });
+    expect(captures[0]).toMatchObject({ service: 'debug-capture', CapturesDropped: 1 });
   });
 });

@@ -97,6 +97,8 @@ export interface DebugTransformContext extends TransformContext {
 export interface TransformResult {
   readonly response: FirehoseResponse;
   readonly stats: TransformStats;
+  /** The events stream's valid records as written (redacted), for the bucket metrics. */
+  readonly events?: readonly TelemetryEvent[];
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
@@ -222,9 +224,11 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /** Transforms a batch from the events stream. */
 export function transformBatch(event: FirehoseEventIn, ctx: TransformContext): TransformResult {
-  return runBatch(event, ctx, (value, stats) => {
+  const events: TelemetryEvent[] = [];
+  const result = runBatch(event, ctx, (value, stats) => {
     const p = prepareEvent(value, ctx);
     if (!p.ok) return p;
+    events.push(p.event);
     stats.fieldsDropped += p.fieldsDropped;
     stats.attributesDropped += p.attributesDropped;
     mergeCounts(stats.redactions, p.redactions);
@@ -234,6 +238,7 @@ export function transformBatch(event: FirehoseEventIn, ctx: TransformContext): T
       keys: { area: 'events', event_type: p.event.event_type, dt: p.event.timestamp.slice(0, 10) },
     };
   });
+  return { ...result, events };
 }
 
 /** Transforms a batch from the debug-capture stream: enrolment and expiry checked again, then redacted. */

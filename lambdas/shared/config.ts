@@ -75,3 +75,19 @@ export function redactorFromEnv(cfg: RedactionEnv, tokenKey: Uint8Array): Redact
     throw new ConfigError(`REDACTION_CONFIG: ${(e as Error).message}`);
   }
 }
+
+/**
+ * `METRICS_CONFIG`: what the bucket metrics need from the policy: the slices (values with
+ * their own series, caps), the price table for records without cost, the rating scale.
+ */
+export const MetricsEnv = z.strictObject({
+  slices: z.record(z.string(), z.strictObject({ max_values: z.int().min(1), values: z.array(z.string()).optional() })).default({}),
+  pricing: z.record(z.string(), z.strictObject({ input_per_1k: z.number().min(0), output_per_1k: z.number().min(0) })).default({}),
+  rating_scale: z.enum(['thumbs', 'five_star']).default('thumbs'),
+});
+export type MetricsEnv = z.infer<typeof MetricsEnv>;
+
+/** Reads `METRICS_CONFIG` (absent: no slices, no prices, thumbs ratings). */
+export function readMetricsEnv(env: Readonly<Record<string, string | undefined>>): MetricsEnv {
+  return parseJsonEnv(env, 'METRICS_CONFIG', MetricsEnv, '{}');
+}

@@ -7,7 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import {
   transformBatch, transformDebugBatch, type Enrolment, type FirehoseEventIn, type FirehoseResponse, type TransformContext,
 } from '../redact/core';
-import { readEnrolmentsEnv, readRedactionEnv, redactorFromEnv } from './config';
+import { aggregateBatch, type AggregateOptions } from '../../lib/bucket-metrics/aggregate';
+import { aggregateOptionsFrom, type BucketMetricsConfig } from '../../lib/bucket-metrics/config';
+import { readEnrolmentsEnv, readMetricsEnv, readRedactionEnv, redactorFromEnv } from './config';
 import { secretsManagerHashKey, type HashKeyLoader } from './hash-key';
 import { publishIngestMetrics } from './metrics';
 
@@ -27,7 +29,10 @@ export type TransformHandler = (event: FirehoseEventIn) => Promise<FirehoseRespo
 interface Ready {
   readonly ctx: TransformContext;
   readonly enrolments: readonly Enrolment[];
+  /** Bucket metrics settings (events stream); slice admission lives as long as the container. */
+  readonly metrics: AggregateOptions;
 }
+
 
 /** Builds a Firehose transformation handler for the events stream or the debug-capture stream. */
 export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {}): TransformHandler {
@@ -41,10 +46,11 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
   const init = async (): Promise<Ready> => {
     const cfg = readRedactionEnv(env);
     const enrolments = kind === 'captures' ? readEnrolmentsEnv(env) : [];
+    const metrics = aggregateOptionsFrom(readMetricsEnv(env) as BucketMetricsConfig);
     const hashKey = await loadHashKey();
     const ctx: TransformContext = { redactor: redactorFromEnv(cfg, hashKey), hashKey, allowedAttributes: new Set(cfg.allowedAttributes), now };
     logger.info('configured', { detectors: cfg.detectors, customPatterns: cfg.customPatterns.length, allowedAttributes: cfg.allowedAttributes.length, enrolments: enrolments.length });
-    return { ctx, enrolments };
+    return { ctx, enrolments, metrics };
   };
 
   return async (event) => {
@@ -63,8 +69,8 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
       throw e;
     }
     const started = performance.now();
-    const { response, stats } = kind === 'events' ? transformBatch(event, r.ctx) : transformDebugBatch(event, { ...r.ctx, enrolments: r.enrolments });
-    publishIngestMetrics(stats, { serviceName });
+    const { response, stats, events } = kind === 'events' ? transformBatch(event, r.ctx) : transformDebugBatch(event, { ...r.ctx, enrolments: r.enrolments });
+    publishIngestMetrics(stats, { kind, groups: events ? aggregateBatch(events, r.metrics) : [] });
     logger.info('batch transformed', {
       invocationId: event.invocationId,
       recordsIn: stats.recordsIn,

@@ -11,35 +11,21 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { parseArgs } from 'node:util';
 import {
-  decodeJson, prepareEvent, transformBatch, transformDebugBatch, type Enrolment, type FirehoseEventIn, type TransformContext,
+  decodeJson, prepareEvent, transformBatch, transformDebugBatch, type FirehoseEventIn, type TransformContext,
 } from '../../lambdas/redact/core';
 import { ingestEmfDocuments } from '../../lambdas/shared/metrics';
-import { loadPolicy, PolicyError, type Policy } from '../policy';
-import { createLineRedactor, createRedactor, type RedactorConfig } from '../redaction';
+import { aggregateBatch } from '../bucket-metrics/aggregate';
+import { aggregateOptionsFrom } from '../bucket-metrics/config';
+import { loadPolicy, PolicyError } from '../policy';
+import { createLineRedactor, createRedactor } from '../redaction';
+import { redactorConfigFromPolicy, type PolicyRedaction } from '../redaction/from-policy';
 import type { CliCommand, CliIO } from './io';
 
 /** Shortest hash key accepted, in bytes. */
 const MIN_KEY_BYTES = 16;
 const MAX_EVENT_LINE_BYTES = 1024 * 1024;
 
-/** What a policy says about redaction: the engine config (without key), declared attributes, enrolments. */
-export interface PolicyRedaction {
-  readonly config: Omit<RedactorConfig, 'tokenKey'>;
-  readonly allowedAttributes: readonly string[];
-  readonly enrolments: readonly Enrolment[];
-}
-
-/** Maps a validated policy to the redaction engine's configuration. */
-export function redactorConfigFromPolicy(policy: Pick<Policy, 'redaction' | 'capture' | 'debug_capture'>): PolicyRedaction {
-  return {
-    config: {
-      detectors: { ...policy.redaction.detectors },
-      customPatterns: policy.redaction.custom_patterns.map((c) => ({ name: c.name, pattern: c.pattern, placeholder: c.placeholder })),
-    },
-    allowedAttributes: [...policy.capture.attributes],
-    enrolments: policy.debug_capture.enabled ? policy.debug_capture.enrolments : [],
-  };
-}
+export { redactorConfigFromPolicy, type PolicyRedaction };
 
 class UsageError extends Error {}
 
@@ -221,12 +207,15 @@ export const transformCommand: CliCommand = (args, io) =>
     const chunks: Buffer[] = [];
     for await (const c of io.stdin as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
     const event = parseFirehoseEvent(Buffer.concat(chunks).toString('utf8'));
-    const { response, stats } = values['debug-capture']
+    const { response, stats, events } = values['debug-capture']
       ? transformDebugBatch(event, { ...ctx, enrolments: policy?.enrolments ?? [] })
       : transformBatch(event, ctx);
     await write(io.stdout, `${JSON.stringify(response)}\n`);
     if (values.emf !== undefined) {
-      const docs = ingestEmfDocuments(stats, { serviceName: values['debug-capture'] ? 'llmops-debug-capture' : 'llmops-redact' });
+      // Without --policy: no slices, no prices, thumbs ratings (the Lambda's defaults).
+      const options = aggregateOptionsFrom(policy?.metrics ?? { slices: {}, pricing: {}, rating_scale: 'thumbs' });
+      const groups = events ? aggregateBatch(events, options) : [];
+      const docs = ingestEmfDocuments(stats, { kind: values['debug-capture'] ? 'captures' : 'events', groups });
       try {
         writeFileSync(values.emf, docs.map((d) => `${JSON.stringify(d)}\n`).join(''));
       } catch (e) {

@@ -6,6 +6,8 @@
 import { Duration, Size, Stack, Validations, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_logs as logs, aws_secretsmanager as secrets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { TelemetryCatalog } from '../catalog';
+import { bucketMetricsConfig } from '../bucket-metrics/config';
+import { redactorConfigFromPolicy } from '../redaction/from-policy';
 import { TelemetryFunction } from '../function';
 import type { Policy } from '../policy';
 import { logRetention } from '../storage/lifecycle';
@@ -43,16 +45,19 @@ export interface TelemetryIngestProps {
 }
 
 /** The redaction configuration the Lambdas read from `REDACTION_CONFIG`. */
-export function redactionConfig(policy: Pick<Policy, 'redaction' | 'capture'>): string {
-  const config = JSON.stringify({
-    detectors: policy.redaction.detectors,
-    customPatterns: policy.redaction.custom_patterns,
-    allowedAttributes: policy.capture.attributes,
-  });
-  if (Buffer.byteLength(config) > MAX_CONFIG_BYTES) {
-    throw new Error(`the redaction configuration is ${Buffer.byteLength(config)} bytes; Lambda environments hold at most 4 KB, so custom_patterns and capture.attributes must fit in ${MAX_CONFIG_BYTES} bytes`);
+export function redactionConfig(policy: Pick<Policy, 'redaction' | 'capture' | 'debug_capture'>): string {
+  const { config, allowedAttributes } = redactorConfigFromPolicy(policy);
+  return JSON.stringify({ detectors: config.detectors, customPatterns: config.customPatterns, allowedAttributes });
+}
+
+/** The environment of the events transform: redaction and bucket-metrics configuration, within Lambda's 4 KB. */
+export function transformEnvironment(policy: Policy): Record<string, string> {
+  const env = { REDACTION_CONFIG: redactionConfig(policy), METRICS_CONFIG: JSON.stringify(bucketMetricsConfig(policy)) };
+  const bytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new Error(`the transform configuration is ${bytes} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in ${MAX_CONFIG_BYTES} bytes`);
   }
-  return config;
+  return env;
 }
 
 export class TelemetryIngest extends Construct {
@@ -89,14 +94,13 @@ export class TelemetryIngest extends Construct {
       reason: 'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
     });
 
-    const config = redactionConfig(policy);
     this.redactFunction = new TelemetryFunction(this, 'Redact', {
       policy,
       entry: 'lambdas/redact/index.ts',
       description: 'Firehose transform: validate, minimize, pseudonymize, redact; quarantine what is invalid',
       memorySize: 1024,
       timeout: Duration.minutes(1),
-      environment: { REDACTION_CONFIG: config, HASH_KEY_SECRET_ARN: this.hashKey.secretArn },
+      environment: { ...transformEnvironment(policy), HASH_KEY_SECRET_ARN: this.hashKey.secretArn },
     });
     this.debugCaptureFunction = new TelemetryFunction(this, 'DebugCapture', {
       policy,
@@ -105,7 +109,7 @@ export class TelemetryIngest extends Construct {
       memorySize: 1024,
       timeout: Duration.minutes(1),
       environment: {
-        REDACTION_CONFIG: config,
+        REDACTION_CONFIG: redactionConfig(policy),
         HASH_KEY_SECRET_ARN: this.hashKey.secretArn,
         // Disabled capture means no cohort is enrolled, whatever the list says.
         ENROLMENTS: JSON.stringify(policy.debug_capture.enabled ? policy.debug_capture.enrolments : []),

@@ -4,7 +4,7 @@
  * two emitted metrics, so it aggregates correctly over any period.
  */
 import { Duration, aws_cloudwatch as cw } from 'aws-cdk-lib';
-import { findMetric, type EmittedMetric, type MetricDefinition } from '../../dashboards/metrics';
+import { findMetric, SERVICE_DIMENSION, SERVICE_OF, type EmittedMetric, type MetricDefinition } from '../../dashboards/metrics';
 
 export interface MetricOptions {
   /** One dimension to restrict to, e.g. `{ Category: 'access_violation' }` or `{ intent: 'policy_qna' }`. */
@@ -58,7 +58,7 @@ export class TelemetryMetrics {
     return new cw.Metric({
       namespace: this.namespace,
       metricName: def.name,
-      dimensionsMap: opts.dimensions ? { ...opts.dimensions } : undefined,
+      dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_OF[def.source], ...opts.dimensions },
       statistic: opts.statistic ?? def.statistic,
       period,
       unit: undefined,
