@@ -12,6 +12,9 @@
  * - PutMetricData, with the service limits checked as CloudWatch does: at most 1,000
  *   items per call, a 1 MB request body, 30 dimensions per item, 150 values per item,
  *   finite values, timestamps at most 2 weeks in the past and 2 hours ahead of `now()`.
+ *   The client gzips PutMetricData bodies of 10 KB or more (`Content-Encoding: gzip`,
+ *   the operation's request-compression trait): the server inflates them, and the 1 MB
+ *   limit applies to the bytes on the wire, as CloudWatch applies it.
  *   Every datapoint is kept (CloudWatch aggregates repeated datapoints; it never
  *   replaces them), so a test can tell a rerun that overwrote from one that added.
  * - GetMetricData: MetricStat queries (exact dimension-set match, as CloudWatch) with
@@ -22,6 +25,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 /** One stored datapoint (a PutMetricData item; a `Values` array is kept as its raw values). */
 export interface StoredDatum {
@@ -39,8 +43,12 @@ export interface StoredDatum {
 export interface RecordedCall {
   readonly operation: string;
   readonly body: Record<string, unknown>;
-  /** Request body size in bytes. */
+  /** Request body size on the wire, in bytes (compressed when gzipped). */
   readonly bytes: number;
+  /** Request body size after inflating, in bytes. */
+  readonly jsonBytes: number;
+  /** Whether the body was gzipped. */
+  readonly gzip: boolean;
   /** Whether the request carried a SigV4 Authorization header. */
   readonly signed: boolean;
   /** The error code returned, if the call failed. */
@@ -322,7 +330,14 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
+    const wire = Buffer.concat(chunks);
+    const gzip = req.headers['content-encoding'] === 'gzip';
+    let raw = wire;
+    try {
+      if (gzip) raw = gunzipSync(wire);
+    } catch {
+      /* answered below as a serialization error */
+    }
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
     let body: Record<string, unknown> = {};
@@ -331,7 +346,7 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
     } catch {
       /* answered below */
     }
-    const call: RecordedCall = { operation, body, bytes: raw.length, signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256') };
+    const call: RecordedCall = { operation, body, bytes: wire.length, jsonBytes: raw.length, gzip, signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256') };
     calls.push(call);
     const send = (status: number, payload: unknown, code?: string) => {
       const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${calls.length}` };
@@ -348,7 +363,7 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
         if (--f.left <= 0) failures.splice(i, 1);
         throw new CwError(f.code, f.message ?? `${f.code} (injected by the test)`, f.status ?? 400);
       }
-      if (operation === 'PutMetricData') send(200, putMetricData(body, raw.length));
+      if (operation === 'PutMetricData') send(200, putMetricData(body, wire.length));
       else if (operation === 'GetMetricData') send(200, getMetricData(body));
       else throw new CwError('InvalidAction', `operation ${operation} is not implemented by the local CloudWatch server`);
     } catch (e) {
