@@ -113,7 +113,7 @@ export function explainPolicy(p: Policy): string {
   const tiers = describeTiers(p);
   para(table(
     ['tier', 'retention', 'store', 'holds', 'key', 'readers'],
-    tiers.flatMap((t) => t.stores.map((s) => [t.tier, t.retention, s.store, s.holds, t.key, t.reader ? ROLE_TITLES[t.reader] : 'operators (console)'])),
+    tiers.flatMap((t) => t.stores.map((s) => [t.tier, t.retention, s.store, s.versions ? `${s.holds}; ${s.versions}` : s.holds, s.key ?? t.key, t.reader ? ROLE_TITLES[t.reader] : 'operators (console)'])),
   ));
   const tr = Object.entries(p.retention.transitions).filter(([, v]) => v);
   if (tr.length) para(`Storage-class transitions: ${tr.map(([tier, v]) => `${tier} to Standard-IA after ${v?.infrequent_access_after}`).join('; ')}.`);

@@ -59,7 +59,7 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
       expirationDays: durationDays(r.metrics), key: DATA_KEY, reader: 'metrics_readers',
       stores: [
         { store: 'metrics bucket, rollups/', holds: 'rollup aggregates partitioned by dt', versions: KEPT_VERSIONS },
-        { store: 'CloudWatch metrics', holds: 'bucket metrics (CloudWatch keeps them 15 months, its own fixed retention)' },
+        { store: 'CloudWatch metrics', holds: 'bucket metrics (CloudWatch keeps them 15 months, its own fixed retention)', key: 'CloudWatch (AWS-managed)' },
       ],
     },
     {
@@ -67,12 +67,13 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
       expirationDays: durationDaysCeil(r.debug), key: 'debug key (its own customer-managed KMS key)', reader: 'incident_responders',
       stores: [
         { store: 'debug bucket, captures/', holds: 'redacted raw-content captures of enrolled cohorts' },
+        { store: 'debug bucket, errors/', holds: "the debug stream's Firehose error output: may hold raw captures" },
         // One Firehose stream delivers to one bucket with one key: these prefixes of the
         // traces and results buckets carry the debug tier's lifetime and readers (lifecycle
         // rule, bucket policy) under the data key.
         { store: 'traces bucket, quarantine/', holds: 'rejected records as redacted stubs (reason, sizes, hash)', key: DATA_KEY },
         { store: 'traces bucket, errors/', holds: 'Firehose error output: may hold raw records, so debug lifetime and access', key: DATA_KEY },
-        { store: 'Athena results bucket, incident/', holds: 'results of queries over the debug tier', key: DATA_KEY },
+        { store: 'Athena results bucket, incident/', holds: 'results of queries over the debug tier', key: 'debug key (the incident workgroup writes its results with it)' },
       ],
     },
     {
@@ -81,7 +82,7 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
       stores: [
         { store: 'audit bucket, access-logs/', holds: 'S3 server access logs of every bucket', versions: KEPT_VERSIONS },
         { store: 'audit bucket, cloudtrail/', holds: 'CloudTrail S3 data events (who read or wrote the debug tier)', versions: KEPT_VERSIONS },
-        { store: 'kill-switch audit log group', holds: 'every kill-switch flip (retention: audit, nearest CloudWatch value at or above)' },
+        { store: 'kill-switch audit log group', holds: 'every kill-switch flip (retention: audit, nearest CloudWatch value at or above)', key: 'CloudWatch Logs default encryption' },
       ],
     },
     {

@@ -51,7 +51,8 @@ export const BUCKET_LAYOUT: Readonly<Record<BucketName, BucketLayout>> = {
     ],
   },
   metrics: { tier: 'metrics', versioned: true, transitions: true, prefixes: [{ prefix: 'rollups/', tier: 'metrics' }] },
-  debug: { tier: 'debug', versioned: false, transitions: false, prefixes: [{ prefix: 'captures/', tier: 'debug' }] },
+  // captures/ from the debug stream; errors/ is its Firehose error output (raw captures on failure).
+  debug: { tier: 'debug', versioned: false, transitions: false, prefixes: [{ prefix: 'captures/', tier: 'debug' }, { prefix: 'errors/', tier: 'debug' }] },
   audit: {
     tier: 'audit',
     versioned: true,
