@@ -5,6 +5,7 @@
  * alone). The command runs with the error handling of `llmops` (lib/cli/main.ts).
  */
 import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GATE_HELP, gateCommand } from '../lib/cli/gate';
 import { UserError } from '../lib/cli/io';
 import { shippedPolicyData } from './helpers';
+import { duckdbEngine, startAthenaServer } from './support/athena-server';
 import { startCloudWatchServer, type CloudWatchServer } from './support/cloudwatch-server';
+import { openEventsDb } from './support/duckdb-compat';
+import { buildSampleEvents, writeEventsParquet } from './support/sample-events';
 
 const NS = 'LLMOps/copilot-prod';
 const NOW = '2026-11-04T12:00:00Z';
@@ -29,14 +33,15 @@ afterEach(async () => {
   await server.close();
 });
 
-async function run(args: string[], opts: { endpoint?: boolean } = {}) {
+async function run(args: string[], opts: { endpoint?: boolean | string } = {}) {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
   const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
   let code: number;
   try {
-    code = await gateCommand([...args, ...(opts.endpoint === false ? [] : ['--endpoint', server.endpoint])], { stdin: Readable.from([]), stdout, stderr, env: server.env });
+    const endpoint = opts.endpoint === false ? [] : ['--endpoint', typeof opts.endpoint === 'string' ? opts.endpoint : server.endpoint];
+    code = await gateCommand([...args, ...endpoint], { stdin: Readable.from([]), stdout, stderr, env: server.env });
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     stderr.write(`llmops gate: ${e.message}\n`);
@@ -242,5 +247,60 @@ describe('llmops gate (CloudWatch)', () => {
     const r = await run(['--help'], { endpoint: false });
     expect(r).toEqual({ code: 0, stdout: GATE_HELP, stderr: '' });
     expect(GATE_HELP).toContain('Exit codes: 0 pass, 1 fail');
+  });
+});
+
+describe('llmops gate --source athena (canary-vs-baseline on DuckDB over the sample Parquet)', () => {
+  it('compares per intent and as a whole, attributes P0 to the canary, and names the deciding slices', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-gate-athena-'));
+    const writer = await DuckDBInstance.create(':memory:');
+    const conn = await writer.connect();
+    await writeEventsParquet(conn, buildSampleEvents().events, dir);
+    conn.closeSync();
+    writer.closeSync();
+    const db = await openEventsDb(dir);
+    const athena = await startAthenaServer({ engine: duckdbEngine(db.connection), workGroup: 'copilot-prod-analysts', database: 'copilot_prod_telemetry' });
+    try {
+      // The sample window 2026-11-02..04: pv-1 baseline, pv-2 canary (hr_leak i=0 is a P0 access violation).
+      const r = await run(['--baseline', 'pv-1', '--canary', 'pv-2', '--source', 'athena', '--window', '72h', '--now', '2026-11-05T00:00:00Z', '--json'], { endpoint: athena.endpoint });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(1);
+      const j = JSON.parse(r.stdout);
+      expect(j.source).toBe('athena');
+      expect([...new Set(j.rows.map((x: { slice: string }) => x.slice))]).toEqual([
+        'all', 'intent=expense_claim', 'intent=hr_request', 'intent=policy_qna', 'intent=ticket_create', 'intent=travel_booking', 'intent=troubleshooting',
+      ]);
+      // An intent the canary never served cannot be judged: its rows say so.
+      expect(j.rows.find((x: { slice: string; metric: string }) => x.slice === 'intent=expense_claim' && x.metric === 'requests')).toMatchObject({ canary: 0, verdict: 'inconclusive' });
+      expect(j.decided_by.map((x: { metric: string; slice: string }) => `${x.slice}/${x.metric}`)).toEqual(['all/p0_events', 'intent=hr_request/p0_events']);
+      expect(j.decided_by[0].reason).toBe('1 P0 event(s) attributed to the canary in the window; none is allowed');
+      const sql = athena.executions[0]!.sql;
+      expect(sql).toContain("dt BETWEEN '2026-11-02' AND '2026-11-04'");
+      expect(sql).toContain("CASE 'prompt_version'");
+      expect(athena.callsOf('StartQueryExecution')[0]?.body).toMatchObject({ WorkGroup: 'copilot-prod-analysts', QueryExecutionContext: { Database: 'copilot_prod_telemetry' } });
+      expect(j.notes[0]).toMatch(/^Athena query qe-0001 \(canary-vs-baseline, \d+ bytes scanned\) over the whole UTC day\(s\) 2026-11-02 to 2026-11-04/);
+
+      // The text table names the slice and metric.
+      const t = await run(['--baseline', 'pv-1', '--canary', 'pv-2', '--source', 'athena', '--window', '72h', '--now', '2026-11-05T00:00:00Z'], { endpoint: athena.endpoint });
+      expect(t.code).toBe(1);
+      expect(t.stdout).toContain('  decided by p0_events in slice intent=hr_request: 1 P0 event(s) attributed to the canary in the window; none is allowed\n');
+      expect(t.stdout).toMatch(/\np0_events +intent=hr_request +0 +1 +0 +fail\n/);
+    } finally {
+      await athena.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 when the query fails in Athena', async () => {
+    const athena = await startAthenaServer({ engine: async () => ({ columns: [], rows: [] }), workGroup: 'copilot-prod-analysts', database: 'copilot_prod_telemetry' });
+    try {
+      athena.failQueries(() => true, { reason: 'Query exhausted resources at this scale factor' });
+      const r = await run([...ARGS, '--source', 'athena'], { endpoint: athena.endpoint });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^llmops gate: cannot read the canary-vs-baseline query: AthenaQueryError: query qe-0001 FAILED: Query exhausted resources at this scale factor\. The gate did not pass\.\n$/);
+    } finally {
+      await athena.close();
+    }
   });
 });
