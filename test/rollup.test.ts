@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { metricsNamespace } from '../dashboards/metrics';
 import { handlerWith } from '../lambdas/rollup/index';
+import { explainRollups } from '../lib/rollup/explain';
 import { datumsFor, sliceFolder, type RollupDatum, type SliceDimensions } from '../lib/rollup/metrics';
 import { analystsWorkGroupName, catalogDatabaseName } from '../lib/rollup/names';
 import { loadRollupQueries, planRollup } from '../lib/rollup/plan';
@@ -394,5 +395,20 @@ describe('runRollup through the real SDK clients', () => {
     expect(lines[0]).not.toMatch(/policy_qna|emea|amer|SELECT/);
     await expect(handler({ schedule: 'monthly' } as never)).rejects.toThrow('rollup event: schedule is "monthly"; expected hourly or daily');
     await expect(handler({ schedule: 'daily', time: 'soon' })).rejects.toThrow('rollup event: time is "soon"; expected an ISO 8601 time');
+  });
+});
+
+describe('explainRollups', () => {
+  it('says what runs when, with which slices, to read with Maximum, where the aggregates live and what a failure does', () => {
+    const md = explainRollups(policy);
+    expect(md.startsWith('## Scheduled rollups\n')).toBe(true);
+    expect(md).toContain('| hourly | DailyCostUsd | cost-per-successful-task | `intent`, `tenant_id` |');
+    expect(md).toContain('**Read them with `Maximum`.**');
+    expect(md).toContain('`rollups/metric=<name>/dt=<YYYY-MM-DD>/hour=<HH>.json` in the metrics bucket (JSON Lines), kept 365d');
+    expect(md).toContain('`copilot-prod-rollup-failures`');
+    const noTenant = variantPolicy((d) => {
+      delete d.slices.dimensions.tenant_id;
+    });
+    expect(explainRollups(noTenant)).toContain('| ActiveUsersDaily, ActiveUsersWeekly | active-users | none |');
   });
 });

@@ -9,3 +9,4 @@ export * from './names';
 export * from './plan';
 export * from './publish';
 export * from './runner';
+export * from './explain';
