@@ -45,6 +45,7 @@ describe('cdk-nag AwsSolutions', () => {
       { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/quarantine/*]', reason: objects('read the debug tier', 'traces', 'quarantine/*') },
       { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/errors/*]', reason: objects('read the debug tier', 'traces', 'errors/*') },
       { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/captures/*]', reason: objects('read the debug tier', 'debug', 'captures/*') },
+      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/errors/*]', reason: objects('read the debug tier', 'debug', 'errors/*') },
       { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/incident/*]', reason: objects('read the debug tier', 'results', 'incident/*') },
       { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageAudit9012A908.Arn>/access-logs/*]', reason: objects('read the audit tier', 'audit', 'access-logs/*') },
       { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageAudit9012A908.Arn>/cloudtrail/*]', reason: objects('read the audit tier', 'audit', 'cloudtrail/*') },

@@ -275,10 +275,23 @@ describe('the layout and the tier table agree', () => {
     expect(fromTable).toEqual(fromLayout);
   });
 
-  it('the table names the key each store is encrypted with, and says which stores keep old versions', () => {
+  it("the table names the key each store is encrypted with (for Athena results, the key its workgroup enforces), and says which stores keep old versions", () => {
+    const { stack, template } = buildStack(shipped);
+    const keyOf = (arn: unknown) =>
+      ({ [JSON.stringify(stack.resolve(stack.storage.dataKey.keyArn))]: /^data key/, [JSON.stringify(stack.resolve(stack.storage.debugKey.keyArn))]: /^debug key/ })[JSON.stringify(arn)];
+    const workGroups = Object.values(template.findResources('AWS::Athena::WorkGroup')).map((w) => w.Properties.WorkGroupConfiguration);
+    const resultsKey = (prefix: string) => {
+      const wg = workGroups.filter((c) => JSON.stringify(c.ResultConfiguration.OutputLocation).endsWith(`/${prefix}"]]}`));
+      expect(wg, `the workgroup writing results/${prefix}`).toHaveLength(1);
+      expect(wg[0].EnforceWorkGroupConfiguration).toBe(true);
+      expect(wg[0].ResultConfiguration.EncryptionConfiguration.EncryptionOption).toBe('SSE_KMS');
+      return keyOf(wg[0].ResultConfiguration.EncryptionConfiguration.KmsKey);
+    };
+    expect(s3Stores.filter((s) => s.bucket === 'results').length).toBeGreaterThan(0);
     for (const s of s3Stores) {
-      const expectedKey = s.bucket === 'debug' ? /^debug key/ : s.bucket === 'audit' ? /^S3-managed/ : /^data key/;
-      expect(s.key).toMatch(expectedKey);
+      const expectedKey = s.bucket === 'results' ? resultsKey(s.prefix) : s.bucket === 'debug' ? /^debug key/ : s.bucket === 'audit' ? /^S3-managed/ : /^data key/;
+      expect(expectedKey, `${s.bucket} ${s.prefix}`).toBeDefined();
+      expect(s.key, `${s.bucket} ${s.prefix}`).toMatch(expectedKey!);
       expect(s.versions !== undefined).toBe(BUCKET_LAYOUT[s.bucket].versioned);
     }
   });
