@@ -55,7 +55,7 @@ describe('TelemetryRollups', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Timeout: 600,
+      Timeout: 900,
       Environment: {
         Variables: Match.objectLike({
           NAMESPACE: 'LLMOps/copilot-prod',

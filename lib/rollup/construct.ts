@@ -86,7 +86,8 @@ export class TelemetryRollups extends Construct {
       serviceName: 'rollup',
       description: `${prefix}: scheduled rollups (distinct users, daily cost, new intents, repeat users) from Athena to CloudWatch and the metrics tier`,
       memorySize: 512,
-      timeout: Duration.minutes(10),
+      // Each query: up to 3 attempts of at most 3 minutes (ROLLUP_ATTEMPT_DEADLINE_MS), run side by side.
+      timeout: Duration.minutes(15),
       environment: {
         NAMESPACE: this.namespace,
         WORKGROUP: workGroupName,

@@ -33,7 +33,7 @@ export interface RollupDeps {
   readonly maxAttempts?: number;
   /** Wait before the second attempt, doubled after each. @default 2000 ms */
   readonly retryDelayMs?: number;
-  /** Polling and deadline of each attempt. */
+  /** Polling and deadline of each attempt. @default - deadline ROLLUP_ATTEMPT_DEADLINE_MS */
   readonly athenaOptions?: Pick<AthenaQueryOptions, 'pollInitialMs' | 'pollMaxMs' | 'deadlineMs' | 'now'>;
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -62,6 +62,9 @@ export interface RollupReport {
   readonly failedQueries: number;
 }
 
+/** Default deadline of one query attempt: 3 attempts and their waits fit the Lambda's 15 minutes. */
+export const ROLLUP_ATTEMPT_DEADLINE_MS = 180_000;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function runWithRetries(q: PlannedQuery, deps: RollupDeps): Promise<{ report: QueryReport; datums: RollupDatum[] }> {
@@ -72,7 +75,7 @@ async function runWithRetries(q: PlannedQuery, deps: RollupDeps): Promise<{ repo
   let lastError = '';
   for (let attempt = 1; attempt <= max; attempt++) {
     try {
-      const out = await runAthenaQuery(deps.athena, q.sql, { ...deps.athenaOptions, workGroup: deps.workGroup, database: deps.database, sleep });
+      const out = await runAthenaQuery(deps.athena, q.sql, { deadlineMs: ROLLUP_ATTEMPT_DEADLINE_MS, ...deps.athenaOptions, workGroup: deps.workGroup, database: deps.database, sleep });
       ids.push(out.queryExecutionId);
       const datums = datumsFor(q, out.rows, deps.slices);
       return { report: { key: q.key, queryId: q.queryId, status: 'succeeded', attempts: attempt, rows: out.rows.length, queryExecutionIds: ids }, datums };
