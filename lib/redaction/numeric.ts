@@ -290,7 +290,8 @@ function phoneValid(s: string, run: Run, groups: string[], i: number, j: number)
   if (plus) return e164Valid(D);
   const g0 = gs[0] as string;
   if (g0.startsWith('00') && g0.length <= 5) return e164Valid(D.slice(2));
-  const lens = gs.map((g) => g.length).join(',');
+  let lens = '';
+  for (let k = 0; k < gs.length; k++) lens += k === 0 ? `${(gs[k] as string).length}` : `,${(gs[k] as string).length}`;
   if (lens === '3,3,4') return nanpValid(D);
   if (lens === '1,3,3,4') return g0 === '1' && nanpValid(D.slice(1));
   if (lens === '5,5') return D[0] === '6' || D[0] === '7' || D[0] === '8' || D[0] === '9';

@@ -173,11 +173,8 @@ class Scan {
       }
     }
     while (end > a + 1 && (s.charCodeAt(end - 1) === 46 || s.charCodeAt(end - 1) === 45)) end--;
-    const domain = s.slice(a + 1, end);
-    const labels = domain.split('.');
-    if (labels.length < 2 || labels.some((l) => l.length === 0 || l.length > 63 || l.startsWith('-') || l.endsWith('-'))) return a + 1;
-    const tld = labels[labels.length - 1] as string;
-    if (!/^(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})$/.test(tld)) return a + 1;
+    const tldStart = domainLabelsValid(s, a + 1, end);
+    if (tldStart < 0 || !tldValid(s, tldStart, end)) return a + 1;
     this.emit(start, end, 'email');
     return end;
   }
@@ -487,6 +484,36 @@ const SLACK_PATH = (() => {
   return t;
 })();
 
+/**
+ * The domain [from, to) (characters of EMAIL_DOMAIN) split at dots: at least two labels,
+ * each 1 to 63 characters, none starting or ending with `-`. Returns where the last label
+ * starts, or -1. Reads characters rather than splitting.
+ */
+function domainLabelsValid(s: string, from: number, to: number): number {
+  let labelStart = from;
+  let labels = 0;
+  for (let i = from; i <= to; i++) {
+    if (i < to && s.charCodeAt(i) !== 46) continue;
+    const n = i - labelStart;
+    if (n === 0 || n > 63 || s.charCodeAt(labelStart) === 45 || s.charCodeAt(i - 1) === 45) return -1;
+    labels++;
+    if (i < to) labelStart = i + 1;
+  }
+  return labels >= 2 ? labelStart : -1;
+}
+
+/** `[A-Za-z]{2,24}` or `xn--[A-Za-z0-9-]{1,59}` exactly, over [from, to). */
+function tldValid(s: string, from: number, to: number): boolean {
+  const n = to - from;
+  if (n >= 5 && n <= 63 && s.startsWith('xn--', from)) {
+    for (let i = from + 4; i < to; i++) if (!is(EMAIL_DOMAIN, s.charCodeAt(i)) || s.charCodeAt(i) === 46) return false;
+    return true;
+  }
+  if (n < 2 || n > 24) return false;
+  for (let i = from; i < to; i++) if (!is(LETTERS, s.charCodeAt(i))) return false;
+  return true;
+}
+
 const HEX_DASH = (() => {
   const t = new Uint8Array(128);
   for (const c of '0123456789abcdefABCDEF-') t[c.charCodeAt(0)] = 1;
@@ -495,12 +522,17 @@ const HEX_DASH = (() => {
 
 /** `YYYY-MM-DD[T ]hh:mm` at p. */
 function isTimestampAt(s: string, p: number): boolean {
-  const d = (i: number) => isDigit(s.charCodeAt(p + i));
+  // No per-call closure: tsx and the Lambda bundle keep names, which wraps every closure in a `__name` call.
   const sep = s.charCodeAt(p + 10);
   return (
-    d(0) && d(1) && d(2) && d(3) && s.charCodeAt(p + 4) === 45 && d(5) && d(6) && s.charCodeAt(p + 7) === 45 && d(8) && d(9) &&
-    (sep === 84 || sep === 32) && d(11) && d(12) && s.charCodeAt(p + 13) === 58 && d(14) && d(15)
+    digitAt(s, p) && digitAt(s, p + 1) && digitAt(s, p + 2) && digitAt(s, p + 3) && s.charCodeAt(p + 4) === 45 &&
+    digitAt(s, p + 5) && digitAt(s, p + 6) && s.charCodeAt(p + 7) === 45 && digitAt(s, p + 8) && digitAt(s, p + 9) &&
+    (sep === 84 || sep === 32) && digitAt(s, p + 11) && digitAt(s, p + 12) && s.charCodeAt(p + 13) === 58 && digitAt(s, p + 14) && digitAt(s, p + 15)
   );
+}
+
+function digitAt(s: string, i: number): boolean {
+  return isDigit(s.charCodeAt(i));
 }
 
 /** 8-4-4-4-12 hex at p, not glued to more word characters. */
@@ -516,12 +548,11 @@ function isUuidAt(s: string, p: number): boolean {
 
 /** After `YYYY-MM-DDThh:mm`: optional `:ss`, `.fraction`, then `Z` or `+hh:mm` / `-hh:mm`. */
 function timestampEnd(s: string, q: number): number {
-  const d = (i: number) => isDigit(s.charCodeAt(i));
-  if (s.charCodeAt(q) === 58 && d(q + 1) && d(q + 2)) q += 3;
-  if (s.charCodeAt(q) === 46 && d(q + 1)) q = runEnd(s, q + 1, DIGITS_ONLY, 9);
+  if (s.charCodeAt(q) === 58 && digitAt(s, q + 1) && digitAt(s, q + 2)) q += 3;
+  if (s.charCodeAt(q) === 46 && digitAt(s, q + 1)) q = runEnd(s, q + 1, DIGITS_ONLY, 9);
   const z = s.charCodeAt(q);
   if (z === 90) return q + 1;
-  if ((z === 43 || z === 45) && d(q + 1) && d(q + 2) && s.charCodeAt(q + 3) === 58 && d(q + 4) && d(q + 5) && !d(q + 6)) return q + 6;
+  if ((z === 43 || z === 45) && digitAt(s, q + 1) && digitAt(s, q + 2) && s.charCodeAt(q + 3) === 58 && digitAt(s, q + 4) && digitAt(s, q + 5) && !digitAt(s, q + 6)) return q + 6;
   return q;
 }
 

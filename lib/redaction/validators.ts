@@ -63,9 +63,22 @@ export function ibanValid(iban: string): boolean {
 
 /** Dotted-quad IPv4 without a prefix length: four decimal octets 0..255. */
 export function ipv4Valid(s: string): boolean {
-  const parts = s.split('.');
-  if (parts.length !== 4) return false;
-  return parts.every((p) => p.length >= 1 && p.length <= 3 && /^[0-9]+$/.test(p) && Number(p) <= 255);
+  // Reads characters: no split, no per-call closure.
+  let parts = 0;
+  let value = 0;
+  let len = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (len === 0 || len > 3 || value > 255 || ++parts > 4) return false;
+      value = 0;
+      len = 0;
+    } else if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      len++;
+    } else return false;
+  }
+  return parts === 4;
 }
 
 /**
