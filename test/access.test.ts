@@ -370,25 +370,32 @@ describe('in the composed stack', () => {
     }
   });
 
-  it('the Firehose delivery roles are exempt writers of exactly their bucket (and the debug one of the debug key)', () => {
+  it('the Firehose delivery roles are exempt writers of exactly their bucket (and the debug one of the debug key); the rollup reads the traces tier and writes the metrics tier', () => {
     const events = stack.resolve(eventsDelivery.roleArn);
     const debug = stack.resolve(debugDelivery.roleArn);
+    const rollup = stack.resolve(stack.rollups.function.role!.roleArn);
     const extra: Record<string, unknown[]> = {};
+    const add = (key: string, p: unknown) => (extra[key] = [...(extra[key] ?? []), p]);
     for (const [sid, name] of [
       ['DenyReadsOutsideTracesTier', 'traces'],
       ['DenyReadsQuarantineOutsideDebugTier', 'traces'],
       ['DenyReadsErrorsOutsideDebugTier', 'traces'],
     ] as const) {
-      extra[`${JSON.stringify(stack.resolve(s.bucket(name).bucketName))} ${sid}`] = [events];
+      add(`${JSON.stringify(stack.resolve(s.bucket(name).bucketName))} ${sid}`, events);
     }
-    extra[`${JSON.stringify(stack.resolve(s.debugBucket.bucketName))} DenyReadsOutsideDebugTier`] = [debug];
-    extra[`${idOf(s.debugKey)} DenyDecryptOutsideDebugTier`] = [debug];
+    add(`${JSON.stringify(stack.resolve(s.debugBucket.bucketName))} DenyReadsOutsideDebugTier`, debug);
+    add(`${idOf(s.debugKey)} DenyDecryptOutsideDebugTier`, debug);
+    // the rollup: a reader of the traces tier (events/ and the analysts/ results) and the writer of the metrics bucket
+    add(`${JSON.stringify(stack.resolve(s.tracesBucket.bucketName))} DenyReadsOutsideTracesTier`, rollup);
+    add(`${JSON.stringify(stack.resolve(s.resultsBucket.bucketName))} DenyReadsOutsideTracesTier`, rollup);
+    add(`${JSON.stringify(stack.resolve(s.metricsBucket.bucketName))} DenyReadsOutsideMetricsTier`, rollup);
 
     const before = exemptions(alone.template);
     const after = exemptions(template);
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
     for (const k of Object.keys(extra)) expect(before, k).toHaveProperty([k]);
-    for (const [k, principals] of Object.entries(before)) expect(after[k], k).toEqual([...principals, ...(extra[k] ?? [])]);
+    const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+    for (const [k, principals] of Object.entries(before)) expect(sorted(after[k] ?? []), k).toEqual(sorted([...principals, ...(extra[k] ?? [])]));
   });
 
   it('no bucket policy grants a delivery role anything: it writes with the identity policy grantWrite gives it, nothing more', () => {

@@ -3,7 +3,7 @@
  * dynamic partitioning by the record's own date, Parquet with the Glue schema) and the
  * debug stream (enrolment and expiry checked again, redacted, own bucket and key).
  */
-import { Duration, Size, Stack, Validations, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_logs as logs, aws_secretsmanager as secrets } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Validations, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_kms as kms, aws_logs as logs, aws_s3 as s3, aws_secretsmanager as secrets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { TelemetryCatalog } from '../catalog';
 import { bucketMetricsConfig } from '../bucket-metrics/config';
@@ -122,16 +122,23 @@ export class TelemetryIngest extends Construct {
 
     const eventsTable = catalog.eventsTable.node.defaultChild as glue.CfnTable;
     const eventsRole = this.deliveryRole('EventsDeliveryRole', { storage, bucket: 'traces', logGroup: this.eventsLogGroup, transform: this.redactFunction, table: eventsTable });
+    // The L2 grants its role what it thinks delivery needs; with an immutable role those
+    // grants would land in the bucket and key policies instead (s3:DeleteObject*, kms:ReEncrypt*).
+    // Handing it references that cannot take policies either keeps the grants ours alone.
+    const ref = (refId: string, b: { bucketArn: string }) => s3.Bucket.fromBucketArn(this, refId, b.bucketArn);
+    const keyRef = (refId: string, k: kms.IKey) => kms.Key.fromKeyArn(this, refId, k.keyArn);
+    const dataKey = keyRef('DataKeyRef', storage.dataKey);
+    const debugKey = keyRef('DebugKeyRef', storage.debugKey);
     this.eventsStream = new firehose.DeliveryStream(this, 'Events', {
-      encryption: firehose.StreamEncryption.customerManagedKey(storage.dataKey),
+      encryption: firehose.StreamEncryption.customerManagedKey(dataKey),
       role: eventsRole,
-      destination: new firehose.S3Bucket(storage.tracesBucket, {
+      destination: new firehose.S3Bucket(ref('TracesBucketRef', storage.tracesBucket), {
         role: eventsRole,
         dataOutputPrefix: EVENTS_DATA_PREFIX,
         errorOutputPrefix: EVENTS_ERROR_PREFIX,
         bufferingSize: EVENTS_BUFFER.size,
         bufferingInterval: EVENTS_BUFFER.interval,
-        encryptionKey: storage.dataKey,
+        encryptionKey: dataKey,
         loggingConfig: new firehose.EnableLogging(this.eventsLogGroup),
         processors: [
           // Producers pack many newline-delimited events per record (Firehose bills per 5 KB).
@@ -149,16 +156,16 @@ export class TelemetryIngest extends Construct {
 
     const debugRole = this.deliveryRole('DebugDeliveryRole', { storage, bucket: 'debug', logGroup: this.debugLogGroup, transform: this.debugCaptureFunction });
     this.debugStream = new firehose.DeliveryStream(this, 'Debug', {
-      encryption: firehose.StreamEncryption.customerManagedKey(storage.debugKey),
+      encryption: firehose.StreamEncryption.customerManagedKey(debugKey),
       role: debugRole,
-      destination: new firehose.S3Bucket(storage.debugBucket, {
+      destination: new firehose.S3Bucket(ref('DebugBucketRef', storage.debugBucket), {
         role: debugRole,
         dataOutputPrefix: DEBUG_DATA_PREFIX,
         errorOutputPrefix: DEBUG_ERROR_PREFIX,
         bufferingSize: DEBUG_BUFFER.size,
         bufferingInterval: DEBUG_BUFFER.interval,
         compression: firehose.Compression.GZIP,
-        encryptionKey: storage.debugKey,
+        encryptionKey: debugKey,
         loggingConfig: new firehose.EnableLogging(this.debugLogGroup),
         processors: [firehose.RecordDeAggregationProcessor.json(), new firehose.LambdaFunctionProcessor(this.debugCaptureFunction, PROCESSOR)],
         dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },

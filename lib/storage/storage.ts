@@ -313,9 +313,10 @@ export class TelemetryStorage extends Construct {
    */
   private acknowledgeObjectWildcards(grantee: iam.IGrantable, bucket: BucketName, patterns: string[], what: string): void {
     const principal = grantee.grantPrincipal;
-    // A role keeps its grants in `DefaultPolicy`, an imported role in `Policy`.
+    // A role keeps its grants in `DefaultPolicy`; an imported role in an iam.Policy child whose
+    // id depends on a feature flag (`Policy` or `Policy<unique id>`), so look for the type.
     const holder = Construct.isConstruct(principal) ? principal : undefined;
-    const policy = holder?.node.tryFindChild('DefaultPolicy') ?? holder?.node.tryFindChild('Policy');
+    const policy = holder?.node.tryFindChild('DefaultPolicy') ?? holder?.node.children.find((c) => c instanceof iam.Policy);
     if (!policy) return;
     const logicalId = Stack.of(this).getLogicalId(this.buckets[bucket].node.defaultChild as s3.CfnBucket);
     for (const pattern of patterns) {
