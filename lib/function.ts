@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { metricsNamespace } from '../dashboards/metrics';
 import type { Policy } from './policy/schema';
 import { logRetention } from './storage/lifecycle';
 import { removalPolicyFor } from './storage/storage';
@@ -79,12 +80,12 @@ export class TelemetryFunction extends nodejs.NodejsFunction {
       logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName ?? kebab(id),
-        POWERTOOLS_METRICS_NAMESPACE: `LLMOps/${policy.name}-${policy.environment}`,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(policy),
         ...environment,
       },
       bundling: {
+        // No keepNames: it costs ~16 KB per bundle (the redaction Lambda must stay under 200 KB).
         minify: true,
-        keepNames: true,
         mainFields: ['module', 'main'],
         banner: REQUIRE_SHIM,
         externalModules: ['@aws-sdk/*'],

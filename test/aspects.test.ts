@@ -76,7 +76,7 @@ function bundleOf(out: string, template: Template, fnId: string): { files: strin
   if (!key) throw new Error(`${fnId} has no asset code`);
   const dir = join(out, `asset.${key.replace(/\.zip$/, '')}`);
   const files = readdirSync(dir);
-  const code = readFileSync(join(dir, files[0]!), 'utf8');
+  const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
   return { files, code, bytes: Buffer.byteLength(code) };
 }
 
@@ -218,7 +218,12 @@ describe('the Lambdas of the stack, really bundled', () => {
     for (const id of fnIds) {
       const what = nameOf(id);
       const { files, code, bytes } = bundleOf(out, template, id);
-      expect(files, what).toEqual(['index.mjs']);
+      if (id === logicalId(stack, stack.rollups.function)) {
+        // the rollup runs the decision queries: the .sql files ship beside its bundle
+        expect(files, what).toEqual(['index.mjs', 'queries']);
+        const key = (template.findResources('AWS::Lambda::Function')[id]!.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+        expect(readdirSync(join(out, `asset.${key}`, 'queries')).every((f) => f.endsWith('.sql'))).toBe(true);
+      } else expect(files, what).toEqual(['index.mjs']);
       expect(code.startsWith(REQUIRE_SHIM), what).toBe(true);
       expect(/export\s*\{[^}]*handler/.test(code), what).toBe(true);
       expectMinified(code, what);

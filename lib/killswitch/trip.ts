@@ -11,7 +11,7 @@
  * - The reason is the alarm name and CloudWatch's state reason (truncated); alarm
  *   notifications carry metric values and thresholds, never record content.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { alarmName } from '../policy/explain';
 import type { Policy } from '../policy/schema';
 import type { SwitchState } from '../policy/switches';

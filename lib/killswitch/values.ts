@@ -12,7 +12,7 @@
  *   "changed_at": "2026-11-29T12:00:00.000Z", "expires_at": "2026-11-29T14:00:00.000Z" }
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Policy } from '../policy/schema';
 import type { ResolvedSwitch, SwitchState } from '../policy/switches';
 

@@ -3,11 +3,13 @@
  * what a security reviewer signs off: `docs/telemetry-policy.md` is this output for the
  * shipped policy, and a test fails when the committed copy is stale.
  */
-import { BUCKETS, metricsOf, type MetricDefinition } from '../../dashboards/metrics';
+import { documentedMetricsOf } from '../../dashboards/metric-docs';
+import { BUCKETS, type MetricDefinition } from '../../dashboards/metrics';
 import { estimateSeries } from '../../dashboards/series';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS, SECRET_DETECTORS } from '../redaction/catalog';
 import { durationSeconds } from './durations';
 import type { AlarmPolicy, Policy } from './schema';
+import { explainGate } from '../gate/explain';
 import { loadDecisionQueries } from '../queries';
 import { resolveSwitches } from './switches';
 import { describeTiers } from './tiers';
@@ -149,7 +151,7 @@ export function explainPolicy(p: Policy): string {
     const owner = p.owners[b.owner];
     h(3, bucket);
     para(`Owner: ${owner.name} (${b.owner}, ${owner.contact}). Decision: ${b.decision}`);
-    para(table(['metric', 'definition', 'decision it supports', 'source'], metricsOf(bucket).map((m) => [m.name, m.definition, m.decision, metricSource(m)])));
+    para(table(['metric', 'definition', 'decision it supports', 'source'], documentedMetricsOf(bucket).map((m) => [m.name, m.definition, m.decision, metricSource(m)])));
   }
   const slices = Object.entries(p.slices.dimensions);
   para(
@@ -190,18 +192,7 @@ export function explainPolicy(p: Policy): string {
   ));
 
   // --- gates
-  h(2, 'Release gate');
-  const g = p.gates;
-  para(
-    `A canary ${g.dimension} is compared with the baseline over ${g.window}, slice by slice. It passes only if:`,
-    '',
-    '- no P0 event is attributed to the canary in the window;',
-    `- error rate rises by at most ${g.tolerances.error_rate_pp} percentage points;`,
-    `- p95 latency rises by at most ${g.tolerances.p95_latency_pct}% of the baseline;`,
-    `- refusal rate rises by at most ${g.tolerances.refusal_rate_pp} percentage points;`,
-    `- tool failure rate rises by at most ${g.tolerances.tool_failure_rate_pp} percentage points;`,
-    `- and the canary served at least ${g.min_requests} requests (otherwise the verdict is inconclusive).`,
-  );
+  out.push(`${explainGate(p).trimEnd()}\n`);
 
   // --- pricing
   h(2, 'Cost estimates');
