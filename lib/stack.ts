@@ -10,6 +10,7 @@ import { TelemetryCatalog } from './catalog';
 import { TelemetryIngest } from './ingest';
 import { KillSwitchParameters } from './killswitch';
 import { TelemetryMonitoring } from './monitoring';
+import { TelemetryRollups } from './rollup';
 import type { Policy } from './policy';
 import { TelemetryStorage } from './storage';
 
@@ -33,6 +34,8 @@ export class TelemetryStack extends Stack {
   readonly monitoring: TelemetryMonitoring;
   /** SSM kill switches, their trips and audit. */
   readonly killSwitches: KillSwitchParameters;
+  /** Scheduled rollups: distinct users, daily cost, new intents, repeat users. */
+  readonly rollups: TelemetryRollups;
 
   constructor(scope: Construct, id: string, props: TelemetryStackProps) {
     super(scope, id, {
@@ -72,6 +75,7 @@ export class TelemetryStack extends Stack {
       ],
     });
     this.monitoring.grantRead(this.storage.metricsReaderRole);
+    this.rollups = new TelemetryRollups(this, 'Rollups', { policy, storage: this.storage, catalog: this.catalog, ticketTopic: this.alerting.ticketTopic });
     this.killSwitches = new KillSwitchParameters(this, 'KillSwitches', {
       policy,
       pageTopic: this.alerting.pageTopic,

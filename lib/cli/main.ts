@@ -3,6 +3,7 @@
  * User errors print one line and exit non-zero; no stack traces.
  */
 import { type CliCommand, type CliIO, UserError } from './io';
+import { GATE_SUMMARY, gateCommand } from './gate';
 import { policyCheck, policyExplain, policySchema } from './policy';
 import { redactCommand, transformCommand } from './redact';
 import { SWITCH_SUMMARIES, switchList, switchSet } from './switch';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Entry> = {
   transform: { summary: 'run a Firehose transformation event (stdin) through the redaction Lambda core', run: transformCommand },
   'switch list': { summary: SWITCH_SUMMARIES.list, run: switchList },
   'switch set': { summary: SWITCH_SUMMARIES.set, run: switchSet },
+  gate: { summary: GATE_SUMMARY, run: gateCommand },
 };
 
 function usage(): string {

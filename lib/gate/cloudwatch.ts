@@ -15,6 +15,7 @@
  * - the dictionary's tool metrics are write-tool tasks: tool failure rate is
  *   `100 - ToolTaskSuccessRate` (the Athena source covers read and write tool paths).
  */
+import { SERVICE_DIMENSION, SERVICE_OF } from '../../dashboards/metrics';
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { findMetric, type RatioMetric } from '../../dashboards/metrics';
 import type { ArmFigures, SliceFigures } from './decide';
@@ -77,7 +78,8 @@ export function buildGateQueries(req: CloudWatchGateRequest): MetricDataQuery[] 
     queries.set(id, {
       Id: id,
       MetricStat: {
-        Metric: { Namespace: req.namespace, MetricName: metricName, Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })) },
+        // the gate reads ingest metrics: they carry the publisher's service dimension
+        Metric: { Namespace: req.namespace, MetricName: metricName, Dimensions: Object.entries({ [SERVICE_DIMENSION]: SERVICE_OF.ingest, ...dims }).map(([Name, Value]) => ({ Name, Value })) },
         Period: period,
         Stat: statName,
       },

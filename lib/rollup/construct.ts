@@ -14,6 +14,7 @@
  * - CloudWatch: PutMetricData, which has no resource-level permission, on `*` with the
  *   condition `cloudwatch:namespace` = the stack's namespace.
  */
+import { SERVICE_DIMENSION, SERVICE_OF } from '../../dashboards/metrics';
 import { Duration, Stack, Validations, aws_cloudwatch as cw, aws_cloudwatch_actions as actions, aws_events as events, aws_events_targets as targets, aws_iam as iam, type aws_s3 as s3, type aws_sns as sns } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { metricsNamespace } from '../../dashboards/metrics';
@@ -165,7 +166,10 @@ export class TelemetryRollups extends Construct {
 
   /** RollupFailures in total (Sum over 1 hour): queries that failed after their retries. */
   metricFailures(opts: { period?: Duration } = {}): cw.Metric {
-    return new cw.Metric({ namespace: this.namespace, metricName: ROLLUP_FAILURES_METRIC, statistic: 'Sum', period: opts.period ?? Duration.hours(1) });
+    return new cw.Metric({
+      namespace: this.namespace, metricName: ROLLUP_FAILURES_METRIC, statistic: 'Sum', period: opts.period ?? Duration.hours(1),
+      dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_OF.rollup },
+    });
   }
 
   /** Start, poll, read and stop queries in the analysts workgroup; nothing else in Athena. */

@@ -8,6 +8,7 @@
  * of the same hour writes the same keys with the same bytes: it overwrites (the versioned
  * bucket keeps the previous version for its noncurrent-version days), never adds.
  */
+import { SERVICE_DIMENSION, SERVICE_OF } from '../../dashboards/metrics';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { RollupDatum } from './metrics';
 import { ROLLUP_FAILURES_DIMENSION, ROLLUP_FAILURES_METRIC } from './names';
@@ -23,11 +24,16 @@ export const PUT_METRIC_DATA_LIMITS = {
 /** The metrics-tier prefix the rollup writes under (TelemetryStorage's `rollups/`). */
 export const ROLLUPS_PREFIX = 'rollups/';
 
-/** A rollup datapoint as a CloudWatch MetricDatum (dimensions in name order, 1-minute resolution). */
+/**
+ * A rollup datapoint as a CloudWatch MetricDatum (dimensions in name order, 1-minute
+ * resolution). Like every metric of the stack it carries the `service` dimension of its
+ * publisher (`rollup`), beside its slice dimension.
+ */
 export function toMetricDatum(d: RollupDatum | FailureDatum): MetricDatum {
+  const dims: Record<string, string> = { [SERVICE_DIMENSION]: SERVICE_OF.rollup, ...d.dimensions };
   return {
     MetricName: d.metric,
-    Dimensions: Object.entries(d.dimensions).sort(([a], [b]) => (a < b ? -1 : 1)).map(([Name, Value]) => ({ Name, Value })),
+    Dimensions: Object.entries(dims).sort(([a], [b]) => (a < b ? -1 : 1)).map(([Name, Value]) => ({ Name, Value })),
     Timestamp: d.timestamp,
     Value: d.value,
     Unit: d.unit,
