@@ -1,10 +1,11 @@
 /**
  * `llmops gate` end to end: the real CloudWatchClient against the local CloudWatch
  * server (test/support/cloudwatch-server.ts), metrics seeded with PutMetricData as the
- * ingest would publish them (one dimension set per slice: `{ prompt_version: 'pv-2' }`
- * alone). The command runs with the error handling of `llmops` (lib/cli/main.ts).
+ * ingest would publish them (one dimension set per slice, beside the ingest's service
+ * dimension: `{ service: 'ingest', prompt_version: 'pv-2' }`; P0Events with the service
+ * dimension alone). The command runs with the error handling of `llmops` (lib/cli/main.ts).
  */
-import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { PutMetricDataCommand, type Dimension, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SERVICE_DIMENSION, SERVICE_OF } from '../dashboards/metrics';
 import { GATE_HELP, gateCommand } from '../lib/cli/gate';
 import { UserError } from '../lib/cli/io';
 import { shippedPolicyData } from './helpers';
@@ -23,6 +25,8 @@ import { buildSampleEvents, writeEventsParquet } from './support/sample-events';
 const NS = 'LLMOps/copilot-prod';
 const NOW = '2026-11-04T12:00:00Z';
 const IN_WINDOW = new Date('2026-11-04T11:30:00Z');
+/** The ingest's identity on every metric it publishes (Powertools' service dimension). */
+const INGEST: Dimension = { Name: SERVICE_DIMENSION, Value: SERVICE_OF.ingest };
 
 let server: CloudWatchServer;
 
@@ -61,9 +65,13 @@ interface Traffic {
   latencies?: number[];
 }
 
-/** Publishes a version's metrics as the ingest transform would: one datum per metric with `{ prompt_version }`. */
-async function seed(version: string, t: Traffic, at: Date = IN_WINDOW): Promise<void> {
-  const dims = [{ Name: 'prompt_version', Value: version }];
+/**
+ * Publishes a version's metrics as the ingest transform would: one datum per metric with
+ * `{ service: 'ingest', prompt_version }`. `identity` replaces the service dimension (`[]`:
+ * none, as a publisher without the ingest's identity would).
+ */
+async function seed(version: string, t: Traffic, at: Date = IN_WINDOW, identity: readonly Dimension[] = [INGEST]): Promise<void> {
+  const dims = [...identity, { Name: 'prompt_version', Value: version }];
   const count = (MetricName: string, Value: number): MetricDatum => ({ MetricName, Dimensions: dims, Timestamp: at, Value, Unit: 'Count' });
   const data: MetricDatum[] = [
     count('Requests', t.requests),
@@ -76,8 +84,9 @@ async function seed(version: string, t: Traffic, at: Date = IN_WINDOW): Promise<
   await server.client().send(new PutMetricDataCommand({ Namespace: NS, MetricData: data }));
 }
 
-async function seedP0(n: number, at: Date = IN_WINDOW): Promise<void> {
-  await server.client().send(new PutMetricDataCommand({ Namespace: NS, MetricData: [{ MetricName: 'P0Events', Timestamp: at, Value: n, Unit: 'Count' }] }));
+/** Publishes P0Events as the ingest would: the service dimension alone (no version). */
+async function seedP0(n: number, at: Date = IN_WINDOW, identity: readonly Dimension[] = [INGEST]): Promise<void> {
+  await server.client().send(new PutMetricDataCommand({ Namespace: NS, MetricData: [{ MetricName: 'P0Events', Dimensions: [...identity], Timestamp: at, Value: n, Unit: 'Count' }] }));
 }
 
 /** 100 latency values 1..100 x `scale` ms: p95 is 95 x scale. */
@@ -112,7 +121,7 @@ describe('llmops gate (CloudWatch)', () => {
     ].join('\n'));
   });
 
-  it('asks CloudWatch for both versions by the gate dimension, rates as metric math, one period spanning the window', async () => {
+  it('asks CloudWatch for both versions by the ingest service and the gate dimension, rates as metric math, one period spanning the window', async () => {
     await run(ARGS);
     const [call] = server.callsOf('GetMetricData');
     expect(call?.signed).toBe(true);
@@ -123,9 +132,13 @@ describe('llmops gate (CloudWatch)', () => {
     expect(byId.c_error_rate?.Expression).toBe('IF(c_requests > 0, 100 * c_errors / c_requests)');
     expect(byId.b_refusal_rate?.Expression).toBe('IF(b_requests > 0, 100 * b_refusals / b_requests)');
     expect(byId.c_tool_failure_rate?.Expression).toBe('IF(c_tooltasks > 0, 100 - 100 * c_tooltasksuccesses / c_tooltasks)');
-    expect(byId.c_p95_latency?.MetricStat).toEqual({ Metric: { Namespace: NS, MetricName: 'Latency', Dimensions: [{ Name: 'prompt_version', Value: 'pv-2' }] }, Period: 3600, Stat: 'p95' });
-    expect(byId.b_errors).toMatchObject({ ReturnData: false, MetricStat: { Stat: 'Sum', Metric: { MetricName: 'Errors', Dimensions: [{ Name: 'prompt_version', Value: 'pv-1' }] } } });
-    expect(byId.p0_events?.MetricStat?.Metric.Dimensions).toEqual([]);
+    expect(byId.c_p95_latency?.MetricStat).toEqual({ Metric: { Namespace: NS, MetricName: 'Latency', Dimensions: [INGEST, { Name: 'prompt_version', Value: 'pv-2' }] }, Period: 3600, Stat: 'p95' });
+    expect(byId.b_errors).toMatchObject({ ReturnData: false, MetricStat: { Stat: 'Sum', Metric: { MetricName: 'Errors', Dimensions: [INGEST, { Name: 'prompt_version', Value: 'pv-1' }] } } });
+    expect(byId.p0_events?.MetricStat?.Metric.Dimensions).toEqual([INGEST]);
+    // Every metric read is an ingest metric: each carries the ingest's service dimension.
+    const stats = queries.filter((q) => q.MetricStat);
+    expect(stats.length).toBeGreaterThan(0);
+    expect(stats.filter((q) => !(q.MetricStat!.Metric.Dimensions as Dimension[]).some((d) => d.Name === INGEST.Name && d.Value === INGEST.Value))).toEqual([]);
   });
 
   it('fails (exit 1) on a P0 event in the window, naming the metric and slice', async () => {
@@ -165,6 +178,24 @@ describe('llmops gate (CloudWatch)', () => {
     const r = await run(ARGS);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('Verdict: INCONCLUSIVE (exit 3)');
+  });
+
+  it('reads the ingest\'s metrics only: the same traffic without the service dimension is no data (exit 3)', async () => {
+    // Metrics without the ingest's identity are other series to CloudWatch (an exact dimension-set match):
+    // a reader that left out the service dimension would pass on these, and fail on the P0 event.
+    await seed('pv-1', healthy(), IN_WINDOW, []);
+    await seed('pv-2', healthy(), IN_WINDOW, []);
+    await seedP0(1, IN_WINDOW, []);
+    const r = await run(ARGS);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('p0_events          all    0                0              0          pass\n');
+    expect(r.stdout).toContain('requests           all    0                0              >= 200     inconclusive\n');
+    expect(r.stdout).toContain('Verdict: INCONCLUSIVE (exit 3)');
+    // The same traffic with the service dimension is read, and passes.
+    await seed('pv-1', healthy());
+    await seed('pv-2', healthy());
+    expect((await run(ARGS)).code).toBe(0);
   });
 
   it('reads only the window: datapoints before it do not count', async () => {

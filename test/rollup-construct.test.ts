@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SERVICE_DIMENSION, SERVICE_OF } from '../dashboards/metrics';
 import { AlertRouting } from '../lib/alerting';
 import { BoundedLogsAspect } from '../lib/aspects';
 import { TelemetryCatalog } from '../lib/catalog';
@@ -144,7 +145,11 @@ describe('TelemetryRollups', () => {
       OKActions: [stack.resolve(alerting.ticketTopic.topicArn)],
       Metrics: Match.arrayWith([
         Match.objectLike({ Id: 'expr_1', Expression: 'FILL(failures, 0) + FILL(errors, 0)' }),
-        { Id: 'failures', ReturnData: false, MetricStat: { Metric: { Namespace: 'LLMOps/copilot-prod', MetricName: 'RollupFailures' }, Period: 3600, Stat: 'Sum' } },
+        // the total the rollup publishes: its service dimension alone
+        {
+          Id: 'failures', ReturnData: false,
+          MetricStat: { Metric: { Namespace: 'LLMOps/copilot-prod', MetricName: 'RollupFailures', Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICE_OF.rollup }] }, Period: 3600, Stat: 'Sum' },
+        },
         Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'AWS/Lambda', MetricName: 'Errors' }) }) }),
       ]),
     });

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { metricsNamespace } from '../dashboards/metrics';
+import { metricsNamespace, SERVICE_DIMENSION, SERVICE_OF } from '../dashboards/metrics';
 import { handlerWith } from '../lambdas/rollup/index';
 import { explainRollups } from '../lib/rollup/explain';
 import { datumsFor, sliceFolder, type RollupDatum, type SliceDimensions } from '../lib/rollup/metrics';
@@ -33,6 +33,9 @@ const NS = metricsNamespace(policy);
 const HOURLY_AT = new Date('2026-11-04T13:20:00Z');
 const DAILY_AT = new Date('2026-11-05T00:10:00Z');
 const BUCKET = 'copilot-prod-metrics';
+/** The rollup's identity on every datum it publishes (the service dimension of its publisher), as a map and as a CloudWatch dimension. */
+const SERVICE = { [SERVICE_DIMENSION]: SERVICE_OF.rollup };
+const SERVICE_DIM = { Name: SERVICE_DIMENSION, Value: SERVICE_OF.rollup };
 
 let dir: string;
 let db: EventsDb;
@@ -233,8 +236,9 @@ describe('PutMetricData batches and S3 objects', () => {
       '',
     ].join('\n'));
     expect(objectKey('RepeatUsers', new Date('2026-11-04T00:00:00Z'))).toBe('rollups/metric=RepeatUsers/dt=2026-11-04/hour=00.json');
+    // CloudWatch datums carry the service dimension beside the slice, in name order; the S3 objects keep the slice alone.
     expect(toMetricDatum(ds[1]!)).toEqual({
-      MetricName: 'ActiveUsersDaily', Dimensions: [{ Name: 'tenant_id', Value: 'amer' }], Timestamp: new Date('2026-11-03T23:00:00Z'), Value: 3, Unit: 'Count', StorageResolution: 60,
+      MetricName: 'ActiveUsersDaily', Dimensions: [SERVICE_DIM, { Name: 'tenant_id', Value: 'amer' }], Timestamp: new Date('2026-11-03T23:00:00Z'), Value: 3, Unit: 'Count', StorageResolution: 60,
     });
   });
 });
@@ -309,7 +313,7 @@ describe('runRollup through the real SDK clients', () => {
     const read = async (stat: string) => {
       const out = await cw.client().send(new GetMetricDataCommand({
         StartTime: new Date('2026-11-04T13:00:00Z'), EndTime: new Date('2026-11-04T14:00:00Z'),
-        MetricDataQueries: [{ Id: 'm', MetricStat: { Metric: { Namespace: NS, MetricName: 'ActiveUsersDaily', Dimensions: [] }, Period: 3600, Stat: stat } }],
+        MetricDataQueries: [{ Id: 'm', MetricStat: { Metric: { Namespace: NS, MetricName: 'ActiveUsersDaily', Dimensions: [SERVICE_DIM] }, Period: 3600, Stat: stat } }],
       }));
       return out.MetricDataResults?.[0]?.Values;
     };
@@ -321,7 +325,7 @@ describe('runRollup through the real SDK clients', () => {
   it('daily: publishes RepeatUsers and writes its object', async () => {
     cw.now = () => DAILY_AT.getTime();
     const report = await runRollup('daily', DAILY_AT, deps());
-    expect(published()).toEqual([{ MetricName: 'RepeatUsers', Dimensions: [], Timestamp: Date.parse('2026-11-04T00:00:00Z') / 1000, Value: 6, Unit: 'Count', StorageResolution: 60 }]);
+    expect(published()).toEqual([{ MetricName: 'RepeatUsers', Dimensions: [SERVICE_DIM], Timestamp: Date.parse('2026-11-04T00:00:00Z') / 1000, Value: 6, Unit: 'Count', StorageResolution: 60 }]);
     expect(report.objectKeys).toEqual(['rollups/metric=RepeatUsers/dt=2026-11-04/hour=00.json']);
   });
 
@@ -347,10 +351,13 @@ describe('runRollup through the real SDK clients', () => {
     expect(report.failedQueries).toBe(1);
     expect(report.queries.find((x) => x.status === 'failed')).toMatchObject({ key: 'cost-per-successful-task:2026-11-04..2026-11-04', attempts: 3, error: expect.stringContaining('GENERIC_INTERNAL_ERROR') });
     const at = Date.parse('2026-11-04T13:00:00Z');
-    expect(cw.datumsOf('RollupFailures', {}).map((d) => [d.timestamp, d.values])).toEqual([[at, [1]]]);
-    expect(cw.datumsOf('RollupFailures', { Query: 'cost-per-successful-task' }).map((d) => [d.timestamp, d.values])).toEqual([[at, [1]]]);
-    expect(cw.datumsOf('DailyCostUsd', {}).map((d) => new Date(d.timestamp).toISOString())).toEqual(['2026-11-03T23:00:00.000Z']);
-    expect(cw.datumsOf('ActiveUsersDaily', {})).toHaveLength(2);
+    expect(cw.datumsOf('RollupFailures', SERVICE).map((d) => [d.timestamp, d.values])).toEqual([[at, [1]]]);
+    expect(cw.datumsOf('RollupFailures', { ...SERVICE, Query: 'cost-per-successful-task' }).map((d) => [d.timestamp, d.values])).toEqual([[at, [1]]]);
+    expect(cw.datumsOf('DailyCostUsd', SERVICE).map((d) => new Date(d.timestamp).toISOString())).toEqual(['2026-11-03T23:00:00.000Z']);
+    expect(cw.datumsOf('ActiveUsersDaily', SERVICE)).toHaveLength(2);
+    // Every datapoint, figures and failures alike, carries the rollup's service dimension.
+    expect(cw.datums.length).toBeGreaterThan(0);
+    expect(cw.datums.filter((d) => d.dimensions[SERVICE_DIMENSION] !== SERVICE_OF.rollup)).toEqual([]);
     expect(s3.puts).not.toContain(`${BUCKET}/rollups/metric=DailyCostUsd/dt=2026-11-04/hour=13.json`);
     expect(logs.at(-1)).toEqual({ message: 'rollup finished with failed queries', fields: expect.objectContaining({ failedQueries: ['cost-per-successful-task'] }) });
   });
@@ -364,8 +371,8 @@ describe('runRollup through the real SDK clients', () => {
     ]);
     expect(athena.callsOf('StopQueryExecution')).toHaveLength(4);
     expect(athena.executions.filter((e) => e.state === 'CANCELLED')).toHaveLength(4);
-    expect(cw.datumsOf('RollupFailures', { Query: 'new-intents' })[0]?.values).toEqual([2]);
-    expect(cw.datumsOf('RollupFailures', {})[0]?.values).toEqual([2]);
+    expect(cw.datumsOf('RollupFailures', { ...SERVICE, Query: 'new-intents' })[0]?.values).toEqual([2]);
+    expect(cw.datumsOf('RollupFailures', SERVICE)[0]?.values).toEqual([2]);
   });
 
   it('retries when the Athena API itself errors (throttled start)', async () => {
