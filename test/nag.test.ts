@@ -59,6 +59,15 @@ describe('cdk-nag AwsSolutions', () => {
       // The Firehose delivery roles write anywhere in their bucket (storage.grantWrite).
       { path: 'Ingest/EventsDeliveryRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/*]', reason: objects('write the traces bucket', 'traces', '*') },
       { path: 'Ingest/DebugDeliveryRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/*]', reason: objects('write the debug bucket', 'debug', '*') },
+      // The rollup reads the traces tier (and writes its Athena results under analysts/: the same finding), writes the metrics tier, publishes metrics.
+      { path: 'Rollups/RollupFnServiceRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/events/*]', reason: objects('read the traces tier', 'traces', 'events/*') },
+      { path: 'Rollups/RollupFnServiceRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/analysts/*]', reason: objects('read the traces tier', 'results', 'analysts/*') },
+      { path: 'Rollups/RollupFnServiceRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageMetricsAC169F9A.Arn>/*]', reason: objects('write the metrics bucket', 'metrics', '*') },
+      {
+        path: 'Rollups/RollupFnServiceRole/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'cloudwatch:PutMetricData has no resource-level permission; the statement is limited by the condition cloudwatch:namespace = LLMOps/copilot-prod.',
+      },
     ]);
     for (const a of acks) expect(a.reason.trim().length, a.id).toBeGreaterThan(40);
   });
