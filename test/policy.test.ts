@@ -193,6 +193,16 @@ describe('policy problems name file, line, column, key path, the bad value and w
     ]);
   });
 
+  it('fails when a custom pattern could backtrack or is not a regular expression', () => {
+    const text = edited("pattern: '\\bEMP-[0-9]{6}\\b'", "pattern: '(a+)+b'");
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, "'(a+)+b'")} redaction.custom_patterns[0].pattern: is "(a+)+b"; has unbounded repetition (+); use a bounded {m,n} with n at most 256`,
+    ]);
+    const broken = edited("pattern: '\\bEMP-[0-9]{6}\\b'", "pattern: 'EMP-[0-9'");
+    expect(problems(broken)).toHaveLength(1);
+    expect(problems(broken)[0]).toMatch(/ redaction\.custom_patterns\[0\]\.pattern: is "EMP-\[0-9"; /);
+  });
+
   it('fails when a YAML key is duplicated', () => {
     const text = edited('environment: prod', 'environment: prod\nenvironment: dev');
     expect(problems(text)).toEqual([`${FILE}:${pos(text, 'environment: dev')} (root): YAML: Map keys must be unique`]);
