@@ -249,13 +249,27 @@ class Scan {
     // the regular expression: most characters are rejected by one table lookup.
     let i = isDigit(s.charCodeAt(0)) ? Math.max(this.digit(0) - 1, 1) : 0;
     for (;;) {
+      if (i >= n) return;
       let len = 0;
-      for (; i < n; i++) {
-        if (!mayStartAt(s, i)) continue;
+      // One pair-table lookup per position (the same test as `mayStartAt`, inlined), reading
+      // each character once and never past the end (an out-of-range read is a NaN, which
+      // would make this loop work on doubles). At the last character only `@` can match.
+      const last = n - 1;
+      let c = s.charCodeAt(i);
+      for (; i < last; i++) {
+        const c1 = s.charCodeAt(i + 1);
+        if ((c | c1) < 128 ? PAIR[(c << 7) | c1] === 0 : c < 128 ? c !== 64 : c1 < 48 || c1 > 57) {
+          c = c1;
+          continue;
+        }
         len = prefilterAt(s, i);
         if (len > 0) break;
+        c = c1;
       }
-      if (i >= n) return;
+      if (len === 0) {
+        if (i !== last || c !== 64) return;
+        len = 1;
+      }
       const next = this.dispatch(i, i + len);
       // Resume one character early: the digit alternative needs to see the character before the digit.
       i = Math.max(next - 1, i + 1);
