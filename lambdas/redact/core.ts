@@ -10,6 +10,7 @@
  * `unparseable_json` with a detail saying so, never split here (splitting would return
  * more records than recordIds).
  */
+import { enrolmentVerdict as sharedVerdict } from '../../lib/contract/enrolment';
 import { createHash } from 'node:crypto';
 // The contract's schema and parser only: the column list (JSON Schema) stays out of the Lambda bundle.
 import { isJsonObject, parseDebugCapture, parseTelemetryEvent, readEventType } from '../../lib/contract/parse';
@@ -263,17 +264,9 @@ export function transformDebugBatch(event: FirehoseEventIn, ctx: DebugTransformC
   });
 }
 
-/** Which live enrolment, if any, allows this capture at `now`. */
+/** Which live enrolment, if any, allows this capture at `now` (the rule shared with the producer and the kill-switch client). */
 export function enrolmentVerdict(capture: DebugCapture, enrolments: readonly Enrolment[], now: Date): 'enrolled' | DropReason {
-  const named = enrolments.filter((e) => e.cohort === capture.cohort);
-  if (named.length === 0) return 'not_enrolled';
-  const forTenant = named.filter((e) => e.tenant_id === undefined || e.tenant_id === capture.tenant_id);
-  if (forTenant.length === 0) return 'tenant_mismatch';
-  const live = forTenant.some((e) => {
-    const t = Date.parse(e.expires_at);
-    return Number.isFinite(t) && now.getTime() < t;
-  });
-  return live ? 'enrolled' : 'expired';
+  return sharedVerdict(capture, enrolments, now.getTime());
 }
 
 /** A tool payload that is JSON is redacted value by value (keys give context); other text as text. */

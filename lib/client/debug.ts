@@ -12,6 +12,7 @@
  * would drop never leaves the process; ingest checks again. Every capture not sent is
  * counted with its reason. Never throws; never logs content.
  */
+import { enrolmentVerdict, type EnrolmentVerdict } from '../contract/enrolment';
 import type { KillSwitches } from '../killswitch/client';
 import { parseDebugCapture, type DebugCapture } from '../contract';
 import type { Enrolment, Policy } from '../policy/schema';
@@ -66,22 +67,14 @@ export interface DebugCaptureSenderOptions extends DeliveryOptions<CaptureDropRe
 
 /**
  * Whether live enrolment allows a capture of `cohort` for `tenantId` at `now` (epoch ms):
- * the same rules as the ingest's check.
+ * the ingest's own rule (lib/contract/enrolment.ts).
  */
 export function captureVerdict(
   capture: Pick<DebugCapture, 'cohort' | 'tenant_id'>,
   enrolments: readonly CaptureEnrolment[],
   now: number,
-): 'enrolled' | 'not_enrolled' | 'tenant_mismatch' | 'expired' {
-  const named = enrolments.filter((e) => e.cohort === capture.cohort);
-  if (named.length === 0) return 'not_enrolled';
-  const forTenant = named.filter((e) => e.tenant_id === undefined || e.tenant_id === capture.tenant_id);
-  if (forTenant.length === 0) return 'tenant_mismatch';
-  const live = forTenant.some((e) => {
-    const t = Date.parse(e.expires_at);
-    return Number.isFinite(t) && now < t;
-  });
-  return live ? 'enrolled' : 'expired';
+): EnrolmentVerdict {
+  return enrolmentVerdict(capture, enrolments, now);
 }
 
 export class DebugCaptureSender {

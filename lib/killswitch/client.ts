@@ -20,6 +20,7 @@
  *
  * No aws-cdk-lib in this module or what it imports.
  */
+import { enrolmentVerdict } from '../contract/enrolment';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { durationSeconds } from '../policy/durations';
 import type { Enrolment, Policy } from '../policy/schema';
@@ -210,7 +211,7 @@ export class KillSwitches {
     if (this.stateOf('debug_capture') !== 'on') return false;
     if (cohort === undefined) return true;
     const now = this.now();
-    return this.enrolments.some((e) => e.cohort === cohort && Date.parse(e.expires_at) > now);
+    return enrolmentVerdict({ cohort }, this.enrolments, now) === 'enrolled';
   }
 
   /** The effective state of a switch by ref (`tools.create_ticket`); undefined for a ref the policy does not declare. */
