@@ -17,8 +17,8 @@
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
 
 export interface EngineResult {
   readonly columns: readonly { readonly name: string; readonly type: string }[];
@@ -65,18 +65,6 @@ export interface AthenaServer {
   close(): Promise<void>;
 }
 
-const FAKE_CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' };
-
-class AthenaError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 /** DuckDB type name to the Athena (Trino) type Athena reports in ColumnInfo. */
 function athenaType(duck: string): string {
   const t = duck.toUpperCase();
@@ -106,14 +94,14 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
   const region = opts.region ?? 'eu-west-1';
   const executions: Execution[] = [];
   const calls: RecordedCall[] = [];
-  const apiFailures: { operation?: string; type: string; message?: string; status?: number; left: number }[] = [];
+  const apiFailures = new FailureQueue<{ operation?: string; type: string; message?: string; status?: number; times?: number }>();
   const queryFailures: { match: (sql: string) => boolean; left: number; reason: string }[] = [];
   const hangs: ((sql: string) => boolean)[] = [];
   const state = { pollsUntilDone: 1, pageSize: 1000 };
 
   const find = (b: Record<string, unknown>) => {
     const e = executions.find((x) => x.id === b.QueryExecutionId);
-    if (!e) throw new AthenaError('InvalidRequestException', `QueryExecution ${String(b.QueryExecutionId)} was not found`);
+    if (!e) throw new AwsError('InvalidRequestException', `QueryExecution ${String(b.QueryExecutionId)} was not found`);
     return e;
   };
 
@@ -138,11 +126,11 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
   const operations: Record<string, (b: Record<string, unknown>) => Promise<unknown> | unknown> = {
     StartQueryExecution(b) {
       const sql = String(b.QueryString ?? '');
-      if (!sql) throw new AthenaError('InvalidRequestException', 'QueryString is required');
+      if (!sql) throw new AwsError('InvalidRequestException', 'QueryString is required');
       const workGroup = String(b.WorkGroup ?? 'primary');
-      if (workGroup !== opts.workGroup) throw new AthenaError('InvalidRequestException', `WorkGroup ${workGroup} is not found.`);
+      if (workGroup !== opts.workGroup) throw new AwsError('InvalidRequestException', `WorkGroup ${workGroup} is not found.`);
       const database = String((b.QueryExecutionContext as { Database?: string } | undefined)?.Database ?? '');
-      if (database !== opts.database) throw new AthenaError('InvalidRequestException', `Database ${database || '(none)'} is not found.`);
+      if (database !== opts.database) throw new AwsError('InvalidRequestException', `Database ${database || '(none)'} is not found.`);
       const id = `qe-${String(executions.length + 1).padStart(4, '0')}`;
       executions.push({ id, sql, workGroup, database, state: 'QUEUED', polls: 0 });
       return { QueryExecutionId: id };
@@ -158,20 +146,20 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
         QueryExecution: {
           QueryExecutionId: e.id, Query: e.sql, StatementType: 'DML', WorkGroup: e.workGroup,
           QueryExecutionContext: { Database: e.database },
-          Status: { State: e.state, ...(e.reason ? { StateChangeReason: e.reason, AthenaError: { ErrorCategory: 2, ErrorMessage: e.reason } } : {}) },
+          Status: { State: e.state, ...(e.reason ? { StateChangeReason: e.reason, AwsError: { ErrorCategory: 2, ErrorMessage: e.reason } } : {}) },
           Statistics: { DataScannedInBytes: e.state === 'SUCCEEDED' ? 10_485_760 : 0 },
         },
       };
     },
     GetQueryResults(b) {
       const e = find(b);
-      if (e.state !== 'SUCCEEDED' || !e.result) throw new AthenaError('InvalidRequestException', `Query has not yet finished. Current state: ${e.state}`);
+      if (e.state !== 'SUCCEEDED' || !e.result) throw new AwsError('InvalidRequestException', `Query has not yet finished. Current state: ${e.state}`);
       const max = typeof b.MaxResults === 'number' ? b.MaxResults : 1000;
-      if (max < 1 || max > 1000) throw new AthenaError('InvalidRequestException', 'MaxResults must be between 1 and 1000');
+      if (max < 1 || max > 1000) throw new AwsError('InvalidRequestException', 'MaxResults must be between 1 and 1000');
       const all = [e.result.columns.map((c) => c.name), ...e.result.rows];
       const size = Math.min(max, state.pageSize);
       const start = b.NextToken === undefined ? 0 : Number(String(b.NextToken).replace(/^page-/, ''));
-      if (!Number.isInteger(start)) throw new AthenaError('InvalidRequestException', 'invalid NextToken');
+      if (!Number.isInteger(start)) throw new AwsError('InvalidRequestException', 'invalid NextToken');
       const page = all.slice(start, start + size);
       return {
         UpdateCount: 0,
@@ -190,43 +178,23 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.replace(/^AmazonAthena\./, '');
-    let body: Record<string, unknown> = {};
+    const { target, operation, known, body, signed } = await readAwsJsonRequest(req, { targetPrefix: 'AmazonAthena.' });
+    calls.push({ operation, body, signed });
+    const headers = () => ({ 'x-amzn-requestid': `req-${calls.length}` });
     try {
-      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
-    } catch {
-      /* answered below */
-    }
-    calls.push({ operation, body, signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256') });
-    const send = (status: number, payload: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${calls.length}` });
-      res.end(JSON.stringify(payload));
-    };
-    try {
-      if (req.method !== 'POST' || !target.startsWith('AmazonAthena.')) throw new AthenaError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
-      const i = apiFailures.findIndex((f) => f.operation === undefined || f.operation === operation);
-      if (i >= 0) {
-        const f = apiFailures[i]!;
-        if (--f.left <= 0) apiFailures.splice(i, 1);
-        throw new AthenaError(f.type, f.message ?? `${f.type} (injected by the test)`, f.status ?? 400);
-      }
+      if (!known) throw new AwsError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
+      const f = apiFailures.take(operation);
+      if (f) throw new AwsError(f.type, f.message ?? `${f.type} (injected by the test)`, f.status ?? 400);
       const op = operations[operation];
-      if (!op) throw new AthenaError('UnknownOperationException', `operation ${operation} is not implemented by the local Athena server`);
-      send(200, await op(body));
+      if (!op) throw new AwsError('UnknownOperationException', `operation ${operation} is not implemented by the local Athena server`);
+      sendJson(res, 200, await op(body), headers());
     } catch (e) {
-      if (e instanceof AthenaError) send(e.status, { __type: e.type, message: e.message, Message: e.message });
-      else send(500, { __type: 'InternalServerException', message: String(e) });
+      if (e instanceof AwsError) sendJson(res, e.status, { __type: e.type, message: e.message, Message: e.message }, headers());
+      else sendAwsError(res, 500, 'InternalServerException', String(e), headers());
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const clients: AthenaClient[] = [];
+  const { endpoint, track, close } = await startAwsHttpServer({ handle });
 
   return {
     endpoint,
@@ -239,18 +207,10 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
     set pageSize(n: number) { state.pageSize = n; },
     failQueries: (match, o = {}) => void queryFailures.push({ match, left: o.times ?? 1, reason: o.reason ?? 'GENERIC_INTERNAL_ERROR: injected by the test' }),
     hangQueries: (match) => void hangs.push(match),
-    failNext: (f) => void apiFailures.push({ ...f, left: f.times ?? 1 }),
+    failNext: (f) => apiFailures.push(f),
     callsOf: (operation) => calls.filter((c) => c.operation === operation),
-    client: (o = {}) => {
-      const c = new AthenaClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 });
-      clients.push(c);
-      return c;
-    },
-    env: { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_REGION: region },
-    close: async () => {
-      for (const c of clients) c.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    client: (o = {}) => track(new AthenaClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 })),
+    env: fakeEnv(region),
+    close,
   };
 }

@@ -23,9 +23,8 @@
  *   query ids: numbers, ids, + - * /, comparisons, IF(c, a[, b]) and FILL(x, v).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
 
 /** One stored datapoint (a PutMetricData item; a `Values` array is kept as its raw values). */
 export interface StoredDatum {
@@ -98,17 +97,6 @@ export const CLOUDWATCH_LIMITS = {
 } as const;
 
 const TARGET_PREFIX = 'GraniteServiceVersion20100801.';
-const FAKE_CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' };
-
-class CwError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 type Dim = { Name?: unknown; Value?: unknown };
 const dimsOf = (list: unknown): Record<string, string> => {
@@ -133,7 +121,7 @@ export function statistic(stat: string, values: readonly number[]): number | und
     case 'SampleCount': return values.length;
   }
   const p = /^p(\d{1,2}(?:\.\d+)?)$/.exec(stat);
-  if (!p) throw new CwError('InvalidParameterValue', `The value ${stat} for parameter Stat is not supported by the local server.`);
+  if (!p) throw new AwsError('InvalidParameterValue', `The value ${stat} for parameter Stat is not supported by the local server.`);
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.max(1, Math.ceil((Number(p[1]) / 100) * sorted.length));
   return sorted[rank - 1];
@@ -147,16 +135,16 @@ type Node =
   | { t: 'bin'; op: string; a: Node; b: Node }
   | { t: 'call'; fn: string; args: Node[] };
 
-/** Parses the metric-math subset the gate uses; throws CwError ValidationError on anything else. */
+/** Parses the metric-math subset the gate uses; throws AwsError ValidationError on anything else. */
 export function parseExpression(text: string): Node {
   const tokens = text.match(/\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|>=|<=|==|!=|[-+*/(),<>])/gy);
-  if (!tokens || tokens.join('').replace(/\s/g, '') !== text.replace(/\s/g, '')) throw new CwError('ValidationError', `cannot parse expression ${text}`);
+  if (!tokens || tokens.join('').replace(/\s/g, '') !== text.replace(/\s/g, '')) throw new AwsError('ValidationError', `cannot parse expression ${text}`);
   const toks = tokens.map((x) => x.trim());
   let i = 0;
   const peek = () => toks[i];
   const take = (want?: string) => {
     const tok = toks[i++];
-    if (tok === undefined || (want !== undefined && tok !== want)) throw new CwError('ValidationError', `expression ${text}: expected ${want ?? 'a token'} at ${i}`);
+    if (tok === undefined || (want !== undefined && tok !== want)) throw new AwsError('ValidationError', `expression ${text}: expected ${want ?? 'a token'} at ${i}`);
     return tok;
   };
   const primary = (): Node => {
@@ -181,7 +169,7 @@ export function parseExpression(text: string): Node {
       }
       return { t: 'id', id: tok };
     }
-    throw new CwError('ValidationError', `expression ${text}: unexpected ${tok}`);
+    throw new AwsError('ValidationError', `expression ${text}: unexpected ${tok}`);
   };
   const level = (ops: string[], next: () => Node) => (): Node => {
     let n = next();
@@ -192,7 +180,7 @@ export function parseExpression(text: string): Node {
   const sum = level(['+', '-'], term);
   const comparison = level(['>', '<', '>=', '<=', '==', '!='], sum);
   const root = comparison();
-  if (i !== toks.length) throw new CwError('ValidationError', `expression ${text}: unexpected ${toks[i]}`);
+  if (i !== toks.length) throw new AwsError('ValidationError', `expression ${text}: unexpected ${toks[i]}`);
   return root;
 }
 
@@ -225,7 +213,7 @@ function evaluate(n: Node, at: (id: string) => number | undefined): number | und
         return c !== 0 ? evaluate(n.args[1]!, at) : n.args[2] ? evaluate(n.args[2], at) : undefined;
       }
       if (n.fn === 'FILL') return evaluate(n.args[0]!, at) ?? evaluate(n.args[1]!, at);
-      throw new CwError('ValidationError', `function ${n.fn} is not supported by the local server`);
+      throw new AwsError('ValidationError', `function ${n.fn} is not supported by the local server`);
     }
   }
 }
@@ -243,33 +231,33 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
   const region = opts.region ?? 'eu-west-1';
   const datums: StoredDatum[] = [];
   const calls: RecordedCall[] = [];
-  const failures: (QueuedFailure & { left: number })[] = [];
+  const failures = new FailureQueue<QueuedFailure>();
   const clock = { now: opts.now ?? (() => Date.now()) };
 
   const putMetricData = (b: Record<string, unknown>, bytes: number) => {
-    if (bytes > CLOUDWATCH_LIMITS.maxPutBytes) throw new CwError('RequestEntityTooLarge', `Request size ${bytes} exceeded ${CLOUDWATCH_LIMITS.maxPutBytes} bytes`, 413);
+    if (bytes > CLOUDWATCH_LIMITS.maxPutBytes) throw new AwsError('RequestEntityTooLarge', `Request size ${bytes} exceeded ${CLOUDWATCH_LIMITS.maxPutBytes} bytes`, 413);
     const ns = String(b.Namespace ?? '');
-    if (!ns || ns.startsWith('AWS/')) throw new CwError('InvalidParameterValue', `The value ${ns} for parameter Namespace is not valid.`);
+    if (!ns || ns.startsWith('AWS/')) throw new AwsError('InvalidParameterValue', `The value ${ns} for parameter Namespace is not valid.`);
     const items = (b.MetricData as Record<string, unknown>[] | undefined) ?? [];
     if (items.length === 0 || items.length > CLOUDWATCH_LIMITS.maxItemsPerPut) {
-      throw new CwError('InvalidParameterValue', `The collection MetricData must contain between 1 and ${CLOUDWATCH_LIMITS.maxItemsPerPut} items; it has ${items.length}.`);
+      throw new AwsError('InvalidParameterValue', `The collection MetricData must contain between 1 and ${CLOUDWATCH_LIMITS.maxItemsPerPut} items; it has ${items.length}.`);
     }
     const now = clock.now();
     const accepted: StoredDatum[] = items.map((m, idx) => {
       const dims = (m.Dimensions as unknown[] | undefined) ?? [];
-      if (dims.length > CLOUDWATCH_LIMITS.maxDimensions) throw new CwError('InvalidParameterValue', `MetricData.member.${idx + 1}.Dimensions has ${dims.length} dimensions; at most ${CLOUDWATCH_LIMITS.maxDimensions}.`);
+      if (dims.length > CLOUDWATCH_LIMITS.maxDimensions) throw new AwsError('InvalidParameterValue', `MetricData.member.${idx + 1}.Dimensions has ${dims.length} dimensions; at most ${CLOUDWATCH_LIMITS.maxDimensions}.`);
       const ts = typeof m.Timestamp === 'number' ? m.Timestamp * 1000 : now;
       if (ts < now - CLOUDWATCH_LIMITS.pastMs || ts > now + CLOUDWATCH_LIMITS.futureMs) {
-        throw new CwError('InvalidParameterValue', `The parameter MetricData.member.${idx + 1}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.`);
+        throw new AwsError('InvalidParameterValue', `The parameter MetricData.member.${idx + 1}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.`);
       }
       let values: number[];
       if (Array.isArray(m.Values)) {
-        if (m.Values.length > CLOUDWATCH_LIMITS.maxValuesPerItem) throw new CwError('InvalidParameterValue', `MetricData.member.${idx + 1}.Values has more than ${CLOUDWATCH_LIMITS.maxValuesPerItem} values.`);
+        if (m.Values.length > CLOUDWATCH_LIMITS.maxValuesPerItem) throw new AwsError('InvalidParameterValue', `MetricData.member.${idx + 1}.Values has more than ${CLOUDWATCH_LIMITS.maxValuesPerItem} values.`);
         const counts = (m.Counts as number[] | undefined) ?? [];
         values = (m.Values as number[]).flatMap((v, k) => Array.from({ length: counts[k] ?? 1 }, () => v));
       } else if (typeof m.Value === 'number') values = [m.Value];
-      else throw new CwError('InvalidParameterCombination', `MetricData.member.${idx + 1} must have Value or Values.`);
-      if (values.some((v) => !Number.isFinite(v))) throw new CwError('InvalidParameterValue', `MetricData.member.${idx + 1} has a non-finite value.`);
+      else throw new AwsError('InvalidParameterCombination', `MetricData.member.${idx + 1} must have Value or Values.`);
+      if (values.some((v) => !Number.isFinite(v))) throw new AwsError('InvalidParameterValue', `MetricData.member.${idx + 1} has a non-finite value.`);
       return { namespace: ns, metricName: String(m.MetricName), dimensions: dimsOf(dims), timestamp: ts, values, unit: m.Unit as string | undefined };
     });
     datums.push(...accepted);
@@ -278,24 +266,24 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
 
   const getMetricData = (b: Record<string, unknown>) => {
     const queries = (b.MetricDataQueries as Record<string, unknown>[] | undefined) ?? [];
-    if (queries.length === 0 || queries.length > CLOUDWATCH_LIMITS.maxQueries) throw new CwError('ValidationError', `MetricDataQueries must have 1 to ${CLOUDWATCH_LIMITS.maxQueries} members.`);
+    if (queries.length === 0 || queries.length > CLOUDWATCH_LIMITS.maxQueries) throw new AwsError('ValidationError', `MetricDataQueries must have 1 to ${CLOUDWATCH_LIMITS.maxQueries} members.`);
     const start = Number(b.StartTime) * 1000;
     const end = Number(b.EndTime) * 1000;
-    if (!(end > start)) throw new CwError('ValidationError', 'The parameter StartTime must be less than the parameter EndTime.');
+    if (!(end > start)) throw new AwsError('ValidationError', 'The parameter StartTime must be less than the parameter EndTime.');
     const series = new Map<string, Map<number, number>>();
     const byId = new Map(queries.map((q) => [String(q.Id), q]));
     const resolve = (id: string, stack: string[] = []): Map<number, number> => {
       const done = series.get(id);
       if (done) return done;
       const q = byId.get(id);
-      if (!q) throw new CwError('ValidationError', `Unknown metric id ${id} in an expression.`);
-      if (!/^[a-z][a-zA-Z0-9_]*$/.test(id)) throw new CwError('ValidationError', `The value ${id} for parameter MetricDataQueries.member.Id must start with a lowercase letter.`);
-      if (stack.includes(id)) throw new CwError('ValidationError', `Circular reference to ${id}.`);
+      if (!q) throw new AwsError('ValidationError', `Unknown metric id ${id} in an expression.`);
+      if (!/^[a-z][a-zA-Z0-9_]*$/.test(id)) throw new AwsError('ValidationError', `The value ${id} for parameter MetricDataQueries.member.Id must start with a lowercase letter.`);
+      if (stack.includes(id)) throw new AwsError('ValidationError', `Circular reference to ${id}.`);
       let out: Map<number, number>;
       if (q.MetricStat) {
         const ms = q.MetricStat as { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown }; Period: number; Stat: string };
         const period = Number(ms.Period) * 1000;
-        if (!(period >= 60_000) || period % 60_000 !== 0) throw new CwError('ValidationError', `Period ${ms.Period} must be a multiple of 60.`);
+        if (!(period >= 60_000) || period % 60_000 !== 0) throw new AwsError('ValidationError', `Period ${ms.Period} must be a multiple of 60.`);
         const dims = dimsOf(ms.Metric.Dimensions);
         const buckets = new Map<number, number[]>();
         for (const d of datums) {
@@ -314,7 +302,7 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
           const v = evaluate(node, (r) => refs.find(([name]) => name === r)?.[1].get(t));
           if (v !== undefined && Number.isFinite(v)) out.set(t, v);
         }
-      } else throw new CwError('ValidationError', `Query ${id} needs MetricStat or Expression.`);
+      } else throw new AwsError('ValidationError', `Query ${id} needs MetricStat or Expression.`);
       series.set(id, out);
       return out;
     };
@@ -328,56 +316,26 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const wire = Buffer.concat(chunks);
-    const gzip = req.headers['content-encoding'] === 'gzip';
-    let raw = wire;
-    try {
-      if (gzip) raw = gunzipSync(wire);
-    } catch {
-      /* answered below as a serialization error */
-    }
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-    let body: Record<string, unknown> = {};
-    try {
-      body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
-    } catch {
-      /* answered below */
-    }
-    const call: RecordedCall = { operation, body, bytes: wire.length, jsonBytes: raw.length, gzip, signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256') };
+    const { target, operation, known, body, wire, raw, gzip, signed } = await readAwsJsonRequest(req, { targetPrefix: TARGET_PREFIX, gunzip: true });
+    const call: RecordedCall = { operation, body, bytes: wire.length, jsonBytes: raw.length, gzip, signed };
     calls.push(call);
-    const send = (status: number, payload: unknown, code?: string) => {
-      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${calls.length}` };
-      if (code) headers['x-amzn-query-error'] = `${code};Sender`;
-      res.writeHead(status, headers);
-      res.end(JSON.stringify(payload));
-    };
+    const headers = () => ({ 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${calls.length}` });
     try {
-      if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) throw new CwError('InvalidAction', `unsupported request ${req.method} ${target}`);
-      if (req.headers['content-type'] !== 'application/x-amz-json-1.0') throw new CwError('InvalidParameterValue', `unexpected content-type ${req.headers['content-type']}`);
-      const i = failures.findIndex((f) => f.operation === undefined || f.operation === operation);
-      if (i >= 0) {
-        const f = failures[i]!;
-        if (--f.left <= 0) failures.splice(i, 1);
-        throw new CwError(f.code, f.message ?? `${f.code} (injected by the test)`, f.status ?? 400);
-      }
-      if (operation === 'PutMetricData') send(200, putMetricData(body, wire.length));
-      else if (operation === 'GetMetricData') send(200, getMetricData(body));
-      else throw new CwError('InvalidAction', `operation ${operation} is not implemented by the local CloudWatch server`);
+      if (!known) throw new AwsError('InvalidAction', `unsupported request ${req.method} ${target}`);
+      if (req.headers['content-type'] !== 'application/x-amz-json-1.0') throw new AwsError('InvalidParameterValue', `unexpected content-type ${req.headers['content-type']}`);
+      const f = failures.take(operation);
+      if (f) throw new AwsError(f.code, f.message ?? `${f.code} (injected by the test)`, f.status ?? 400);
+      if (operation === 'PutMetricData') sendJson(res, 200, putMetricData(body, wire.length), headers());
+      else if (operation === 'GetMetricData') sendJson(res, 200, getMetricData(body), headers());
+      else throw new AwsError('InvalidAction', `operation ${operation} is not implemented by the local CloudWatch server`);
     } catch (e) {
-      const err = e instanceof CwError ? e : new CwError('InternalServiceError', String(e), 500);
-      call.error = err.code;
-      send(err.status, { __type: `com.amazonaws.cloudwatch#${err.code}Exception`, message: err.message }, err.code);
+      const err = e instanceof AwsError ? e : new AwsError('InternalServiceError', String(e), 500);
+      call.error = err.type;
+      sendAwsError(res, err.status, `com.amazonaws.cloudwatch#${err.type}Exception`, err.message, { ...headers(), 'x-amzn-query-error': `${err.type};Sender` });
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const clients: CloudWatchClient[] = [];
+  const { endpoint, track, close } = await startAwsHttpServer({ handle });
 
   return {
     endpoint,
@@ -386,19 +344,11 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
     calls,
     get now() { return clock.now; },
     set now(fn: () => number) { clock.now = fn; },
-    failNext: (f) => void failures.push({ ...f, left: f.times ?? 1 }),
+    failNext: (f) => failures.push(f),
     callsOf: (operation) => calls.filter((c) => c.operation === operation),
     datumsOf: (name, dims) => datums.filter((d) => d.metricName === name && (dims === undefined || sameDims(d.dimensions, dims))),
-    client: (o = {}) => {
-      const c = new CloudWatchClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 });
-      clients.push(c);
-      return c;
-    },
-    env: { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_REGION: region },
-    close: async () => {
-      for (const c of clients) c.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    client: (o = {}) => track(new CloudWatchClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 })),
+    env: fakeEnv(region),
+    close,
   };
 }

@@ -21,8 +21,9 @@
  *   same port.
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
 
 /** Firehose limits (docs.aws.amazon.com/firehose/latest/dev/limits.html). */
 export const FIREHOSE_LIMITS = { maxRecordBytes: 1_000 * 1024, maxBatchRecords: 500, maxBatchBytes: 4 * 1024 * 1024 } as const;
@@ -109,17 +110,6 @@ export interface FirehoseServer {
   close(): Promise<void>;
 }
 
-class FirehoseError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-const FAKE_CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' };
 const TARGET_PREFIX = 'Firehose_20150804.';
 
 /** mulberry32: a small seeded PRNG so the failing records are reproducible. */
@@ -159,34 +149,25 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
   const records: ReceivedRecord[] = [];
   const requests: ReceivedRequest[] = [];
   const streams = new Set<string>();
-  const queued: (QueuedFirehoseFailure & { left: number })[] = [];
+  const queued = new FailureQueue<QueuedFirehoseFailure>();
   let recordIds = 0;
 
   /** Decodes and checks the records of a request against the service limits. */
   const decode = (body: Record<string, unknown>, operation: string): Buffer[] => {
     const raw = operation === 'PutRecord' ? [body.Record] : body.Records;
-    if (!Array.isArray(raw) || raw.length === 0) throw new FirehoseError('InvalidArgumentException', 'Records must hold at least one record');
+    if (!Array.isArray(raw) || raw.length === 0) throw new AwsError('InvalidArgumentException', 'Records must hold at least one record');
     if (raw.length > FIREHOSE_LIMITS.maxBatchRecords) {
-      throw new FirehoseError('InvalidArgumentException', `${raw.length} records; PutRecordBatch takes at most ${FIREHOSE_LIMITS.maxBatchRecords}`);
+      throw new AwsError('InvalidArgumentException', `${raw.length} records; PutRecordBatch takes at most ${FIREHOSE_LIMITS.maxBatchRecords}`);
     }
     return raw.map((r, i) => {
       const data = (r as { Data?: unknown } | undefined)?.Data;
-      if (typeof data !== 'string') throw new FirehoseError('SerializationException', `Records[${i}].Data must be base64`);
+      if (typeof data !== 'string') throw new AwsError('SerializationException', `Records[${i}].Data must be base64`);
       return Buffer.from(data, 'base64');
     });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-    let body: Record<string, unknown> = {};
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-    } catch {
-      /* answered below */
-    }
+    const { target, operation, known, body, signed } = await readAwsJsonRequest(req, { targetPrefix: TARGET_PREFIX });
     const stream = String(body.DeliveryStreamName ?? '');
     let data: Buffer[] = [];
     let decodeError: unknown;
@@ -199,36 +180,32 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
     const entry: ReceivedRequest = {
       n: requests.length + 1, operation, stream, records: data.length, bytes,
       maxRecordBytes: data.reduce((m, d) => Math.max(m, d.length), 0),
-      outcome: 200, failed: 0,
-      signed: typeof req.headers.authorization === 'string' && req.headers.authorization.startsWith('AWS4-HMAC-SHA256'),
+      outcome: 200, failed: 0, signed,
     };
     requests.push(entry);
-    if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
+    if (faults.delayMs > 0) await sleep(faults.delayMs);
 
     const accept = (d: Buffer) => {
       records.push({ stream, data: d.toString('utf8'), bytes: d.length, request: entry.n });
       return { RecordId: `rec-${++recordIds}` };
     };
+    const headers = { 'x-amzn-requestid': `req-${entry.n}` };
     const send = (status: number, payload: unknown) => {
       entry.outcome = status;
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${entry.n}` });
-      res.end(JSON.stringify(payload));
+      sendJson(res, status, payload, headers);
     };
 
     try {
-      if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) throw new FirehoseError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
-      if (operation !== 'PutRecordBatch' && operation !== 'PutRecord') throw new FirehoseError('UnknownOperationException', `${operation} is not implemented by the local Firehose`);
+      if (!known) throw new AwsError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
+      if (operation !== 'PutRecordBatch' && operation !== 'PutRecord') throw new AwsError('UnknownOperationException', `${operation} is not implemented by the local Firehose`);
       if (decodeError) throw decodeError;
-      if (streams.size > 0 && !streams.has(stream)) throw new FirehoseError('ResourceNotFoundException', `Firehose ${stream} under account 123456789012 not found.`);
+      if (streams.size > 0 && !streams.has(stream)) throw new AwsError('ResourceNotFoundException', `Firehose ${stream} under account 123456789012 not found.`);
       const big = data.findIndex((d) => d.length > FIREHOSE_LIMITS.maxRecordBytes);
-      if (big >= 0) throw new FirehoseError('InvalidArgumentException', `Records[${big}] is ${data[big]!.length} bytes; a record holds at most ${FIREHOSE_LIMITS.maxRecordBytes}`);
-      if (bytes > FIREHOSE_LIMITS.maxBatchBytes) throw new FirehoseError('InvalidArgumentException', `the batch holds ${bytes} bytes; at most ${FIREHOSE_LIMITS.maxBatchBytes}`);
-      const q = queued[0];
-      if (q) {
-        if (--q.left <= 0) queued.shift();
-        throw new FirehoseError(q.type, q.message ?? `${q.type} (injected by the test)`, q.status ?? 400);
-      }
-      if (faults.throttleEvery > 0 && entry.n % faults.throttleEvery === 0) throw new FirehoseError(faults.throttleType, 'Slow down.');
+      if (big >= 0) throw new AwsError('InvalidArgumentException', `Records[${big}] is ${data[big]!.length} bytes; a record holds at most ${FIREHOSE_LIMITS.maxRecordBytes}`);
+      if (bytes > FIREHOSE_LIMITS.maxBatchBytes) throw new AwsError('InvalidArgumentException', `the batch holds ${bytes} bytes; at most ${FIREHOSE_LIMITS.maxBatchBytes}`);
+      const q = queued.take();
+      if (q) throw new AwsError(q.type, q.message ?? `${q.type} (injected by the test)`, q.status ?? 400);
+      if (faults.throttleEvery > 0 && entry.n % faults.throttleEvery === 0) throw new AwsError(faults.throttleType, 'Slow down.');
       if (faults.dropEvery > 0 && entry.n % faults.dropEvery === 0) {
         if (faults.dropAfterAccept) data.forEach(accept);
         entry.outcome = 'dropped';
@@ -248,34 +225,13 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
       entry.failed = failing.size;
       send(200, { FailedPutCount: failing.size, Encrypted: false, RequestResponses: responses });
     } catch (e) {
-      if (e instanceof FirehoseError) send(e.status, { __type: e.type, message: e.message });
-      else send(500, { __type: 'InternalFailure', message: String(e) });
+      const err = e instanceof AwsError ? e : new AwsError('InternalFailure', String(e), 500);
+      entry.outcome = err.status;
+      sendAwsError(res, err.status, err.type, err.message, headers);
     }
   };
 
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => void handle(req, res));
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const stop = () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
-
-  await listen(0);
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const clients: FirehoseClient[] = [];
+  const { endpoint, track, down, up, close } = await startAwsHttpServer({ handle });
 
   return {
     endpoint,
@@ -287,18 +243,11 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
     events: (s) => records
       .filter((r) => s === undefined || r.stream === s)
       .flatMap((r) => r.data.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>)),
-    failNext: (f) => void queued.push({ ...f, left: f.times ?? 1 }),
-    down: stop,
-    up: () => (server.listening ? Promise.resolve() : listen(port)),
-    client: (o = {}) => {
-      const c = new FirehoseClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 });
-      clients.push(c);
-      return c;
-    },
-    env: { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_REGION: region },
-    close: async () => {
-      for (const c of clients) c.destroy();
-      await stop();
-    },
+    failNext: (f) => queued.push(f),
+    down,
+    up,
+    client: (o = {}) => track(new FirehoseClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 })),
+    env: fakeEnv(region),
+    close,
   };
 }

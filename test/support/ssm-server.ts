@@ -8,8 +8,9 @@
  * GetParameter, PutParameter, DeleteParameter. Failures are queued with `failNext`.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
 
 export interface StoredParameter {
   value: string;
@@ -63,23 +64,11 @@ export interface SsmServer {
   close(): Promise<void>;
 }
 
-class SsmError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-const FAKE_CREDENTIALS = { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' };
-
 export async function startSsmServer(opts: { region?: string } = {}): Promise<SsmServer> {
   const region = opts.region ?? 'eu-west-1';
   const parameters = new Map<string, StoredParameter>();
   const calls: RecordedCall[] = [];
-  const failures: (QueuedFailure & { left: number })[] = [];
+  const failures = new FailureQueue<QueuedFailure>();
   const state = { pageSize: 10, delayMs: 0 };
 
   const put = (name: string, value: string, type = 'String'): number => {
@@ -96,21 +85,21 @@ export async function startSsmServer(opts: { region?: string } = {}): Promise<Ss
   const operations: Record<string, (b: Record<string, unknown>) => unknown> = {
     GetParametersByPath(b) {
       const path = String(b.Path ?? '');
-      if (!path.startsWith('/')) throw new SsmError('ValidationException', 'path must start with /');
+      if (!path.startsWith('/')) throw new AwsError('ValidationException', 'path must start with /');
       const base = path.endsWith('/') ? path : `${path}/`;
       const names = [...parameters.keys()]
         .filter((n) => n.startsWith(base) && (b.Recursive === true || !n.slice(base.length).includes('/')))
         .sort();
       const max = Math.min(state.pageSize, typeof b.MaxResults === 'number' ? b.MaxResults : 10);
       const start = b.NextToken === undefined ? 0 : Number(String(b.NextToken).replace(/^page-/, ''));
-      if (!Number.isInteger(start)) throw new SsmError('InvalidNextToken', 'The specified token is not valid.');
+      if (!Number.isInteger(start)) throw new AwsError('InvalidNextToken', 'The specified token is not valid.');
       const page = names.slice(start, start + max);
       const next = start + max < names.length ? `page-${start + max}` : undefined;
       return { Parameters: page.map((n) => shape(n, parameters.get(n)!)), ...(next ? { NextToken: next } : {}) };
     },
     GetParameters(b) {
       const names = (b.Names as string[] | undefined) ?? [];
-      if (names.length > 10) throw new SsmError('ValidationException', 'at most 10 names');
+      if (names.length > 10) throw new AwsError('ValidationException', 'at most 10 names');
       return {
         Parameters: names.filter((n) => parameters.has(n)).map((n) => shape(n, parameters.get(n)!)),
         InvalidParameters: names.filter((n) => !parameters.has(n)),
@@ -119,60 +108,40 @@ export async function startSsmServer(opts: { region?: string } = {}): Promise<Ss
     GetParameter(b) {
       const name = String(b.Name);
       const p = parameters.get(name);
-      if (!p) throw new SsmError('ParameterNotFound', `Parameter ${name} not found.`);
+      if (!p) throw new AwsError('ParameterNotFound', `Parameter ${name} not found.`);
       return { Parameter: shape(name, p) };
     },
     PutParameter(b) {
       const name = String(b.Name);
-      if (parameters.has(name) && b.Overwrite !== true) throw new SsmError('ParameterAlreadyExists', 'The parameter already exists.');
-      if (typeof b.Value !== 'string' || b.Value.length === 0) throw new SsmError('ValidationException', 'Value must not be empty');
+      if (parameters.has(name) && b.Overwrite !== true) throw new AwsError('ParameterAlreadyExists', 'The parameter already exists.');
+      if (typeof b.Value !== 'string' || b.Value.length === 0) throw new AwsError('ValidationException', 'Value must not be empty');
       return { Version: put(name, b.Value, String(b.Type ?? 'String')), Tier: 'Standard' };
     },
     DeleteParameter(b) {
-      if (!parameters.delete(String(b.Name))) throw new SsmError('ParameterNotFound', 'not found');
+      if (!parameters.delete(String(b.Name))) throw new AwsError('ParameterNotFound', 'not found');
       return {};
     },
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.replace(/^AmazonSSM\./, '');
-    let body: Record<string, unknown> = {};
+    const { target, operation, known, body, signed } = await readAwsJsonRequest(req, { targetPrefix: 'AmazonSSM.' });
+    calls.push({ operation, body, signed });
+    if (state.delayMs > 0) await sleep(state.delayMs);
+    const headers = () => ({ 'x-amzn-requestid': `req-${calls.length}` });
     try {
-      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
-    } catch {
-      /* answered below as a serialization error */
-    }
-    calls.push({ operation, body, signed: typeof req.headers.authorization === 'string' && req.headers.authorization.startsWith('AWS4-HMAC-SHA256') });
-    if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
-    const send = (status: number, payload: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${calls.length}` });
-      res.end(JSON.stringify(payload));
-    };
-    try {
-      if (req.method !== 'POST' || !target.startsWith('AmazonSSM.')) throw new SsmError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
-      const i = failures.findIndex((f) => f.operation === undefined || f.operation === operation);
-      if (i >= 0) {
-        const f = failures[i]!;
-        if (--f.left <= 0) failures.splice(i, 1);
-        throw new SsmError(f.type, f.message ?? `${f.type} (injected by the test)`, f.status ?? 400);
-      }
+      if (!known) throw new AwsError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
+      const f = failures.take(operation);
+      if (f) throw new AwsError(f.type, f.message ?? `${f.type} (injected by the test)`, f.status ?? 400);
       const op = operations[operation];
-      if (!op) throw new SsmError('UnknownOperationException', `operation ${operation} is not implemented by the local SSM server`);
-      send(200, op(body));
+      if (!op) throw new AwsError('UnknownOperationException', `operation ${operation} is not implemented by the local SSM server`);
+      sendJson(res, 200, op(body), headers());
     } catch (e) {
-      if (e instanceof SsmError) send(e.status, { __type: e.type, message: e.message });
-      else send(500, { __type: 'InternalServerError', message: String(e) });
+      if (e instanceof AwsError) sendAwsError(res, e.status, e.type, e.message, headers());
+      else sendAwsError(res, 500, 'InternalServerError', String(e), headers());
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const clients: SSMClient[] = [];
+  const { endpoint, track, close } = await startAwsHttpServer({ handle });
 
   return {
     endpoint,
@@ -184,18 +153,10 @@ export async function startSsmServer(opts: { region?: string } = {}): Promise<Ss
     get delayMs() { return state.delayMs; },
     set delayMs(n: number) { state.delayMs = n; },
     put: (name, value) => void put(name, value),
-    failNext: (f) => void failures.push({ ...f, left: f.times ?? 1 }),
+    failNext: (f) => failures.push(f),
     callsOf: (operation) => calls.filter((c) => c.operation === operation),
-    client: (o = {}) => {
-      const c = new SSMClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 });
-      clients.push(c);
-      return c;
-    },
-    env: { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_REGION: region },
-    close: async () => {
-      for (const c of clients) c.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    client: (o = {}) => track(new SSMClient({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: o.maxAttempts ?? 1 })),
+    env: fakeEnv(region),
+    close,
   };
 }
