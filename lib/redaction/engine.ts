@@ -96,15 +96,15 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
   });
   const tokenKey = config.tokenKey;
 
+  // Plain placeholders built once per detector (null: keyed, hashed per value).
+  const plain = new Map<DetectorId, string | null>();
+  for (const [id, d] of Object.entries(PII_DETECTORS)) plain.set(id as PiiDetectorId, modes.get(id as PiiDetectorId) === 'keyed' && tokenKey ? null : `[${d.placeholder}]`);
+  for (const [id, d] of Object.entries(SECRET_DETECTORS)) plain.set(id as DetectorId, `[${d.placeholder}]`);
   const placeholderFor = (detector: DetectorId, raw: string): string => {
+    const p = plain.get(detector);
+    if (p) return p;
     const pii = PII_DETECTORS[detector as PiiDetectorId];
-    if (pii) {
-      if (modes.get(detector as PiiDetectorId) === 'keyed' && tokenKey) {
-        return `[${pii.placeholder}:${pseudonymize(normalize(detector as PiiDetectorId, raw), tokenKey).slice(0, KEYED_HEX)}]`;
-      }
-      return `[${pii.placeholder}]`;
-    }
-    return `[${SECRET_DETECTORS[detector as keyof typeof SECRET_DETECTORS].placeholder}]`;
+    return `[${pii.placeholder}:${pseudonymize(normalize(detector as PiiDetectorId, raw), tokenKey as Uint8Array).slice(0, KEYED_HEX)}]`;
   };
   const enabled = new Set(PII_DETECTOR_IDS.filter((d) => modes.get(d) !== 'off'));
   const piiEnabled = (d: PiiDetectorId) => enabled.has(d);
@@ -151,11 +151,13 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
       const start = starts[k] as number;
       const end = ends[k] as number;
       const d = dets[k] as DetectorId;
-      out += applyCustom(s.slice(at, start), counts) + placeholderFor(d, s.slice(start, end));
+      const gap = customs.length === 0 ? s.slice(at, start) : applyCustom(s.slice(at, start), counts);
+      const p = plain.get(d);
+      out += gap + (p ? p : placeholderFor(d, s.slice(start, end)));
       counts[d] = (counts[d] ?? 0) + 1;
       at = end;
     }
-    out += applyCustom(at === 0 ? s : s.slice(at), counts);
+    if (at < s.length || customs.length > 0) out += applyCustom(at === 0 ? s : s.slice(at), counts);
     return out;
   };
 
