@@ -20,6 +20,7 @@
  * - `down()` / `up()`: stop listening (connections are refused) and listen again on the
  *   same port.
  */
+import { rng as prng } from './prng';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -112,17 +113,6 @@ export interface FirehoseServer {
 
 const TARGET_PREFIX = 'Firehose_20150804.';
 
-/** mulberry32: a small seeded PRNG so the failing records are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `k` distinct indexes out of `n`. */
 function pick(n: number, k: number, random: () => number): Set<number> {
