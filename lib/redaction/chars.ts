@@ -39,6 +39,15 @@ export const CREDENTIAL = table(`${ALNUM}+/=_.~-`);
 /** Base64 text of a PEM body, including escaped line breaks (`\n` as two characters). */
 export const PEM_BODY = table(`${ALNUM}+/=\r\n\\`);
 
+/**
+ * The char code at `i`, or 0x10000 (no UTF-16 code unit; above 127, so in no table) when
+ * `i` is outside the string. Reading past either end with `charCodeAt` gives NaN and makes
+ * V8 deoptimize the optimized caller ("out of bounds"); this never reads out of range.
+ */
+export function codeAt(s: string, i: number): number {
+  return i >= 0 && i < s.length ? s.charCodeAt(i) : 0x10000;
+}
+
 /** True when the char code is in the table (codes above 127 never are). */
 export function is(t: Uint8Array, code: number): boolean {
   return code < 128 && t[code] === 1;

@@ -4,7 +4,7 @@
  * whole groups is then confirmed by its validator (Luhn and issuer prefix, SSN ranges,
  * octet ranges, numbering-plan shapes). No regular expression is involved.
  */
-import { isDigit, is, WORD, wordAt } from './chars';
+import { codeAt, isDigit, is, WORD, wordAt } from './chars';
 import { cardNetworkValid, countryCodeValid, ipv4Valid, luhnValid, nanpValid, ssnValid } from './validators';
 import type { PiiDetectorId } from './catalog';
 
@@ -27,7 +27,7 @@ export function hasContext(s: string, at: number, words: readonly string[]): boo
   for (const w of words) {
     let k = window.indexOf(w);
     while (k !== -1) {
-      if (window[k - 1] !== '[') return true;
+      if (k === 0 || window[k - 1] !== '[') return true;
       k = window.indexOf(w, k + 1);
     }
   }
@@ -74,12 +74,12 @@ function quickRun(s: string, p: number): number {
     if (j === i || j >= n || !isDigit(s.charCodeAt(j)) || (j - i > 1 && !SEPARATORS.has(s.slice(i, j)))) break;
     i = j;
   }
-  if (i < n && is(WORD, s.charCodeAt(i))) {
+  if (i < n && is(WORD, codeAt(s, i))) {
     groups--;
     digits -= lastLen;
   }
   if (groups >= 4) return 0;
-  if (groups === 1) return digits >= (s.charCodeAt(p - 1) === 43 ? 8 : 9) ? 0 : i;
+  if (groups === 1) return digits >= (codeAt(s, p - 1) === 43 ? 8 : 9) ? 0 : i;
   return digits >= 7 ? 0 : i;
 }
 
@@ -102,8 +102,8 @@ function readRun(s: string, p: number): Run {
     seps.push(sep);
     i = j;
   }
-  const before = s.charCodeAt(p - 1);
-  const before2 = s.charCodeAt(p - 2);
+  const before = codeAt(s, p - 1);
+  const before2 = codeAt(s, p - 2);
   const plus = before === 43 /* + */ || (before === 40 /* ( */ && before2 === 43);
   const cum = [0];
   for (let k = 0; k < gs.length; k++) cum.push((cum[k] as number) + (ge[k] as number) - (gs[k] as number));
@@ -113,7 +113,7 @@ function readRun(s: string, p: number): Run {
     ge,
     seps,
     // `12abc` or `1234-abcd` (a UUID, a version tag): the run continues as a word.
-    attachedEnd: i < n && (is(WORD, s.charCodeAt(i)) || ((s.charCodeAt(i) === 45 || s.charCodeAt(i) === 46) && is(WORD, s.charCodeAt(i + 1)) && !isDigit(s.charCodeAt(i + 1)))),
+    attachedEnd: i < n && (is(WORD, codeAt(s, i)) || ((codeAt(s, i) === 45 || codeAt(s, i) === 46) && is(WORD, codeAt(s, i + 1)) && !isDigit(codeAt(s, i + 1)))),
     attachedStart: (before === 46 || before === 45) && wordAt(s, p - 2),
     plus,
     paren: before === 40,

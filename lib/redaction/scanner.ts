@@ -12,7 +12,7 @@
 import type { DetectorId, PiiDetectorId } from './catalog';
 import {
   CREDENTIAL, EMAIL_DOMAIN, EMAIL_LOCAL, HEX, IDENT, IPV6_CHARS, PEM_BODY, SCHEME, TOKEN, WORD,
-  is, isDigit, isSpace, runEnd, runStart, wordAt,
+  codeAt, is, isDigit, isSpace, runEnd, runStart, wordAt,
 } from './chars';
 import { classifyKey, isNonValue, looksLikeCredential, looksLikePhrasePassword, type KeyKind } from './keys';
 import { scanNumeric } from './numeric';
@@ -102,13 +102,13 @@ const PAIR = (() => {
 
 /** False where no prefilter alternative can match at `i` (two table lookups); `prefilterAt` decides the rest. */
 export function mayStartAt(s: string, i: number): boolean {
-  const c = s.charCodeAt(i);
+  const c = codeAt(s, i);
   if (c < 128) {
     if (FIRST[c] === 0) return false;
-    const c1 = s.charCodeAt(i + 1);
+    const c1 = codeAt(s, i + 1);
     return c1 < 128 ? PAIR[(c << 7) | c1] === 1 : c === 64;
   }
-  return isDigit(s.charCodeAt(i + 1));
+  return isDigit(codeAt(s, i + 1));
 }
 
 const GH_KIND = new Set([...'pousr'].map((c) => c.charCodeAt(0)));
@@ -116,12 +116,12 @@ const XOX_KIND = new Set([...'abposre'].map((c) => c.charCodeAt(0)));
 
 /** True when `s` at `i` reads `word` (lower case letters) in any ASCII case, like `ci(word)`. */
 function ciAt(s: string, i: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if ((s.charCodeAt(i + k) | 32) !== word.charCodeAt(k)) return false;
+  for (let k = 0; k < word.length; k++) if ((codeAt(s, i + k) | 32) !== word.charCodeAt(k)) return false;
   return true;
 }
 
 function upperAt(s: string, i: number): boolean {
-  const c = s.charCodeAt(i);
+  const c = codeAt(s, i);
   return c >= 65 && c <= 90;
 }
 
@@ -131,8 +131,8 @@ function upperAt(s: string, i: number): boolean {
  * characters. `(c | 32) === lower` holds exactly for the two cases of an ASCII letter.
  */
 export function prefilterAt(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  const c1 = s.charCodeAt(i + 1);
+  const c = codeAt(s, i);
+  const c1 = codeAt(s, i + 1);
   if (c >= 128) return isDigit(c1) ? 2 : 0;
   const f = FIRST[c] as number;
   if (f === 0) return 0;
@@ -140,7 +140,7 @@ export function prefilterAt(s: string, i: number): number {
     if (c === 91 /* [ */ && upperAt(s, i + 1)) return 2;
     if (c === 45 /* - */ && s.startsWith('-----BEGIN ', i)) return 11;
     if (c === 58 /* : */) {
-      if (c1 === 47 && s.charCodeAt(i + 2) === 47) return 3;
+      if (c1 === 47 && codeAt(s, i + 2) === 47) return 3;
       if (c1 === 58) return 2;
     }
     if (c === 64 /* @ */) return 1;
@@ -149,27 +149,27 @@ export function prefilterAt(s: string, i: number): number {
     return 0;
   }
   if (c >= 65 && c <= 90) {
-    if (upperAt(s, i + 1) && isDigit(s.charCodeAt(i + 2)) && isDigit(s.charCodeAt(i + 3))) return 4;
+    if (upperAt(s, i + 1) && isDigit(codeAt(s, i + 2)) && isDigit(codeAt(s, i + 3))) return 4;
     if (c === 65 /* A */ && (s.startsWith('AKIA', i) || s.startsWith('ASIA', i) || s.startsWith('AIza', i))) return 4;
   } else {
     switch (c) {
       case 103 /* g */:
-        if (c1 === 104 && GH_KIND.has(s.charCodeAt(i + 2)) && s.charCodeAt(i + 3) === 95) return 4;
+        if (c1 === 104 && GH_KIND.has(codeAt(s, i + 2)) && codeAt(s, i + 3) === 95) return 4;
         if (s.startsWith('github_pat_', i)) return 11;
         break;
       case 120 /* x */:
-        if (c1 === 111 && s.charCodeAt(i + 2) === 120 && XOX_KIND.has(s.charCodeAt(i + 3)) && s.charCodeAt(i + 4) === 45) return 5;
+        if (c1 === 111 && codeAt(s, i + 2) === 120 && XOX_KIND.has(codeAt(s, i + 3)) && codeAt(s, i + 4) === 45) return 5;
         if (s.startsWith('xapp-', i)) return 5;
         break;
       case 114 /* r */:
       case 115 /* s */:
         if (c1 === 107) {
           if (s.startsWith('_live_', i + 2) || s.startsWith('_test_', i + 2)) return 8;
-          if (c === 115 && s.charCodeAt(i + 2) === 45) return 3;
+          if (c === 115 && codeAt(s, i + 2) === 45) return 3;
         }
         break;
       case 101 /* e */:
-        if (c1 === 121 && s.charCodeAt(i + 2) === 74) return 3;
+        if (c1 === 121 && codeAt(s, i + 2) === 74) return 3;
         break;
     }
   }
@@ -247,7 +247,7 @@ class Scan {
     const n = s.length;
     // The prefilter pattern's leftmost-first matches, found by `prefilterAt` rather than by
     // the regular expression: most characters are rejected by one table lookup.
-    let i = isDigit(s.charCodeAt(0)) ? Math.max(this.digit(0) - 1, 1) : 0;
+    let i = isDigit(codeAt(s, 0)) ? Math.max(this.digit(0) - 1, 1) : 0;
     for (;;) {
       if (i >= n) return;
       let len = 0;
@@ -287,15 +287,15 @@ class Scan {
   private dispatch(p: number, end: number): number {
     const { s } = this;
     const n = end - p;
-    if (n === 2 && isDigit(s.charCodeAt(p + 1))) return this.digit(p + 1);
-    const c = s.charCodeAt(p);
+    if (n === 2 && isDigit(codeAt(s, p + 1))) return this.digit(p + 1);
+    const c = codeAt(s, p);
     switch (c) {
       case 91 /* [ */:
         return this.placeholder(p);
       case 64 /* @ */:
         return this.email(p);
       case 58 /* : */: {
-        const c1 = s.charCodeAt(p + 1);
+        const c1 = codeAt(s, p + 1);
         if (c1 === 47) return this.urlCredentials(p);
         return c1 === 58 ? this.ipv6At(p) : this.hexColon(p + 1);
       }
@@ -303,8 +303,8 @@ class Scan {
         if (n === 11) return this.pem(p);
         break;
     }
-    const last = s.charCodeAt(end - 1);
-    if (n === 4 && isDigit(s.charCodeAt(p + 2))) {
+    const last = codeAt(s, end - 1);
+    if (n === 4 && isDigit(codeAt(s, p + 2))) {
       const e = this.sink.piiEnabled('iban') ? this.iban(p) : -1;
       return e > 0 ? e : p + 1;
     }
@@ -332,8 +332,8 @@ class Scan {
     // A double hyphen ends the domain except in an IDN label (`xn--`): `a@b.co-----BEGIN ...`
     // must not read differently once the PEM marker after it has been replaced.
     for (let i = a + 1; i < end - 1; i++) {
-      const idn = (s.charCodeAt(i - 2) | 32) === 120 && (s.charCodeAt(i - 1) | 32) === 110 && (i - 2 === a + 1 || s.charCodeAt(i - 3) === 46);
-      if (s.charCodeAt(i) === 45 && s.charCodeAt(i + 1) === 45 && !idn) {
+      const idn = (codeAt(s, i - 2) | 32) === 120 && (codeAt(s, i - 1) | 32) === 110 && (i - 2 === a + 1 || codeAt(s, i - 3) === 46);
+      if (codeAt(s, i) === 45 && codeAt(s, i + 1) === 45 && !idn) {
         end = i;
         break;
       }
@@ -354,13 +354,13 @@ class Scan {
     const wordEnd = runEnd(s, p, WORD);
     if (wordAt(s, p - 1)) {
       // Inside a word (`user42`, `4bf92f...`): only an IPv6 address can start earlier in it.
-      if (s.charCodeAt(wordEnd) === 58 || s.charCodeAt(runStart(s, p, WORD, 64, this.floor) - 1) === 58) {
+      if (codeAt(s, wordEnd) === 58 || codeAt(s, runStart(s, p, WORD, 64, this.floor) - 1) === 58) {
         const end = this.ipv6Around(p);
         if (end > 0) return end;
       }
       return wordEnd;
     }
-    if (s.charCodeAt(wordEnd) === 58 || s.charCodeAt(p - 1) === 58) {
+    if (codeAt(s, wordEnd) === 58 || codeAt(s, p - 1) === 58) {
       const end = this.ipv6Around(p);
       if (end > 0) return end;
     }
@@ -407,12 +407,12 @@ class Scan {
   /** The end of the IPv6 address in the run [start, fullEnd), or -1. */
   private ipv6End(start: number, fullEnd: number): number {
     const { s } = this;
-    const before = s.charCodeAt(start - 1);
+    const before = codeAt(s, start - 1);
     if (start > 0 && (is(WORD, before) || before === 58 || before === 46)) return -1;
     if (fullEnd - start > 46) return -1;
     let end = fullEnd;
     while (end > start && s.charCodeAt(end - 1) === 46) end--;
-    if (end > start + 1 && s.charCodeAt(end - 1) === 58 && s.charCodeAt(end - 2) !== 58) end--;
+    if (end > start + 1 && codeAt(s, end - 1) === 58 && codeAt(s, end - 2) !== 58) end--;
     if (wordAt(s, end) || !ipv6Valid(s.slice(start, end))) return -1;
     return end;
   }
@@ -429,7 +429,7 @@ class Scan {
       if (is(WORD, c) && c !== 95) {
         out += s[i];
         i++;
-      } else if ((c === 32 || c === 45) && out.length % 4 === 0 && out.length > 0 && is(WORD, s.charCodeAt(i + 1))) {
+      } else if ((c === 32 || c === 45) && out.length % 4 === 0 && out.length > 0 && is(WORD, codeAt(s, i + 1))) {
         i++;
       } else break;
     }
@@ -443,7 +443,7 @@ class Scan {
 
   private prefixed(p: number): number {
     const { s } = this;
-    if (wordAt(s, p - 1) || (s.charCodeAt(p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, TOKEN);
+    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, TOKEN);
     const m = matchPrefixedToken(s, p);
     if (!m) return runEnd(s, p, TOKEN);
     this.emit(p, m.end, m.detector);
@@ -516,7 +516,7 @@ class Scan {
     const { s } = this;
     let idStart = runStart(s, p, IDENT, 96, this.floor);
     let idEnd = runEnd(s, p, IDENT, 128);
-    if (idEnd - idStart >= 96 || is(IDENT, s.charCodeAt(idEnd))) return runEnd(s, p, IDENT);
+    if (idEnd - idStart >= 96 || is(IDENT, codeAt(s, idEnd))) return runEnd(s, p, IDENT);
     while (idEnd > p && (s.charCodeAt(idEnd - 1) === 46 || s.charCodeAt(idEnd - 1) === 45)) idEnd--;
     let dashFlag = false;
     while (idStart < p && (s.charCodeAt(idStart) === 45 || s.charCodeAt(idStart) === 46)) {
@@ -556,7 +556,7 @@ class Scan {
     const { s } = this;
     if (AUTH_SCHEMES.has(value.toLowerCase())) {
       let t = valueEnd;
-      while (t < valueEnd + 4 && (s.charCodeAt(t) === 32 || s.charCodeAt(t) === 9)) t++;
+      while (t < valueEnd + 4 && (codeAt(s, t) === 32 || codeAt(s, t) === 9)) t++;
       if (t === valueEnd) return idEnd;
       const tokenEnd = runEnd(s, t, CREDENTIAL, 8192);
       const token = s.slice(t, tokenEnd);
@@ -597,17 +597,17 @@ class Scan {
   private readAssignment(idEnd: number, kind: KeyKind, dashFlag: boolean): { valueStart: number; valueEnd: number; phrase: boolean } | null {
     const { s } = this;
     let q = idEnd;
-    if (s.charCodeAt(q) === 92 && s.charCodeAt(q + 1) === 34) q += 2;
-    else if (s.charCodeAt(q) === 34 || s.charCodeAt(q) === 39) q++;
+    if (codeAt(s, q) === 92 && codeAt(s, q + 1) === 34) q += 2;
+    else if (codeAt(s, q) === 34 || codeAt(s, q) === 39) q++;
     const afterKey = q;
     q = skipBlanks(s, q, 8);
     let phrase = false;
-    const c = s.charCodeAt(q);
+    const c = codeAt(s, q);
     if (kind === 'bearer') {
       if (q === afterKey) return null;
     } else if (c === 61 /* = */ || c === 58 /* : */) {
       q++;
-      const c2 = s.charCodeAt(q);
+      const c2 = codeAt(s, q);
       if ((c === 58 && c2 === 61) || (c === 61 && c2 === 62)) q++;
       else if (c === 58 && c2 === 58) return null;
     } else if (dashFlag && q > afterKey && kind === 'password') {
@@ -617,14 +617,14 @@ class Scan {
       let r = q;
       for (let w = 0; w < 3 && !isConnector(s, r); w++) {
         const we = runEnd(s, r, LETTERS, 13);
-        if (we === r || we - r > 12 || s.charCodeAt(we) !== 32) return null;
+        if (we === r || we - r > 12 || codeAt(s, we) !== 32) return null;
         r = we + 1;
       }
       if (!isConnector(s, r)) return null;
       return this.readAssignmentAt(r);
     } else if (q > afterKey && isConnector(s, q) && (kind === 'password' || kind === 'secret')) {
       q += s.startsWith('is', q) ? 2 : 3;
-      if (s.charCodeAt(q) === 58) q++;
+      if (codeAt(s, q) === 58) q++;
       phrase = true;
     } else {
       return null;
@@ -636,10 +636,10 @@ class Scan {
   /** After filler words: `is`/`was` (phrase) or `=`/`:` (assignment), then the value. */
   private readAssignmentAt(r: number): { valueStart: number; valueEnd: number; phrase: boolean } | null {
     const { s } = this;
-    const c = s.charCodeAt(r);
+    const c = codeAt(s, r);
     if (c === 61 || c === 58) return readValue(s, skipBlanks(s, r + 1, 8), false);
     let q = r + (s.startsWith('is', r) ? 2 : 3);
-    if (s.charCodeAt(q) === 58) q++;
+    if (codeAt(s, q) === 58) q++;
     return readValue(s, skipBlanks(s, q, 8), true);
   }
 }
@@ -661,7 +661,7 @@ function domainLabelsValid(s: string, from: number, to: number): number {
   for (let i = from; i <= to; i++) {
     if (i < to && s.charCodeAt(i) !== 46) continue;
     const n = i - labelStart;
-    if (n === 0 || n > 63 || s.charCodeAt(labelStart) === 45 || s.charCodeAt(i - 1) === 45) return -1;
+    if (n === 0 || n > 63 || codeAt(s, labelStart) === 45 || codeAt(s, i - 1) === 45) return -1;
     labels++;
     if (i < to) labelStart = i + 1;
   }
@@ -689,22 +689,22 @@ const HEX_DASH = (() => {
 /** `YYYY-MM-DD[T ]hh:mm` at p. */
 function isTimestampAt(s: string, p: number): boolean {
   // No per-call closure: tsx and the Lambda bundle keep names, which wraps every closure in a `__name` call.
-  const sep = s.charCodeAt(p + 10);
+  const sep = codeAt(s, p + 10);
   return (
-    digitAt(s, p) && digitAt(s, p + 1) && digitAt(s, p + 2) && digitAt(s, p + 3) && s.charCodeAt(p + 4) === 45 &&
-    digitAt(s, p + 5) && digitAt(s, p + 6) && s.charCodeAt(p + 7) === 45 && digitAt(s, p + 8) && digitAt(s, p + 9) &&
-    (sep === 84 || sep === 32) && digitAt(s, p + 11) && digitAt(s, p + 12) && s.charCodeAt(p + 13) === 58 && digitAt(s, p + 14) && digitAt(s, p + 15)
+    digitAt(s, p) && digitAt(s, p + 1) && digitAt(s, p + 2) && digitAt(s, p + 3) && codeAt(s, p + 4) === 45 &&
+    digitAt(s, p + 5) && digitAt(s, p + 6) && codeAt(s, p + 7) === 45 && digitAt(s, p + 8) && digitAt(s, p + 9) &&
+    (sep === 84 || sep === 32) && digitAt(s, p + 11) && digitAt(s, p + 12) && codeAt(s, p + 13) === 58 && digitAt(s, p + 14) && digitAt(s, p + 15)
   );
 }
 
 function digitAt(s: string, i: number): boolean {
-  return isDigit(s.charCodeAt(i));
+  return isDigit(codeAt(s, i));
 }
 
 /** 8-4-4-4-12 hex at p, not glued to more word characters. */
 function isUuidAt(s: string, p: number): boolean {
   for (let i = 0; i < 36; i++) {
-    const c = s.charCodeAt(p + i);
+    const c = codeAt(s, p + i);
     if (i === 8 || i === 13 || i === 18 || i === 23) {
       if (c !== 45) return false;
     } else if (!is(HEX, c)) return false;
@@ -714,11 +714,11 @@ function isUuidAt(s: string, p: number): boolean {
 
 /** After `YYYY-MM-DDThh:mm`: optional `:ss`, `.fraction`, then `Z` or `+hh:mm` / `-hh:mm`. */
 function timestampEnd(s: string, q: number): number {
-  if (s.charCodeAt(q) === 58 && digitAt(s, q + 1) && digitAt(s, q + 2)) q += 3;
-  if (s.charCodeAt(q) === 46 && digitAt(s, q + 1)) q = runEnd(s, q + 1, DIGITS_ONLY, 9);
-  const z = s.charCodeAt(q);
+  if (codeAt(s, q) === 58 && digitAt(s, q + 1) && digitAt(s, q + 2)) q += 3;
+  if (codeAt(s, q) === 46 && digitAt(s, q + 1)) q = runEnd(s, q + 1, DIGITS_ONLY, 9);
+  const z = codeAt(s, q);
   if (z === 90) return q + 1;
-  if ((z === 43 || z === 45) && digitAt(s, q + 1) && digitAt(s, q + 2) && s.charCodeAt(q + 3) === 58 && digitAt(s, q + 4) && digitAt(s, q + 5) && !digitAt(s, q + 6)) return q + 6;
+  if ((z === 43 || z === 45) && digitAt(s, q + 1) && digitAt(s, q + 2) && codeAt(s, q + 3) === 58 && digitAt(s, q + 4) && digitAt(s, q + 5) && !digitAt(s, q + 6)) return q + 6;
   return q;
 }
 
@@ -741,11 +741,11 @@ const LETTERS = (() => {
 
 /** `is ` / `was ` / `is:` or `=` / `:` at `q`. */
 function isConnector(s: string, q: number): boolean {
-  const c = s.charCodeAt(q);
+  const c = codeAt(s, q);
   if (c === 61 || c === 58) return true;
   const w = s.startsWith('is', q) ? 2 : s.startsWith('was', q) ? 3 : 0;
   if (w === 0) return false;
-  const after = s.charCodeAt(q + w);
+  const after = codeAt(s, q + w);
   return after === 32 || after === 58 || after === 9;
 }
 
@@ -757,7 +757,7 @@ const DIGITS_ONLY = (() => {
 
 function skipBlanks(s: string, q: number, max: number): number {
   const limit = q + max;
-  while (q < limit && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
+  while (q < limit && (codeAt(s, q) === 32 || codeAt(s, q) === 9)) q++;
   return q;
 }
 
@@ -770,13 +770,13 @@ const VALUE_STOP = new Set([34, 39, 96, 44, 59, 38, 41, 93, 125, 62, 60, 92]);
 
 /** Reads a value at `q`: quoted (`"..."`, `'...'`, `\"...\"`, backticks) up to 512 characters on one line, or bare up to a delimiter. */
 function readValue(s: string, q: number, phrase: boolean): { valueStart: number; valueEnd: number; phrase: boolean } | null {
-  const c = s.charCodeAt(q);
+  const c = codeAt(s, q);
   if (c === 91 /* [ */) {
     const ph = runPlaceholder(s, q);
     if (ph) return { valueStart: q, valueEnd: q + ph.length, phrase };
   }
   let quote = '';
-  if (c === 92 && s.charCodeAt(q + 1) === 34) quote = '\\"';
+  if (c === 92 && codeAt(s, q + 1) === 34) quote = '\\"';
   else if (c === 34 || c === 39 || c === 96) quote = s[q] as string;
   if (quote) {
     const start = q + quote.length;
@@ -784,7 +784,7 @@ function readValue(s: string, q: number, phrase: boolean): { valueStart: number;
     for (let i = start; i < limit; i++) {
       const ch = s.charCodeAt(i);
       if (ch === 10 || ch === 13) break;
-      if (quote === '\\"' ? ch === 92 && s.charCodeAt(i + 1) === 34 : s[i] === quote && s.charCodeAt(i - 1) !== 92) {
+      if (quote === '\\"' ? ch === 92 && codeAt(s, i + 1) === 34 : s[i] === quote && codeAt(s, i - 1) !== 92) {
         return { valueStart: start, valueEnd: i, phrase };
       }
     }

@@ -3,7 +3,7 @@
  * Anthropic and Google keys, JWTs). Each is confirmed by the exact length and alphabet
  * of its body and by word boundaries on both sides.
  */
-import { ALNUM_T, is, runEnd, TOKEN, UPPER_DIGIT, WORD, wordAt } from './chars';
+import { ALNUM_T, codeAt, is, runEnd, TOKEN, UPPER_DIGIT, WORD, wordAt } from './chars';
 import type { SecretDetectorId } from './catalog';
 
 /** A confirmed token: where it ends and what it is. */
@@ -25,7 +25,7 @@ function hasLetterAndDigit(s: string, from: number, to: number): boolean {
 
 /** Boundary after a token: not a word character and not a dash. */
 function endsClean(s: string, i: number): boolean {
-  return !wordAt(s, i) && s.charCodeAt(i) !== 45;
+  return !wordAt(s, i) && codeAt(s, i) !== 45;
 }
 
 /**
@@ -33,7 +33,7 @@ function endsClean(s: string, i: number): boolean {
  * checked that `p` starts a word.
  */
 export function matchPrefixedToken(s: string, p: number): TokenMatch | null {
-  const c0 = s.charCodeAt(p);
+  const c0 = codeAt(s, p);
   if (s.startsWith('AKIA', p) || s.startsWith('ASIA', p)) {
     const end = runEnd(s, p + 4, UPPER_DIGIT, 17);
     return end - p === 20 && !wordAt(s, end) ? { end, detector: 'aws_access_key' } : null;
@@ -42,7 +42,7 @@ export function matchPrefixedToken(s: string, p: number): TokenMatch | null {
     const end = runEnd(s, p + 11, WORD);
     return end - p - 11 >= 22 ? { end, detector: 'github_token' } : null;
   }
-  if (c0 === 103 /* g */ && s.charCodeAt(p + 1) === 104 && s.charCodeAt(p + 3) === 95 && 'pousr'.includes(s[p + 2] ?? '')) {
+  if (c0 === 103 /* g */ && codeAt(s, p + 1) === 104 && codeAt(s, p + 3) === 95 && 'pousr'.includes(s[p + 2] ?? '')) {
     const end = runEnd(s, p + 4, ALNUM_T);
     return end - p - 4 >= 30 && !wordAt(s, end) ? { end, detector: 'github_token' } : null;
   }
@@ -50,7 +50,7 @@ export function matchPrefixedToken(s: string, p: number): TokenMatch | null {
     const end = runEnd(s, p + 5, TOKEN);
     return end - p - 5 >= 10 && !wordAt(s, end) && hasLetterAndDigit(s, p + 5, end) ? { end, detector: 'slack_token' } : null;
   }
-  if ((c0 === 115 || c0 === 114) && s.charCodeAt(p + 1) === 107 && s.charCodeAt(p + 2) === 95) {
+  if ((c0 === 115 || c0 === 114) && codeAt(s, p + 1) === 107 && codeAt(s, p + 2) === 95) {
     // sk_live_ / rk_live_ / sk_test_ / rk_test_
     const end = runEnd(s, p + 8, ALNUM_T);
     return end - p - 8 >= 10 && !wordAt(s, end) ? { end, detector: 'stripe_key' } : null;
@@ -74,12 +74,12 @@ export function matchPrefixedToken(s: string, p: number): TokenMatch | null {
 /** `header.payload.signature`, base64url, the header starting `eyJ` (`{"`); the signature may be empty. */
 function matchJwt(s: string, p: number): TokenMatch | null {
   const a = runEnd(s, p, TOKEN);
-  if (a - p < 10 || s.charCodeAt(a) !== 46) return null;
+  if (a - p < 10 || codeAt(s, a) !== 46) return null;
   const b = runEnd(s, a + 1, TOKEN);
   if (b - a - 1 < 2) return null;
-  if (s.charCodeAt(b) !== 46) return null;
+  if (codeAt(s, b) !== 46) return null;
   const c = runEnd(s, b + 1, TOKEN);
-  if (is(WORD, s.charCodeAt(c))) return null;
+  if (is(WORD, codeAt(s, c))) return null;
   return { end: c, detector: 'jwt' };
 }
 
