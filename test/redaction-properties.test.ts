@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, type JsonValue } from '../lib/redaction';
+import { generateCorpus } from './fixtures/redaction-corpus';
 
 const r = createRedactor({});
 const keyed = createRedactor({ detectors: { email: 'keyed', phone: 'keyed', card: 'keyed', ipv4: 'keyed' }, tokenKey: new Uint8Array(32).fill(3) });
@@ -50,6 +51,23 @@ describe('redaction properties', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('is idempotent on real values glued to each other, to key words and to separators', () => {
+    const values = generateCorpus({ seed: 11, perPii: 10, perSecret: 5, perHarmless: 5 }).flatMap((x) => [...x.planted.map((p) => p.value), ...x.harmless.map((h) => h.value)]);
+    const separator = fc.constantFrom(' ', '"', "'", ',', ';', '=', '(', ')', '{', '}', '<', '>', '|', '\n', '": "', ':', '-', '.', '@', '/', '::', '://');
+    const glued = fc
+      .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...values) }, { weight: 2, arbitrary: fragments }, { weight: 2, arbitrary: separator }, { weight: 1, arbitrary: fc.stringMatching(/^[0-9 .+()-]{1,20}$/) }), { maxLength: 16 })
+      .map((xs) => xs.join(''));
+    fc.assert(
+      fc.property(glued, (s) => {
+        for (const red of [r, keyed]) {
+          const once = red.redactText(s).text;
+          expect(red.redactText(once).text).toBe(once);
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 

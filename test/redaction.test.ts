@@ -284,6 +284,27 @@ describe('redactValue', () => {
   });
 });
 
+describe('one pass is final (found by fuzzing; the output is scanned again only where a finding touches a non-separator)', () => {
+  const pem = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHzBJBgkqhkiG9w0BBQ0wPDAbBgkqhkiG9w0BBQwwDgQI\n-----END ENCRYPTED PRIVATE KEY-----';
+  const cases: [string, string, string][] = [
+    ['a token prefix inside a word never hides a PEM marker after it', `0389 7015 2888 9787ASIA${pem}`, '[PHONE] 9787ASIA[PRIVATE_KEY]'],
+    ['a number run ending in a word skips that word as it would on its own', 'IT33 E501 0425 1116 2461 4568 55987154msPassword = =', 'IT33 E501 [PHONE] 4568 55987154msPassword = ='],
+    ['context words are not read across an earlier finding', 'ssn: aws_secret_access_key=o.brien@example.de 051158211', 'ssn: aws_secret_access_key=[EMAIL] 051158211'],
+    ['context words are not read across a placeholder', 'SSN my password is [PASSWORD] 189699721', 'SSN my password is [PASSWORD] 189699721'],
+    ['a group that starts another value does not extend an SSN', '280 25 9557 8.76.53.210', '[SSN] [IP]'],
+    ['a value holding a placeholder is not a password again', 'my password is :=[EMAIL]', 'my password is :=[EMAIL]'],
+    ['a placeholder after an unterminated quote stays as it is', 'password="[PASSWORD]', 'password="[PASSWORD]'],
+    ['an email glued to an IPv6 address', 'a@b.co::ffff:21.163.88.202', '[EMAIL][IP]'],
+    ['an IBAN glued to an AWS key id', 'DE60-8233-1838-2567-0714-99-AKIAOAAHIVBMIE4OSVBW', '[IBAN]-[AWS_ACCESS_KEY]'],
+  ];
+  for (const [name, input, expected] of cases) {
+    it(name, () => {
+      expect(red(input)).toBe(expected);
+      expect(red(expected)).toBe(expected);
+    });
+  }
+});
+
 describe('line redactor', () => {
   it('keeps one output line per input line and blanks a PEM body across lines', () => {
     const lr = createLineRedactor(r);

@@ -114,6 +114,8 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
   const ends: number[] = [];
   const dets: DetectorId[] = [];
   let found = 0;
+  /** Whether a finding of the last pass touches a non-separator character (see `redactText`). */
+  let glued = false;
   const scan = createScanner({
     piiEnabled,
     emit(start, end, detector) {
@@ -126,13 +128,19 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
 
   /**
    * Redacts to a fixed point: a replacement can change what its neighbours look like (a
-   * PEM header replaced inside what then reads as a URL's user:password), so the output
-   * is scanned again until nothing changes. Text without findings is scanned once; each
-   * further pass only ever turns more text into placeholders, and the passes are bounded.
+   * PEM header replaced inside what then reads as a URL's user:password, an email glued
+   * to an IPv6 address), so the output is scanned again until nothing changes. That is
+   * needed where a finding touches a character a detector could read as part of a value.
+   * A finding between separators (space, quotes, brackets other than `[`, `,;=`, the ends
+   * of the text) reads the same as its placeholder, and the scanner never reads context
+   * across a finding or a placeholder, so when every finding of a pass sits between
+   * separators the output is final without another scan (the idempotence properties and
+   * the glued-value cases in the tests hold it to that). The passes are bounded; each
+   * only ever turns more text into placeholders.
    */
   const redactText = (s: string, counts: RedactionCounts = {}): RedactedText => {
     let text = redactOnce(s, counts);
-    for (let pass = 1; text !== s && pass < MAX_PASSES; pass++) {
+    for (let pass = 1; text !== s && glued && pass < MAX_PASSES; pass++) {
       s = text;
       text = redactOnce(s, counts);
     }
@@ -140,6 +148,7 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
   };
 
   const redactOnce = (s: string, counts: RedactionCounts): string => {
+    glued = customs.length > 0;
     if (s.length === 0) return s;
     found = 0;
     scan(s);
@@ -151,6 +160,7 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
       const start = starts[k] as number;
       const end = ends[k] as number;
       const d = dets[k] as DetectorId;
+      if (!glued && (!separatorAt(s, start - 1) || !separatorAt(s, end))) glued = true;
       const gap = customs.length === 0 ? s.slice(at, start) : applyCustom(s.slice(at, start), counts);
       const p = plain.get(d);
       out += gap + (p ? p : placeholderFor(d, s.slice(start, end)));
@@ -227,6 +237,23 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
       return { value: walk(value, keyHint, 0, counts), counts };
     },
   };
+}
+
+/**
+ * Characters that end every value a detector reads and that no context check reads
+ * differently next to a placeholder: whitespace, quotes, brackets other than `[`, `,;=`
+ * and the ends of the text.
+ */
+const SEPARATOR = (() => {
+  const t = new Uint8Array(128);
+  for (const c of ' \t\n\r\f\v"\'`,;=(){}<>|') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+function separatorAt(s: string, i: number): boolean {
+  if (i < 0 || i >= s.length) return true;
+  const c = s.charCodeAt(i);
+  return c < 128 && SEPARATOR[c] === 1;
 }
 
 /** The form a keyed token hashes, so that `Bob@Example.com` and `bob@example.com` correlate. */

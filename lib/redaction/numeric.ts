@@ -4,7 +4,7 @@
  * whole groups is then confirmed by its validator (Luhn and issuer prefix, SSN ranges,
  * octet ranges, numbering-plan shapes). No regular expression is involved.
  */
-import { codeAt, isDigit, is, WORD, wordAt } from './chars';
+import { codeAt, isDigit, is, runEnd as runOf, WORD, wordAt } from './chars';
 import { cardNetworkValid, countryCodeValid, ipv4Valid, luhnValid, nanpValid, ssnValid } from './validators';
 import type { PiiDetectorId } from './catalog';
 
@@ -20,10 +20,20 @@ function isSepChar(c: number): boolean {
   return c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41;
 }
 
-/** True when one of `words` occurs (case-insensitively) in the 40 characters before `at`, not inside a `[PLACEHOLDER]`. */
-export function hasContext(s: string, at: number, words: readonly string[]): boolean {
-  const from = Math.max(0, at - 40);
-  const window = s.slice(from, at).toLowerCase();
+/**
+ * True when one of `words` occurs (case-insensitively) in the 40 characters before `at`,
+ * not inside a `[PLACEHOLDER]` and not before `floor` (the end of the last finding or
+ * placeholder: a window that reached past a finding would read differently once it is
+ * replaced).
+ */
+export function hasContext(s: string, at: number, words: readonly string[], floor = 0): boolean {
+  let window = s.slice(Math.max(floor, at - 40), at).toLowerCase();
+  if (window.includes(']')) {
+    // Only what follows the last placeholder: it stands for a finding of an earlier pass.
+    let cut = -1;
+    for (const m of s.slice(Math.max(floor, at - 40), at).matchAll(PLACEHOLDER_IN)) cut = (m.index as number) + m[0].length;
+    if (cut >= 0) window = window.slice(cut);
+  }
   for (const w of words) {
     let k = window.indexOf(w);
     while (k !== -1) {
@@ -33,6 +43,8 @@ export function hasContext(s: string, at: number, words: readonly string[]): boo
   }
   return false;
 }
+
+const PLACEHOLDER_IN = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/g;
 
 interface Run {
   /** Start and end of each digit group. */
@@ -48,6 +60,8 @@ interface Run {
   paren: boolean;
   /** `cum[k]`: digits in groups before k. */
   cum: number[];
+  /** Context words are read from here on (see `hasContext`). */
+  ctxFloor: number;
 }
 
 /**
@@ -79,11 +93,12 @@ function quickRun(s: string, p: number): number {
     digits -= lastLen;
   }
   if (groups >= 4) return 0;
-  if (groups === 1) return digits >= (codeAt(s, p - 1) === 43 ? 8 : 9) ? 0 : i;
-  return digits >= 7 ? 0 : i;
+  if (groups === 1 ? digits >= (codeAt(s, p - 1) === 43 ? 8 : 9) : digits >= 7) return 0;
+  // As in `scanNumeric`: a last group that starts a word is skipped with its word.
+  return runOf(s, i, WORD);
 }
 
-function readRun(s: string, p: number): Run {
+function readRun(s: string, p: number, ctxFloor: number): Run {
   const gs: number[] = [];
   const ge: number[] = [];
   const seps: string[] = [''];
@@ -117,6 +132,7 @@ function readRun(s: string, p: number): Run {
     attachedStart: (before === 46 || before === 45) && wordAt(s, p - 2),
     plus,
     paren: before === 40,
+    ctxFloor,
   };
 }
 
@@ -124,10 +140,10 @@ function readRun(s: string, p: number): Run {
  * Scans the digit run starting at `p` (a digit that starts a word) and emits what it
  * confirms. Returns the index after the run, where scanning resumes.
  */
-export function scanNumeric(s: string, p: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
+export function scanNumeric(s: string, p: number, ctxFloor: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
   const quick = quickRun(s, p);
   if (quick > 0) return quick;
-  const run = readRun(s, p);
+  const run = readRun(s, p, ctxFloor);
   const G = run.gs.length;
   const runEnd = run.ge[G - 1] as number;
   const groups: string[] = [];
@@ -138,9 +154,12 @@ export function scanNumeric(s: string, p: number, enabled: (d: PiiDetectorId) =>
   let i = 0;
   while (i < last) {
     const end = tryAt(s, run, groups, i, enabled, emit);
+    if (end >= 0) run.ctxFloor = run.ge[end] as number;
     i = end >= 0 ? end + 1 : i + 1;
   }
-  return G >= MAX_GROUPS ? (run.gs[last] as number) : runEnd;
+  if (G >= MAX_GROUPS) return run.gs[last] as number;
+  // `... 3750abc`: the last group starts a word, which is skipped whole as it would be on its own.
+  return runOf(s, runEnd, WORD);
 }
 
 /** Tries every detector on candidates starting at group `i`; returns the last group of the finding, or -1. */
@@ -235,14 +254,16 @@ function cardGrouping(groups: string[], i: number, j: number): boolean {
 function matchSsn(s: string, run: Run, groups: string[], i: number): number {
   const G = groups.length;
   const g0 = groups[i] as string;
-  if (g0.length === 9 && endOk(run, i) && hasContext(s, run.gs[i] as number, SSN_CONTEXT)) {
+  if (g0.length === 9 && endOk(run, i) && hasContext(s, run.gs[i] as number, SSN_CONTEXT, run.ctxFloor)) {
     return ssnValid(g0.slice(0, 3), g0.slice(3, 5), g0.slice(5)) ? i : -1;
   }
   if (i + 2 >= G || !endOk(run, i + 2)) return -1;
   const [a, b, c] = [g0, groups[i + 1] as string, groups[i + 2] as string];
   const s1 = run.seps[i + 1];
   if (a.length !== 3 || b.length !== 2 || c.length !== 4 || s1 !== run.seps[i + 2] || (s1 !== '-' && s1 !== ' ')) return -1;
-  if (i + 3 < G && run.seps[i + 3] === s1) return -1;
+  // Followed by another group the same way (a longer number), unless that group starts
+  // something else (`123 45 6789 8.76.53.210`).
+  if (i + 3 < G && run.seps[i + 3] === s1 && !(i + 4 < G && run.seps[i + 4] !== s1)) return -1;
   return ssnValid(a, b, c) ? i + 2 : -1;
 }
 
@@ -283,7 +304,7 @@ function phoneValid(s: string, run: Run, groups: string[], i: number, j: number)
   if (gs.length === 1) {
     if (plus) return e164Valid(D);
     if (i === 0 && run.attachedStart) return false;
-    if (!hasContext(s, run.gs[i] as number, PHONE_CONTEXT)) return false;
+    if (!hasContext(s, run.gs[i] as number, PHONE_CONTEXT, run.ctxFloor)) return false;
     return bareNationalValid(D);
   }
   for (let k = 1; k < gs.length; k++) if ((gs[k] as string).length < 2 && !(k === 1 && (plus || D.startsWith('00')))) return false;

@@ -196,6 +196,7 @@ export function prefilterAt(s: string, i: number): number {
 
 const PLACEHOLDER = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/;
 const PLACEHOLDER_ANY = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/g;
+const PLACEHOLDER_SOME = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/;
 const PLACEHOLDER_FULL = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]$/;
 const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'bot', 'apikey', 'api-key', 'sso-key', 'negotiate']);
 const PEM_LABEL = (() => {
@@ -208,6 +209,11 @@ const PEM_TAIL = (() => {
   for (const c of ' :,-') t[c.charCodeAt(0)] = 1;
   return t;
 })();
+
+/** True when `v` contains one of this engine's placeholders. */
+function hasPlaceholder(v: string): boolean {
+  return v.includes('[') && PLACEHOLDER_SOME.test(v);
+}
 
 /** True when `v` is one of this engine's placeholders (`[EMAIL]`, `[EMAIL:0a1b2c3d4e]`). */
 export function isPlaceholder(v: string): boolean {
@@ -228,6 +234,8 @@ export function createScanner(sink: ScanSink): (s: string) => void {
 class Scan {
   /** End of the last finding: nothing before it may be read as part of a new one. */
   private floor = 0;
+  /** End of the last finding or placeholder: context words are not read before it. */
+  private ctxFloor = 0;
   /** Cache for the next `-----END ` at or after `pemFrom` (-1: none). */
   private pemFrom = -1;
   private pemEnd = -1;
@@ -241,7 +249,7 @@ class Scan {
 
   run(text: string): void {
     this.s = text;
-    this.floor = 0;
+    this.floor = this.ctxFloor = 0;
     this.pemFrom = this.pemEnd = this.ipv6FailFrom = this.ipv6FailTo = -1;
     const { s } = this;
     const n = s.length;
@@ -280,7 +288,7 @@ class Scan {
     const from = Math.max(start, this.floor);
     if (end <= from) return;
     this.sink.emit(from, end, detector);
-    this.floor = end;
+    this.floor = this.ctxFloor = end;
   }
 
   /** Routes the prefilter hit `[p, end)` to its handler, reading characters rather than allocating the hit. */
@@ -317,7 +325,9 @@ class Scan {
 
   private placeholder(p: number): number {
     const m = PLACEHOLDER.exec(this.s.slice(p, p + 46));
-    return m ? p + m[0].length : p + 1;
+    if (!m) return p + 1;
+    this.ctxFloor = p + m[0].length;
+    return this.ctxFloor;
   }
 
   // ----- PII ---------------------------------------------------------------------------
@@ -365,7 +375,7 @@ class Scan {
       if (end > 0) return end;
     }
     if (runEnd(s, p, DIGITS_ONLY) < wordEnd) return wordEnd;
-    return scanNumeric(s, p, this.piiOn, this.emitPii);
+    return scanNumeric(s, p, this.ctxFloor, this.piiOn, this.emitPii);
   }
 
   // Bound once: no closure is created per call on the hot path.
@@ -443,9 +453,10 @@ class Scan {
 
   private prefixed(p: number): number {
     const { s } = this;
-    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, TOKEN);
+    // Not a token: skip the word only (a `-` may start a PEM marker or another token).
+    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, WORD);
     const m = matchPrefixedToken(s, p);
-    if (!m) return runEnd(s, p, TOKEN);
+    if (!m) return runEnd(s, p, WORD);
     this.emit(p, m.end, m.detector);
     return m.end;
   }
@@ -529,7 +540,8 @@ class Scan {
     if (!assigned) return Math.max(idEnd, p + 1);
     const { valueStart, valueEnd, phrase } = assigned;
     const value = s.slice(valueStart, valueEnd);
-    if (value.length === 0 || isPlaceholder(value)) return Math.max(valueEnd, idEnd);
+    // A value that holds a placeholder was redacted already (an email after `password is`).
+    if (value.length === 0 || hasPlaceholder(value)) return Math.max(valueEnd, idEnd);
 
     switch (kind) {
       case 'password':
@@ -788,7 +800,12 @@ function readValue(s: string, q: number, phrase: boolean): { valueStart: number;
         return { valueStart: start, valueEnd: i, phrase };
       }
     }
+    // An unterminated quote: the value is what follows it, which may be a placeholder.
     q = start;
+    if (codeAt(s, q) === 91 /* [ */) {
+      const ph = runPlaceholder(s, q);
+      if (ph) return { valueStart: q, valueEnd: q + ph.length, phrase };
+    }
   }
   const limit = Math.min(s.length, q + 512);
   let e = q;
