@@ -120,8 +120,10 @@ type Decoded =
   | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string };
 
 /**
- * Checks nesting depth and counts top-level objects/arrays in one linear pass over the text,
- * before `JSON.parse` builds anything.
+ * Why a text that `JSON.parse` rejected is rejected: too deep, several top-level values, or
+ * just not JSON. One linear pass that checks nesting depth and counts top-level
+ * objects/arrays. Only run on failure: for text that parses, the same verdicts come from
+ * the value (see `nestsDeeper`).
  */
 function shapeOf(text: string, maxDepth: number): { tooDeep: boolean; topLevelValues: number } {
   let depth = 0;
@@ -144,9 +146,37 @@ function shapeOf(text: string, maxDepth: number): { tooDeep: boolean; topLevelVa
   return { tooDeep: false, topLevelValues: values };
 }
 
+/**
+ * True when a parsed value nests objects/arrays deeper than `maxDepth` (the top-level
+ * object is depth 1). For valid JSON text this is exactly `shapeOf(text).tooDeep`: the
+ * brackets outside strings are the value's containers. Level by level, so a deep value
+ * never deepens the call stack (`JSON.parse` itself takes any depth a record can hold).
+ */
+function nestsDeeper(value: unknown, maxDepth: number): boolean {
+  let level: object[] = typeof value === 'object' && value !== null ? [value] : [];
+  for (let depth = 1; level.length > 0; depth++) {
+    if (depth > maxDepth) return true;
+    const next: object[] = [];
+    for (const v of level) {
+      const children: readonly unknown[] = Array.isArray(v) ? v : Object.values(v);
+      for (let i = 0; i < children.length; i++) {
+        const c = children[i];
+        if (typeof c === 'object' && c !== null) next.push(c);
+      }
+    }
+    level = next;
+  }
+  return false;
+}
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decoded bytes to a JSON value, or the quarantine reason. */
+/**
+ * Decoded bytes to a JSON value, or the quarantine reason. Parses first: valid JSON text
+ * holds exactly one value, so only its depth can still reject it, and that is read off the
+ * parsed value (a few containers) instead of a character scan of the whole text. Text that
+ * does not parse is scanned to say why (too deep, several values, or not JSON).
+ */
 export function decodeJson(bytes: Uint8Array, maxBytes: number, maxDepth: number): Decoded {
   if (bytes.length > maxBytes) return { ok: false, reason: 'oversized', detail: `record is ${bytes.length} bytes; at most ${maxBytes} are accepted` };
   let text: string;
@@ -155,8 +185,21 @@ export function decodeJson(bytes: Uint8Array, maxBytes: number, maxDepth: number
   } catch {
     return { ok: false, reason: 'unparseable_json', detail: 'record is not valid UTF-8' };
   }
+  let value: unknown;
+  try {
+    // The parser's message can quote the input, so it is never kept.
+    value = JSON.parse(text) as unknown;
+  } catch {
+    return rejected(text, maxDepth);
+  }
+  if (nestsDeeper(value, maxDepth)) return tooDeep(maxDepth);
+  return { ok: true, value };
+}
+
+/** The reason for text that `JSON.parse` rejected, in order: too deep, several values, empty, not JSON. */
+function rejected(text: string, maxDepth: number): Decoded {
   const shape = shapeOf(text, maxDepth);
-  if (shape.tooDeep) return { ok: false, reason: 'too_deep', detail: `record nests deeper than ${maxDepth} levels` };
+  if (shape.tooDeep) return tooDeep(maxDepth);
   if (shape.topLevelValues > 1) {
     return {
       ok: false,
@@ -164,12 +207,11 @@ export function decodeJson(bytes: Uint8Array, maxBytes: number, maxDepth: number
       detail: 'record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)',
     };
   }
-  try {
-    // The parser's message can quote the input, so it is never kept.
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false, reason: 'unparseable_json', detail: text.trim() === '' ? 'record is empty' : 'record is not valid JSON' };
-  }
+  return { ok: false, reason: 'unparseable_json', detail: text.trim() === '' ? 'record is empty' : 'record is not valid JSON' };
+}
+
+function tooDeep(maxDepth: number): Decoded {
+  return { ok: false, reason: 'too_deep', detail: `record nests deeper than ${maxDepth} levels` };
 }
 
 // ----- events ---------------------------------------------------------------------------
