@@ -227,6 +227,11 @@ export type PreparedEvent =
  * Never mutates `value`. Shared by the Lambda and `llmops redact --events`.
  */
 export function prepareEvent(value: unknown, ctx: Pick<TransformContext, 'redactor' | 'hashKey' | 'allowedAttributes'>): PreparedEvent {
+  return prepare(value, ctx, (userId) => pseudonymize(userId, ctx.hashKey));
+}
+
+/** `prepareEvent` with the `user_id` pseudonymization given (a batch passes a memoized one). */
+function prepare(value: unknown, ctx: Pick<TransformContext, 'redactor' | 'allowedAttributes'>, pseudonym: (userId: string) => string): PreparedEvent {
   let attributesDropped = 0;
   let input = value;
   if (isJsonObject(value) && Object.prototype.hasOwnProperty.call(value, 'attributes') && isJsonObject(value.attributes)) {
@@ -242,7 +247,7 @@ export function prepareEvent(value: unknown, ctx: Pick<TransformContext, 'redact
   if (!parsed.ok) return { ok: false, reason: parsed.reason, detail: parsed.detail };
   const event: TelemetryEvent = { ...parsed.value };
   const redactions: RedactionCounts = {};
-  if (event.user_id !== undefined) event.user_id = pseudonymize(event.user_id, ctx.hashKey);
+  if (event.user_id !== undefined) event.user_id = pseudonym(event.user_id);
   if ((event.event_type === 'request' || event.event_type === 'span') && event.error_message !== undefined) {
     const r = ctx.redactor.redactText(event.error_message);
     event.error_message = r.text;
@@ -265,11 +270,29 @@ export function prepareEvent(value: unknown, ctx: Pick<TransformContext, 'redact
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
+/**
+ * `pseudonymize` under one key, memoized for one batch: a user sends many events (a request
+ * and its spans, feedback), and a lookup costs far less than an HMAC. Lives only as long as
+ * the batch.
+ */
+function batchPseudonymizer(key: Uint8Array): (userId: string) => string {
+  const seen = new Map<string, string>();
+  return (userId) => {
+    let hash = seen.get(userId);
+    if (hash === undefined) {
+      hash = pseudonymize(userId, key);
+      seen.set(userId, hash);
+    }
+    return hash;
+  };
+}
+
 /** Transforms a batch from the events stream. */
 export function transformBatch(event: FirehoseEventIn, ctx: TransformContext): TransformResult {
   const events: TelemetryEvent[] = [];
+  const pseudonym = batchPseudonymizer(ctx.hashKey);
   const result = runBatch(event, ctx, (value, stats) => {
-    const p = prepareEvent(value, ctx);
+    const p = prepare(value, ctx, pseudonym);
     if (!p.ok) return p;
     events.push(p.event);
     stats.fieldsDropped += p.fieldsDropped;
