@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRedactor, type JsonValue } from '../lib/redaction';
+import { mayStartAt, prefilterAt, PREFILTER_PATTERN } from '../lib/redaction/scanner';
 import { generateCorpus } from './fixtures/redaction-corpus';
 
 const r = createRedactor({});
@@ -102,6 +103,36 @@ describe('redaction properties', () => {
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       }),
     );
+  });
+});
+
+describe('prefilter', () => {
+  const pieces = fc.constantFrom(
+    '[A', '[a', '-----BEGIN ', '-----BEGIN', '://', ':/', '@', '::', ':a', ':F', ':g', ' 7', '_7', 'é7', 'AB12', 'AB1', 'AKIA', 'ASIA', 'AIza', 'AK', 'ghp_', 'ghx_', 'github_pat_',
+    'xoxb-', 'xox', 'xapp-', 'sk_live_', 'rk_test_', 'sk-', 'sk', 'eyJ', 'ey', 'pass', 'PASS', 'pAs', 'pwd', 'PWD', 'secret', 'SeCrEt', 'sec', 'token', 'tok', 'key', 'KEY', 'ke',
+    'auth', 'Auth', 'au', 'bearer', 'bea', 'cred', 'CRED', 'cr', 'se', 'to', 'pa', 'the ', 'pause', 'seven', 'total', 'keep', 'audio', 'best', 'crisp',
+  );
+  const text = fc.array(fc.oneof(pieces, fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 30 }).map((xs) => xs.join(''));
+
+  it('prefilterAt matches exactly what the pattern matches, and the table test never rejects a match', () => {
+    const re = new RegExp(PREFILTER_PATTERN, 'y');
+    fc.assert(
+      fc.property(text, (s) => {
+        for (let i = 0; i < s.length; i++) {
+          re.lastIndex = i;
+          const m = re.exec(s);
+          const expected = m ? m[0].length : 0;
+          expect(prefilterAt(s, i)).toBe(expected);
+          if (expected > 0) expect(mayStartAt(s, i)).toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('the table test rejects the key-word letter pairs of plain prose', () => {
+    for (const w of ['the', 'pause', 'seven', 'total', 'keep', 'audio', 'best', 'crisp']) expect(mayStartAt(w, 0)).toBe(false);
+    for (const w of ['password', 'secret', 'token', 'key', 'auth', 'bearer', 'cred', 'pwd']) expect(mayStartAt(w, 0)).toBe(true);
   });
 });
 

@@ -292,6 +292,8 @@ describe('one pass is final (found by fuzzing; the output is scanned again only 
     ['context words are not read across an earlier finding', 'ssn: aws_secret_access_key=o.brien@example.de 051158211', 'ssn: aws_secret_access_key=[EMAIL] 051158211'],
     ['context words are not read across a placeholder', 'SSN my password is [PASSWORD] 189699721', 'SSN my password is [PASSWORD] 189699721'],
     ['a group that starts another value does not extend an SSN', '280 25 9557 8.76.53.210', '[SSN] [IP]'],
+    ['an SSN followed by a card: the output is checked again', '200 48 0246 2326407060653284', '[SSN] [CARD]'],
+    ['a finding before `(` is checked again (a phone reads the `+(` before it)', '-----BEGIN RSA PRIVATE KEY-----+(091 68 9702', '[PRIVATE_KEY]([SSN]'],
     ['a value holding a placeholder is not a password again', 'my password is :=[EMAIL]', 'my password is :=[EMAIL]'],
     ['a placeholder after an unterminated quote stays as it is', 'password="[PASSWORD]', 'password="[PASSWORD]'],
     ['an email glued to an IPv6 address', 'a@b.co::ffff:21.163.88.202', '[EMAIL][IP]'],

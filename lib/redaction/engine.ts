@@ -114,7 +114,7 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
   const ends: number[] = [];
   const dets: DetectorId[] = [];
   let found = 0;
-  /** Whether a finding of the last pass touches a non-separator character (see `redactText`). */
+  /** Whether the last pass must be checked by another (a finding touches a non-separator, or the scanner asked; see `redactText`). */
   let glued = false;
   const scan = createScanner({
     piiEnabled,
@@ -124,6 +124,9 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
       dets[found] = detector;
       found++;
     },
+    recheck() {
+      glued = true;
+    },
   });
 
   /**
@@ -131,11 +134,12 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
    * PEM header replaced inside what then reads as a URL's user:password, an email glued
    * to an IPv6 address), so the output is scanned again until nothing changes. That is
    * needed where a finding touches a character a detector could read as part of a value.
-   * A finding between separators (space, quotes, brackets other than `[`, `,;=`, the ends
+   * A finding between separators (space, quotes, braces, angle brackets, `|,;=`, the ends
    * of the text) reads the same as its placeholder, and the scanner never reads context
    * across a finding or a placeholder, so when every finding of a pass sits between
    * separators the output is final without another scan (the idempotence properties and
-   * the glued-value cases in the tests hold it to that). The passes are bounded; each
+   * the glued-value cases in the tests hold it to that), unless the scanner asks for one
+   * (a decision that depended on text a later finding replaced). The passes are bounded; each
    * only ever turns more text into placeholders.
    */
   const redactText = (s: string, counts: RedactionCounts = {}): RedactedText => {
@@ -241,12 +245,13 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
 
 /**
  * Characters that end every value a detector reads and that no context check reads
- * differently next to a placeholder: whitespace, quotes, brackets other than `[`, `,;=`
+ * differently next to a placeholder: whitespace, quotes, braces, angle brackets, `|,;=`
  * and the ends of the text.
  */
 const SEPARATOR = (() => {
   const t = new Uint8Array(128);
-  for (const c of ' \t\n\r\f\v"\'`,;=(){}<>|') t[c.charCodeAt(0)] = 1;
+  // Not `(` or `)`: a phone number reads the `+(` or `(` before it.
+  for (const c of ' \t\n\r\f\v"\'`,;={}<>|') t[c.charCodeAt(0)] = 1;
   return t;
 })();
 

@@ -46,6 +46,8 @@ export function hasContext(s: string, at: number, words: readonly string[], floo
 
 const PLACEHOLDER_IN = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/g;
 
+function noop(): void {}
+
 interface Run {
   /** Start and end of each digit group. */
   gs: number[];
@@ -62,6 +64,8 @@ interface Run {
   cum: number[];
   /** Context words are read from here on (see `hasContext`). */
   ctxFloor: number;
+  /** Says that a decision depended on groups a later finding may replace, so the output must be scanned again. */
+  recheck: () => void;
 }
 
 /**
@@ -133,6 +137,7 @@ function readRun(s: string, p: number, ctxFloor: number): Run {
     plus,
     paren: before === 40,
     ctxFloor,
+    recheck: noop,
   };
 }
 
@@ -140,10 +145,11 @@ function readRun(s: string, p: number, ctxFloor: number): Run {
  * Scans the digit run starting at `p` (a digit that starts a word) and emits what it
  * confirms. Returns the index after the run, where scanning resumes.
  */
-export function scanNumeric(s: string, p: number, ctxFloor: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
+export function scanNumeric(s: string, p: number, ctxFloor: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit, recheck: () => void): number {
   const quick = quickRun(s, p);
   if (quick > 0) return quick;
   const run = readRun(s, p, ctxFloor);
+  run.recheck = recheck;
   const G = run.gs.length;
   const runEnd = run.ge[G - 1] as number;
   const groups: string[] = [];
@@ -262,8 +268,13 @@ function matchSsn(s: string, run: Run, groups: string[], i: number): number {
   const s1 = run.seps[i + 1];
   if (a.length !== 3 || b.length !== 2 || c.length !== 4 || s1 !== run.seps[i + 2] || (s1 !== '-' && s1 !== ' ')) return -1;
   // Followed by another group the same way (a longer number), unless that group starts
-  // something else (`123 45 6789 8.76.53.210`).
-  if (i + 3 < G && run.seps[i + 3] === s1 && !(i + 4 < G && run.seps[i + 4] !== s1)) return -1;
+  // something else (`123 45 6789 8.76.53.210`). Whether it does may only show once that
+  // group has been read as a finding of its own (a card, an IPv6 address), so the output
+  // is scanned again.
+  if (i + 3 < G && run.seps[i + 3] === s1 && !(i + 4 < G && run.seps[i + 4] !== s1)) {
+    if (ssnValid(a, b, c)) run.recheck();
+    return -1;
+  }
   return ssnValid(a, b, c) ? i + 2 : -1;
 }
 

@@ -24,6 +24,8 @@ export interface ScanSink {
   piiEnabled(d: PiiDetectorId): boolean;
   /** Findings arrive in increasing, non-overlapping order. */
   emit(start: number, end: number, detector: DetectorId): void;
+  /** A decision of this scan depended on text that a finding after it may replace: scan the redacted output again. */
+  recheck(): void;
 }
 
 /** Case-insensitive literal as a character-class sequence (`key` -> `[Kk][Ee][Yy]`). */
@@ -32,7 +34,7 @@ function ci(word: string): string {
 }
 
 const KEYWORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'auth', 'bearer', 'cred'];
-const PREFILTER_SOURCE = [
+const ALTERNATIVES = [
   '\\[[A-Z]',
   '-----BEGIN ',
   '://',
@@ -45,7 +47,8 @@ const PREFILTER_SOURCE = [
   '[A-Z][A-Z][0-9][0-9]',
   'AKIA', 'ASIA', 'gh[pousr]_', 'github_pat_', 'xox[abposre]-', 'xapp-', '[rs]k_live_', '[rs]k_test_', 'sk-', 'AIza', 'eyJ',
   ...KEYWORDS.map(ci),
-].join('|');
+];
+const PREFILTER_SOURCE = ALTERNATIVES.join('|');
 
 /** The prefilter pattern: the specification `prefilterAt` implements, exported for tests that check it stays free of risky constructs. */
 export const PREFILTER_PATTERN = PREFILTER_SOURCE;
@@ -72,41 +75,98 @@ const FIRST = (() => {
 })();
 
 /**
- * Which ASCII pairs (first, second character) can begin a prefilter match: `PAIR[c << 7 | c1]`.
- * A superset, so the scan loop calls `prefilterAt` only there. A second character above
- * 127 (or the end of the text) can only follow `@`.
+ * The characters each position of an alternative can match, over ASCII (`[^...]` also
+ * matches every code above 127, which the scan loop handles apart). Reads the subset of
+ * regular-expression syntax the alternatives use: literals, `\\[`, and classes with ranges.
  */
-const PAIR = (() => {
-  const t = new Uint8Array(128 * 128);
-  const set = (firsts: string, seconds: string) => {
-    for (const a of firsts) for (const b of seconds) t[(a.charCodeAt(0) << 7) | b.charCodeAt(0)] = 1;
-  };
-  const DIG = '0123456789';
-  const UP = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  let nonWord = '';
-  for (let c = 0; c < 128; c++) if (FIRST[c] === 1) nonWord += String.fromCharCode(c);
-  set(nonWord, DIG); // `[^A-Za-z0-9_][0-9]`
-  set('[', UP);
-  set('-', '-');
-  set(':', '/:ABCDEFabcdef');
-  for (let b = 0; b < 128; b++) t[(64 << 7) | b] = 1; // `@`
-  set(UP, UP); // `[A-Z][A-Z][0-9][0-9]`
-  set('A', 'KSI');
-  set('g', 'hi');
-  set('x', 'oa');
-  set('rs', 'k');
-  set('e', 'y');
-  for (const w of KEYWORDS) set(w.charAt(0) + w.charAt(0).toUpperCase(), w.charAt(1) + w.charAt(1).toUpperCase());
-  return t;
+function positions(alt: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < alt.length; ) {
+    const set = new Uint8Array(128);
+    if (alt[i] === '\\') {
+      set[alt.charCodeAt(i + 1)] = 1;
+      i += 2;
+    } else if (alt[i] === '[') {
+      const close = alt.indexOf(']', i + 1);
+      let body = alt.slice(i + 1, close);
+      const negate = body.startsWith('^');
+      if (negate) body = body.slice(1);
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          for (let c = body.charCodeAt(k); c <= body.charCodeAt(k + 2); c++) set[c] = 1;
+          k += 2;
+        } else set[body.charCodeAt(k)] = 1;
+      }
+      if (negate) for (let c = 0; c < 128; c++) set[c] = set[c] === 1 ? 0 : 1;
+      i = close + 1;
+    } else {
+      set[alt.charCodeAt(i)] = 1;
+      i++;
+    }
+    out.push(set);
+  }
+  return out;
+}
+
+/**
+ * Which ASCII pairs (first, second character) can begin a prefilter match, and what may
+ * follow them: `PAIR[c << 7 | c1]` is 0 (no alternative starts so), 1 (one of at most two
+ * characters does: any third character), or k >= 2, when every alternative that starts
+ * so is longer and its third character must be in `THIRD[k << 7 | c2]`. Derived from the
+ * alternatives, so it is exactly as wide as the pattern: most letter pairs of a key word
+ * (`se`, `to`, `pa` ...) are common in prose, and the third character rejects them.
+ * A second character above 127 (or the end of the text) can only follow `@`.
+ */
+const { PAIR, THIRD } = (() => {
+  const pair = new Uint8Array(128 * 128);
+  const thirds = new Map<number, Uint8Array>();
+  for (const alt of ALTERNATIVES) {
+    const [s0, s1, s2] = positions(alt) as [Uint8Array, Uint8Array?, Uint8Array?];
+    for (let c = 0; c < 128; c++) {
+      if (s0[c] !== 1) continue;
+      for (let c1 = 0; c1 < 128; c1++) {
+        if (s1 && s1[c1] !== 1) continue;
+        const k = (c << 7) | c1;
+        if (!s2) {
+          pair[k] = 1;
+          continue;
+        }
+        const t = thirds.get(k) ?? new Uint8Array(128);
+        for (let c2 = 0; c2 < 128; c2++) if (s2[c2] === 1) t[c2] = 1;
+        thirds.set(k, t);
+      }
+    }
+  }
+  // Distinct third-character sets, numbered from 2.
+  const ids = new Map<string, number>();
+  const sets: Uint8Array[] = [new Uint8Array(128), new Uint8Array(128)];
+  for (const [k, t] of thirds) {
+    if (pair[k] === 1) continue;
+    const key = t.join('');
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = sets.length;
+      ids.set(key, id);
+      sets.push(t);
+    }
+    pair[k] = id;
+  }
+  if (sets.length > 255) throw new Error('prefilter: too many third-character sets');
+  const third = new Uint8Array(sets.length * 128);
+  sets.forEach((t, id) => third.set(t, id * 128));
+  return { PAIR: pair, THIRD: third };
 })();
 
-/** False where no prefilter alternative can match at `i` (two table lookups); `prefilterAt` decides the rest. */
+/** False where no prefilter alternative can match at `i` (table lookups on up to three characters); `prefilterAt` decides the rest. */
 export function mayStartAt(s: string, i: number): boolean {
   const c = codeAt(s, i);
   if (c < 128) {
-    if (FIRST[c] === 0) return false;
     const c1 = codeAt(s, i + 1);
-    return c1 < 128 ? PAIR[(c << 7) | c1] === 1 : c === 64;
+    if (c1 >= 128) return c === 64;
+    const v = PAIR[(c << 7) | c1] as number;
+    if (v <= 1) return v === 1;
+    const c2 = codeAt(s, i + 2);
+    return c2 < 128 && THIRD[(v << 7) | c2] === 1;
   }
   return isDigit(codeAt(s, i + 1));
 }
@@ -261,12 +321,26 @@ class Scan {
       let len = 0;
       // One pair-table lookup per position (the same test as `mayStartAt`, inlined), reading
       // each character once and never past the end (an out-of-range read is a NaN, which
-      // would make this loop work on doubles). At the last character only `@` can match.
+      // would make this loop work on doubles); a third character only where the pair needs
+      // one. At the last character only `@` can match.
       const last = n - 1;
       let c = s.charCodeAt(i);
       for (; i < last; i++) {
         const c1 = s.charCodeAt(i + 1);
-        if ((c | c1) < 128 ? PAIR[(c << 7) | c1] === 0 : c < 128 ? c !== 64 : c1 < 48 || c1 > 57) {
+        if ((c | c1) < 128) {
+          const v = PAIR[(c << 7) | c1] as number;
+          if (v === 0) {
+            c = c1;
+            continue;
+          }
+          if (v > 1) {
+            const c2 = i + 2 < n ? s.charCodeAt(i + 2) : 128;
+            if (c2 >= 128 || THIRD[(v << 7) | c2] === 0) {
+              c = c1;
+              continue;
+            }
+          }
+        } else if (c < 128 ? c !== 64 : c1 < 48 || c1 > 57) {
           c = c1;
           continue;
         }
@@ -375,12 +449,13 @@ class Scan {
       if (end > 0) return end;
     }
     if (runEnd(s, p, DIGITS_ONLY) < wordEnd) return wordEnd;
-    return scanNumeric(s, p, this.ctxFloor, this.piiOn, this.emitPii);
+    return scanNumeric(s, p, this.ctxFloor, this.piiOn, this.emitPii, this.recheck);
   }
 
   // Bound once: no closure is created per call on the hot path.
   private readonly piiOn = (d: PiiDetectorId): boolean => this.sink.piiEnabled(d);
   private readonly emitPii = (a: number, b: number, d: PiiDetectorId): void => this.emit(a, b, d);
+  private readonly recheck = (): void => this.sink.recheck();
 
   /** Tries the IPv6 address whose run of hex digits and colons contains `p`. */
   private ipv6Around(p: number): number {
