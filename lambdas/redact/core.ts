@@ -227,40 +227,55 @@ export type PreparedEvent =
  * Never mutates `value`. Shared by the Lambda and `llmops redact --events`.
  */
 export function prepareEvent(value: unknown, ctx: Pick<TransformContext, 'redactor' | 'hashKey' | 'allowedAttributes'>): PreparedEvent {
-  return prepare(value, ctx, (userId) => pseudonymize(userId, ctx.hashKey));
+  return prepare(value, ctx, (userId) => pseudonymize(userId, ctx.hashKey), false);
 }
 
-/** `prepareEvent` with the `user_id` pseudonymization given (a batch passes a memoized one). */
-function prepare(value: unknown, ctx: Pick<TransformContext, 'redactor' | 'allowedAttributes'>, pseudonym: (userId: string) => string): PreparedEvent {
+/**
+ * `prepareEvent` with the `user_id` pseudonymization given (a batch passes a memoized one).
+ * `owned`: `value` is the caller's own fresh parse, read afterwards only for its ids and
+ * event_type, so undeclared attributes are removed by replacing its `attributes` instead
+ * of copying the whole record.
+ */
+function prepare(
+  value: unknown,
+  ctx: Pick<TransformContext, 'redactor' | 'allowedAttributes'>,
+  pseudonym: (userId: string) => string,
+  owned: boolean,
+): PreparedEvent {
   let attributesDropped = 0;
   let input = value;
   if (isJsonObject(value) && Object.prototype.hasOwnProperty.call(value, 'attributes') && isJsonObject(value.attributes)) {
+    const attributes = value.attributes;
     const kept: [string, unknown][] = [];
-    for (const k of Object.keys(value.attributes)) {
-      if (ctx.allowedAttributes.has(k)) kept.push([k, value.attributes[k]]);
+    for (const k of Object.keys(attributes)) {
+      if (ctx.allowedAttributes.has(k)) kept.push([k, attributes[k]]);
       else attributesDropped++;
     }
-    // Spread and fromEntries define own properties: a "__proto__" key stays data.
-    input = { ...value, attributes: Object.fromEntries(kept) };
+    // With nothing to drop the record goes to the parser as it is.
+    if (attributesDropped > 0) {
+      // Spread and fromEntries define own properties: a "__proto__" key stays data.
+      const declared = Object.fromEntries(kept);
+      if (owned) value.attributes = declared;
+      else input = { ...value, attributes: declared };
+    }
   }
   const parsed = parseTelemetryEvent(input);
   if (!parsed.ok) return { ok: false, reason: parsed.reason, detail: parsed.detail };
-  const event: TelemetryEvent = { ...parsed.value };
+  // The parser builds a fresh object for the event and for its attributes (zod objects and
+  // records never return their input), so both are edited in place.
+  const event: TelemetryEvent = parsed.value;
   const redactions: RedactionCounts = {};
   if (event.user_id !== undefined) event.user_id = pseudonym(event.user_id);
   if ((event.event_type === 'request' || event.event_type === 'span') && event.error_message !== undefined) {
-    const r = ctx.redactor.redactText(event.error_message);
-    event.error_message = r.text;
-    mergeCounts(redactions, r.counts);
+    event.error_message = ctx.redactor.redactText(event.error_message, redactions).text;
   }
-  if (event.attributes) {
-    const out: [string, string][] = [];
-    for (const [k, v] of Object.entries(event.attributes)) {
-      const r = ctx.redactor.redactValue(v, k);
-      out.push([k, r.value as string]);
+  const attributes = event.attributes;
+  if (attributes) {
+    for (const k of Object.keys(attributes)) {
+      const r = ctx.redactor.redactValue(attributes[k] as string, k);
+      attributes[k] = r.value as string;
       mergeCounts(redactions, r.counts);
     }
-    event.attributes = Object.fromEntries(out);
   }
   return { ok: true, event, fieldsDropped: parsed.droppedFields.length, attributesDropped, redactions };
 }
@@ -292,7 +307,7 @@ export function transformBatch(event: FirehoseEventIn, ctx: TransformContext): T
   const events: TelemetryEvent[] = [];
   const pseudonym = batchPseudonymizer(ctx.hashKey);
   const result = runBatch(event, ctx, (value, stats) => {
-    const p = prepare(value, ctx, pseudonym);
+    const p = prepare(value, ctx, pseudonym, true);
     if (!p.ok) return p;
     events.push(p.event);
     stats.fieldsDropped += p.fieldsDropped;
