@@ -574,6 +574,8 @@ class Scan {
     while (authEnd < limit) {
       const ch = s.charCodeAt(authEnd);
       if (isSpace(ch) || ch === 47 || ch === 63 || ch === 35 || ch === 34 || ch === 39 || ch === 60 || ch === 62 || ch === 92) break;
+      // A placeholder ends the authority: what it replaced may have held a space.
+      if (ch === 91 && upperAt(s, authEnd + 1) && runPlaceholder(s, authEnd)) break;
       if (ch === 64) at = authEnd;
       authEnd++;
     }
@@ -887,6 +889,14 @@ function readValue(s: string, q: number, phrase: boolean): { valueStart: number;
   while (e < limit) {
     const ch = s.charCodeAt(e);
     if (isSpace(ch) || (phrase ? ch === 34 || ch === 39 || ch === 96 || ch === 92 : VALUE_STOP.has(ch))) break;
+    // A placeholder inside a bare value is taken whole, so the value is seen to hold one.
+    if (ch === 91 && upperAt(s, e + 1)) {
+      const ph = runPlaceholder(s, e);
+      if (ph) {
+        e += ph.length;
+        continue;
+      }
+    }
     // `a=b=c`: a second `=` followed by a word starts another assignment (base64 padding does not).
     if (ch === 61 && e > q && wordAt(s, e + 1)) break;
     e++;
