@@ -61,10 +61,24 @@ export function parseDebugCapture(input: unknown): ParseResult<DebugCapture> {
   return parseObject(DebugCapture, input);
 }
 
+/** Each schema's field names, read once: every key of every record is looked up. */
+const FIELD_NAMES = new WeakMap<z.ZodObject, ReadonlySet<string>>();
+
+function fieldNames(schema: z.ZodObject): ReadonlySet<string> {
+  let names = FIELD_NAMES.get(schema);
+  if (!names) {
+    names = new Set(Object.keys(schema.shape));
+    FIELD_NAMES.set(schema, names);
+  }
+  return names;
+}
+
 /** Strips unknown keys (reporting them) and validates the rest against `schema`. */
 function parseObject<S extends z.ZodObject>(schema: S, input: Record<string, unknown>): ParseResult<z.infer<S>> {
   const known = schema.shape as Record<string, unknown>;
-  const droppedFields = Object.keys(input).filter((k) => !Object.prototype.hasOwnProperty.call(known, k));
+  const names = fieldNames(schema);
+  const droppedFields: string[] = [];
+  for (const k of Object.keys(input)) if (!names.has(k)) droppedFields.push(k);
   const r = schema.safeParse(input);
   if (r.success) return { ok: true, value: r.data, droppedFields };
   return { ok: false, reason: 'schema_violation', detail: formatIssues(r.error.issues, input, known) };
