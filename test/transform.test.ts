@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QuarantineRecord, TelemetryEvent } from '../lib/contract';
 import { createRedactor, pseudonymize } from '../lib/redaction';
-import { transformBatch, type FirehoseEventIn, type TransformContext } from '../lambdas/redact/core';
+import { decodeJson, prepareEvent, transformBatch, type FirehoseEventIn, type TransformContext } from '../lambdas/redact/core';
 import { createTransformHandler } from '../lambdas/shared/handler';
 import { ingestEmfDocuments } from '../lambdas/shared/metrics';
 import { sampleEvents } from './fixtures/redaction-corpus';
@@ -152,6 +152,46 @@ describe('transformBatch: quarantine', () => {
     expect(stats.fieldsDropped).toBe(2);
     expect(stats.attributesDropped).toBe(2);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('decodeJson and prepareEvent', () => {
+  const verdict = (text: string, maxDepth = 3) => {
+    const d = decodeJson(Buffer.from(text, 'utf8'), 1 << 20, maxDepth);
+    return d.ok ? 'ok' : `${d.reason}: ${d.detail}`;
+  };
+
+  it('depth limits hold at the boundary, for text that parses and text that does not', () => {
+    expect(verdict('[[[1]]]')).toBe('ok');
+    expect(verdict('{"a":{"b":[{}]}}')).toBe('too_deep: record nests deeper than 3 levels');
+    expect(verdict('[[[[')).toBe('too_deep: record nests deeper than 3 levels');
+    expect(verdict('{"a":"[[[[{{{{"}')).toBe('ok');
+    expect(verdict('[[[]]] [')).toBe('unparseable_json: record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)');
+    expect(verdict('1 2')).toBe('unparseable_json: record is not valid JSON');
+    expect(verdict(' \n')).toBe('unparseable_json: record is empty');
+    expect(verdict('"x"', 0)).toBe('ok');
+    expect(verdict('[]', 0)).toBe('too_deep: record nests deeper than 0 levels');
+  });
+
+  it('prepareEvent never mutates its input, and drops undeclared attributes from its output only', () => {
+    const freeze = <T>(v: T): T => {
+      if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) freeze(x);
+      return Object.freeze(v);
+    };
+    const value = freeze({ ...sampleEvents().span, error_message: 'mail bob@example.com', attributes: { team: 'hr', note: 'call +44 20 7946 0958', other: 'x' }, extra: 1 });
+    const before = JSON.stringify(value);
+    const p = prepareEvent(value, ctx);
+    expect(JSON.stringify(value)).toBe(before);
+    expect(p).toMatchObject({ ok: true, fieldsDropped: 1, attributesDropped: 1, redactions: { email: 1, phone: 1 } });
+    if (!p.ok) return;
+    expect(p.event).toMatchObject({ attributes: { team: 'hr', note: 'call [PHONE]' }, error_message: 'mail [EMAIL]', user_id: pseudonymize('alice@example.com', KEY) });
+    expect(Object.keys(p.event.attributes ?? {})).toEqual(['team', 'note']);
+  });
+
+  it('every user_id in a batch is pseudonymized under the key, repeated or not', () => {
+    const users = ['alice@example.com', 'bob@example.com', 'alice@example.com', 'carol', 'bob@example.com'];
+    const { response } = transformBatch(batch(...users.map((u) => JSON.stringify({ ...sampleEvents().feedback, user_id: u }))), ctx);
+    expect(response.records.map((r) => decode(r.data).user_id)).toEqual(users.map((u) => pseudonymize(u, KEY)));
   });
 });
 
