@@ -4,9 +4,16 @@
  * whole groups is then confirmed by its validator (Luhn and issuer prefix, SSN ranges,
  * octet ranges, numbering-plan shapes). No regular expression is involved.
  */
-import { codeAt, isDigit, is, runEnd as runOf, WORD, wordAt } from './chars';
+import { codeAt, isDigit, is, WORD, wordAt } from './chars';
 import { cardNetworkValid, countryCodeValid, ipv4Valid, luhnValid, nanpValid, ssnValid } from './validators';
 import type { PiiDetectorId } from './catalog';
+
+/**
+ * The 40 characters before a position, lower-cased, leaving out findings of this scan and
+ * placeholders: the same text whether a finding before it is still there or has been
+ * replaced, so a context word is seen the same way in every pass.
+ */
+export type ContextReader = (at: number) => string;
 
 /** Receives a confirmed finding; returns nothing. */
 export type Emit = (start: number, end: number, detector: PiiDetectorId) => void;
@@ -20,31 +27,11 @@ function isSepChar(c: number): boolean {
   return c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41;
 }
 
-/**
- * True when one of `words` occurs (case-insensitively) in the 40 characters before `at`,
- * not inside a `[PLACEHOLDER]` and not before `floor` (the end of the last finding or
- * placeholder: a window that reached past a finding would read differently once it is
- * replaced).
- */
-export function hasContext(s: string, at: number, words: readonly string[], floor = 0): boolean {
-  let window = s.slice(Math.max(floor, at - 40), at).toLowerCase();
-  if (window.includes(']')) {
-    // Only what follows the last placeholder: it stands for a finding of an earlier pass.
-    let cut = -1;
-    for (const m of s.slice(Math.max(floor, at - 40), at).matchAll(PLACEHOLDER_IN)) cut = (m.index as number) + m[0].length;
-    if (cut >= 0) window = window.slice(cut);
-  }
-  for (const w of words) {
-    let k = window.indexOf(w);
-    while (k !== -1) {
-      if (k === 0 || window[k - 1] !== '[') return true;
-      k = window.indexOf(w, k + 1);
-    }
-  }
+/** True when one of `words` occurs in `window` (the lower-cased context before a candidate). */
+function hasContext(window: string, words: readonly string[]): boolean {
+  for (const w of words) if (window.includes(w)) return true;
   return false;
 }
-
-const PLACEHOLDER_IN = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/g;
 
 function noop(): void {}
 
@@ -62,8 +49,8 @@ interface Run {
   paren: boolean;
   /** `cum[k]`: digits in groups before k. */
   cum: number[];
-  /** Context words are read from here on (see `hasContext`). */
-  ctxFloor: number;
+  /** The context before a position (see `ContextReader`). */
+  context: ContextReader;
   /** Says that a decision depended on groups a later finding may replace, so the output must be scanned again. */
   recheck: () => void;
 }
@@ -98,11 +85,10 @@ function quickRun(s: string, p: number): number {
   }
   if (groups >= 4) return 0;
   if (groups === 1 ? digits >= (codeAt(s, p - 1) === 43 ? 8 : 9) : digits >= 7) return 0;
-  // As in `scanNumeric`: a last group that starts a word is skipped with its word.
-  return runOf(s, i, WORD);
+  return i;
 }
 
-function readRun(s: string, p: number, ctxFloor: number): Run {
+function readRun(s: string, p: number, context: ContextReader): Run {
   const gs: number[] = [];
   const ge: number[] = [];
   const seps: string[] = [''];
@@ -136,7 +122,7 @@ function readRun(s: string, p: number, ctxFloor: number): Run {
     attachedStart: (before === 46 || before === 45) && wordAt(s, p - 2),
     plus,
     paren: before === 40,
-    ctxFloor,
+    context,
     recheck: noop,
   };
 }
@@ -145,10 +131,10 @@ function readRun(s: string, p: number, ctxFloor: number): Run {
  * Scans the digit run starting at `p` (a digit that starts a word) and emits what it
  * confirms. Returns the index after the run, where scanning resumes.
  */
-export function scanNumeric(s: string, p: number, ctxFloor: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit, recheck: () => void): number {
+export function scanNumeric(s: string, p: number, context: ContextReader, enabled: (d: PiiDetectorId) => boolean, emit: Emit, recheck: () => void): number {
   const quick = quickRun(s, p);
   if (quick > 0) return quick;
-  const run = readRun(s, p, ctxFloor);
+  const run = readRun(s, p, context);
   run.recheck = recheck;
   const G = run.gs.length;
   const runEnd = run.ge[G - 1] as number;
@@ -159,17 +145,17 @@ export function scanNumeric(s: string, p: number, ctxFloor: number, enabled: (d:
 
   let i = 0;
   while (i < last) {
-    const end = tryAt(s, run, groups, i, enabled, emit);
-    if (end >= 0) run.ctxFloor = run.ge[end] as number;
+    const end = tryAt(run, groups, i, enabled, emit);
     i = end >= 0 ? end + 1 : i + 1;
   }
   if (G >= MAX_GROUPS) return run.gs[last] as number;
-  // `... 3750abc`: the last group starts a word, which is skipped whole as it would be on its own.
-  return runOf(s, runEnd, WORD);
+  // Scanning resumes after the digits, also where they run into a word (`3750aws_secret=...`):
+  // a key word may follow, as after a digit-led word on its own.
+  return runEnd;
 }
 
 /** Tries every detector on candidates starting at group `i`; returns the last group of the finding, or -1. */
-function tryAt(s: string, run: Run, groups: string[], i: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
+function tryAt(run: Run, groups: string[], i: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
   const G = groups.length;
   const startsRun = i === 0;
   const plusHere = startsRun && run.plus;
@@ -182,7 +168,7 @@ function tryAt(s: string, run: Run, groups: string[], i: number, enabled: (d: Pi
     }
   }
   if (!plusHere && enabled('ssn')) {
-    const j = matchSsn(s, run, groups, i);
+    const j = matchSsn(run, groups, i);
     if (j >= 0) {
       emit(run.gs[i] as number, run.ge[j] as number, 'ssn');
       return j;
@@ -209,7 +195,7 @@ function tryAt(s: string, run: Run, groups: string[], i: number, enabled: (d: Pi
       if (!endOk(run, j)) continue;
       const digits = (run.cum[j + 1] as number) - (run.cum[i] as number);
       if (digits < 7 || digits > 16) continue;
-      if (phoneValid(s, run, groups, i, j)) {
+      if (phoneValid(run, groups, i, j)) {
         let start = run.gs[i] as number;
         if (startsRun) start -= run.plus && run.paren ? 2 : run.plus || run.paren ? 1 : 0;
         else if ((run.seps[i] as string).endsWith('(')) start -= 1;
@@ -257,10 +243,10 @@ function cardGrouping(groups: string[], i: number, j: number): boolean {
   return (lens[lens.length - 1] as number) <= 4;
 }
 
-function matchSsn(s: string, run: Run, groups: string[], i: number): number {
+function matchSsn(run: Run, groups: string[], i: number): number {
   const G = groups.length;
   const g0 = groups[i] as string;
-  if (g0.length === 9 && endOk(run, i) && hasContext(s, run.gs[i] as number, SSN_CONTEXT, run.ctxFloor)) {
+  if (g0.length === 9 && endOk(run, i) && hasContext(run.context(run.gs[i] as number), SSN_CONTEXT)) {
     return ssnValid(g0.slice(0, 3), g0.slice(3, 5), g0.slice(5)) ? i : -1;
   }
   if (i + 2 >= G || !endOk(run, i + 2)) return -1;
@@ -279,7 +265,7 @@ function matchSsn(s: string, run: Run, groups: string[], i: number): number {
 }
 
 /** Phone numbers: E.164 with `+` or `00`, North American, and national formats with a trunk 0 (UK, DE, FR, AU, IN ...). */
-function phoneValid(s: string, run: Run, groups: string[], i: number, j: number): boolean {
+function phoneValid(run: Run, groups: string[], i: number, j: number): boolean {
   let gs = groups.slice(i, j + 1);
   let seps = run.seps.slice(i + 1, j + 1);
   const plus = i === 0 && run.plus;
@@ -315,7 +301,7 @@ function phoneValid(s: string, run: Run, groups: string[], i: number, j: number)
   if (gs.length === 1) {
     if (plus) return e164Valid(D);
     if (i === 0 && run.attachedStart) return false;
-    if (!hasContext(s, run.gs[i] as number, PHONE_CONTEXT, run.ctxFloor)) return false;
+    if (!hasContext(run.context(run.gs[i] as number), PHONE_CONTEXT)) return false;
     return bareNationalValid(D);
   }
   for (let k = 1; k < gs.length; k++) if ((gs[k] as string).length < 2 && !(k === 1 && (plus || D.startsWith('00')))) return false;

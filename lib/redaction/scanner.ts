@@ -15,7 +15,7 @@ import {
   codeAt, is, isDigit, isSpace, runEnd, runStart, wordAt,
 } from './chars';
 import { classifyKey, isNonValue, looksLikeCredential, looksLikePhrasePassword, type KeyKind } from './keys';
-import { scanNumeric } from './numeric';
+import { scanNumeric, type ContextReader } from './numeric';
 import { classifyToken, matchPrefixedToken } from './tokens';
 import { IBAN_LENGTHS, ibanValid, ipv6Valid } from './validators';
 
@@ -270,6 +270,23 @@ const PEM_TAIL = (() => {
   return t;
 })();
 
+/** Characters of context read before a number (see `ContextReader`). */
+const CONTEXT_CHARS = 40;
+
+/** Start of the placeholder whose `]` is at `j`, or -1. */
+function placeholderEndingAt(s: string, j: number): number {
+  for (let open = j - 2; open >= 0 && j - open < 45; open--) {
+    if (s.charCodeAt(open) === 91) return PLACEHOLDER_FULL.test(s.slice(open, j + 1)) ? open : -1;
+  }
+  return -1;
+}
+
+/** `end`, or the first `--` in [from, end) if there is one (reads only that range). */
+function untilDoubleHyphen(s: string, from: number, end: number): number {
+  for (let k = from; k < end - 1; k++) if (s.charCodeAt(k) === 45 && s.charCodeAt(k + 1) === 45) return k;
+  return end;
+}
+
 /** True when `v` contains one of this engine's placeholders. */
 function hasPlaceholder(v: string): boolean {
   return v.includes('[') && PLACEHOLDER_SOME.test(v);
@@ -294,8 +311,10 @@ export function createScanner(sink: ScanSink): (s: string) => void {
 class Scan {
   /** End of the last finding: nothing before it may be read as part of a new one. */
   private floor = 0;
-  /** End of the last finding or placeholder: context words are not read before it. */
-  private ctxFloor = 0;
+  /** Findings of this scan, in order (for `context`). */
+  private readonly fStart: number[] = [];
+  private readonly fEnd: number[] = [];
+  private found = 0;
   /** Cache for the next `-----END ` at or after `pemFrom` (-1: none). */
   private pemFrom = -1;
   private pemEnd = -1;
@@ -309,7 +328,7 @@ class Scan {
 
   run(text: string): void {
     this.s = text;
-    this.floor = this.ctxFloor = 0;
+    this.floor = this.found = 0;
     this.pemFrom = this.pemEnd = this.ipv6FailFrom = this.ipv6FailTo = -1;
     const { s } = this;
     const n = s.length;
@@ -362,7 +381,10 @@ class Scan {
     const from = Math.max(start, this.floor);
     if (end <= from) return;
     this.sink.emit(from, end, detector);
-    this.floor = this.ctxFloor = end;
+    this.fStart[this.found] = from;
+    this.fEnd[this.found] = end;
+    this.found++;
+    this.floor = end;
   }
 
   /** Routes the prefilter hit `[p, end)` to its handler, reading characters rather than allocating the hit. */
@@ -399,9 +421,7 @@ class Scan {
 
   private placeholder(p: number): number {
     const m = PLACEHOLDER.exec(this.s.slice(p, p + 46));
-    if (!m) return p + 1;
-    this.ctxFloor = p + m[0].length;
-    return this.ctxFloor;
+    return m ? p + m[0].length : p + 1;
   }
 
   // ----- PII ---------------------------------------------------------------------------
@@ -448,14 +468,43 @@ class Scan {
       const end = this.ipv6Around(p);
       if (end > 0) return end;
     }
-    if (runEnd(s, p, DIGITS_ONLY) < wordEnd) return wordEnd;
-    return scanNumeric(s, p, this.ctxFloor, this.piiOn, this.emitPii, this.recheck);
+    // A digit-led word (`4bf92f...`, `7770aws_secret_key`): resume after its digits, where a
+    // key word may start; nothing else can start inside a word.
+    const digitsEnd = runEnd(s, p, DIGITS_ONLY);
+    if (digitsEnd < wordEnd) return digitsEnd;
+    return scanNumeric(s, p, this.context, this.piiOn, this.emitPii, this.recheck);
   }
 
   // Bound once: no closure is created per call on the hot path.
   private readonly piiOn = (d: PiiDetectorId): boolean => this.sink.piiEnabled(d);
   private readonly emitPii = (a: number, b: number, d: PiiDetectorId): void => this.emit(a, b, d);
   private readonly recheck = (): void => this.sink.recheck();
+
+  /** See `ContextReader`: walks back from `at`, jumping over findings and placeholders. */
+  private readonly context: ContextReader = (at) => {
+    const { s, fStart, fEnd } = this;
+    const codes: number[] = [];
+    let j = at - 1;
+    let k = this.found - 1;
+    while (j >= 0 && codes.length < CONTEXT_CHARS) {
+      while (k >= 0 && (fStart[k] as number) > j) k--;
+      if (k >= 0 && j < (fEnd[k] as number)) {
+        j = (fStart[k] as number) - 1;
+        continue;
+      }
+      const c = s.charCodeAt(j);
+      if (c === 93 /* ] */) {
+        const open = placeholderEndingAt(s, j);
+        if (open >= 0) {
+          j = open - 1;
+          continue;
+        }
+      }
+      codes.push(c);
+      j--;
+    }
+    return String.fromCharCode(...codes.reverse()).toLowerCase();
+  };
 
   /** Tries the IPv6 address whose run of hex digits and colons contains `p`. */
   private ipv6Around(p: number): number {
@@ -602,19 +651,30 @@ class Scan {
   /** A key word (`password`, `api_key`, `Authorization`, `Bearer`...) and the value assigned to it. */
   private keyword(p: number): number {
     const { s } = this;
+    // A key name never holds a double hyphen: `auth-----BEGIN ...` is a word and a PEM marker.
     let idStart = runStart(s, p, IDENT, 96, this.floor);
-    let idEnd = runEnd(s, p, IDENT, 128);
-    if (idEnd - idStart >= 96 || is(IDENT, codeAt(s, idEnd))) return runEnd(s, p, IDENT);
+    for (let k = p - 2; k >= idStart; k--) {
+      if (s.charCodeAt(k) === 45 && s.charCodeAt(k + 1) === 45) {
+        idStart = k + 2;
+        break;
+      }
+    }
+    let idEnd = untilDoubleHyphen(s, p, runEnd(s, p, IDENT, 128));
+    // Too long for a key name: resume after the word (a token may follow a dot in it).
+    if (idEnd - idStart >= 96 || is(IDENT, codeAt(s, idEnd))) return Math.max(p + 1, runEnd(s, p, WORD));
     while (idEnd > p && (s.charCodeAt(idEnd - 1) === 46 || s.charCodeAt(idEnd - 1) === 45)) idEnd--;
-    let dashFlag = false;
+    // `--password hunter2`: a command-line flag (the double hyphen is not part of the name).
+    let dashFlag = codeAt(s, idStart - 1) === 45;
     while (idStart < p && (s.charCodeAt(idStart) === 45 || s.charCodeAt(idStart) === 46)) {
       dashFlag ||= s.charCodeAt(idStart) === 45;
       idStart++;
     }
+    // Where no value is taken, scanning resumes inside the name: a token may follow a dot
+    // in it (`pwd.xoxb-...`), or a number a hyphen (`password1-253-920-8057`).
     const kind = classifyKey(s.slice(idStart, idEnd));
-    if (kind === null) return Math.max(idEnd, p + 1);
+    if (kind === null) return p + 1;
     const assigned = this.readAssignment(idEnd, kind, dashFlag);
-    if (!assigned) return Math.max(idEnd, p + 1);
+    if (!assigned) return p + 1;
     const { valueStart, valueEnd, phrase } = assigned;
     const value = s.slice(valueStart, valueEnd);
     // A value that holds a placeholder was redacted already (an email after `password is`).
@@ -622,18 +682,18 @@ class Scan {
 
     switch (kind) {
       case 'password':
-        if (phrase ? !looksLikePhrasePassword(value) : isNonValue(value)) return idEnd;
+        if (phrase ? !looksLikePhrasePassword(value) : isNonValue(value)) return p + 1;
         this.emit(valueStart, valueEnd, 'password');
         return valueEnd;
       case 'bearer':
-        if (!looksLikeToken(value)) return idEnd;
+        if (!looksLikeToken(value)) return p + 1;
         this.emit(valueStart, valueEnd, 'bearer_token');
         return valueEnd;
       case 'auth':
         return this.authValue(idEnd, valueStart, valueEnd, value);
       case 'secret': {
         const d = this.secretKind(value, idStart);
-        if (d === null) return idEnd;
+        if (d === null) return p + 1;
         this.emit(valueStart, valueEnd, d);
         return valueEnd;
       }
@@ -889,6 +949,8 @@ function readValue(s: string, q: number, phrase: boolean): { valueStart: number;
   while (e < limit) {
     const ch = s.charCodeAt(e);
     if (isSpace(ch) || (phrase ? ch === 34 || ch === 39 || ch === 96 || ch === 92 : VALUE_STOP.has(ch))) break;
+    // A PEM marker ends a bare value, so the key after it is found whole.
+    if (ch === 45 && s.startsWith('-----BEGIN ', e)) break;
     // A placeholder inside a bare value is taken whole, so the value is seen to hold one.
     if (ch === 91 && upperAt(s, e + 1)) {
       const ph = runPlaceholder(s, e);
