@@ -291,6 +291,7 @@ describe('one pass is final (found by fuzzing; the output is scanned again only 
     ['a number run ending in a word resumes after its digits, as a digit-led word on its own does', 'IT33 E501 0425 1116 2461 4568 55987154msPassword = =', 'IT33 E501 [PHONE] 4568 55987154msPassword = [PASSWORD]'],
     ['a key word after the digits of a word is read (`7770aws_secret_access_key=`)', 'x 7770aws_secret_access_key=8b06e2fa6cebd8bc48ca3cc2ccc9babf', 'x 7770aws_secret_access_key=[SECRET]'],
     ['a key name never swallows a PEM marker', 'x auth-----BEGIN RSA PRIVATE KEY-----', 'x auth[PRIVATE_KEY]'],
+    ['a double hyphen in a key name is still a key name', 'passwd--_=hunter22', 'passwd--_=[PASSWORD]'],
     ['scanning resumes inside a rejected key name (a token after a dot)', '0pwd.xoxa-103310234624-9867431911612-7qiXT29TntNYpiYmjiD6zQ2M', '0pwd.[SLACK_TOKEN]'],
     ['context is read around an earlier finding, the same as around its placeholder', 'ssn: aws_secret_access_key=o.brien@example.de 051158211', 'ssn: aws_secret_access_key=[EMAIL] [SSN]'],
     ['context is read around a placeholder', 'SSN my password is [PASSWORD] 189699721', 'SSN my password is [PASSWORD] [SSN]'],

@@ -281,9 +281,9 @@ function placeholderEndingAt(s: string, j: number): number {
   return -1;
 }
 
-/** `end`, or the first `--` in [from, end) if there is one (reads only that range). */
-function untilDoubleHyphen(s: string, from: number, end: number): number {
-  for (let k = from; k < end - 1; k++) if (s.charCodeAt(k) === 45 && s.charCodeAt(k + 1) === 45) return k;
+/** `end`, or the first `-----` in [from, end) if there is one (reads only that range). */
+function untilPemDashes(s: string, from: number, end: number): number {
+  for (let k = from; k < end - 4; k++) if (s.charCodeAt(k) === 45 && s.startsWith('-----', k)) return k;
   return end;
 }
 
@@ -651,20 +651,19 @@ class Scan {
   /** A key word (`password`, `api_key`, `Authorization`, `Bearer`...) and the value assigned to it. */
   private keyword(p: number): number {
     const { s } = this;
-    // A key name never holds a double hyphen: `auth-----BEGIN ...` is a word and a PEM marker.
+    // A key name never holds a PEM marker's five hyphens: `auth-----BEGIN ...` is a word and a marker.
     let idStart = runStart(s, p, IDENT, 96, this.floor);
-    for (let k = p - 2; k >= idStart; k--) {
-      if (s.charCodeAt(k) === 45 && s.charCodeAt(k + 1) === 45) {
-        idStart = k + 2;
+    for (let k = p - 5; k >= idStart; k--) {
+      if (s.startsWith('-----', k)) {
+        idStart = k + 5;
         break;
       }
     }
-    let idEnd = untilDoubleHyphen(s, p, runEnd(s, p, IDENT, 128));
+    let idEnd = untilPemDashes(s, p, runEnd(s, p, IDENT, 128));
     // Too long for a key name: resume after the word (a token may follow a dot in it).
     if (idEnd - idStart >= 96 || is(IDENT, codeAt(s, idEnd))) return Math.max(p + 1, runEnd(s, p, WORD));
     while (idEnd > p && (s.charCodeAt(idEnd - 1) === 46 || s.charCodeAt(idEnd - 1) === 45)) idEnd--;
-    // `--password hunter2`: a command-line flag (the double hyphen is not part of the name).
-    let dashFlag = codeAt(s, idStart - 1) === 45;
+    let dashFlag = false;
     while (idStart < p && (s.charCodeAt(idStart) === 45 || s.charCodeAt(idStart) === 46)) {
       dashFlag ||= s.charCodeAt(idStart) === 45;
       idStart++;
