@@ -23,6 +23,10 @@ const SEPARATORS = new Set([' ', '-', '.', '/', ') ', ')', ')-', ' (', '(', ' - 
 const PHONE_CONTEXT = ['phone', 'tel', 'mobile', 'mob', 'cell', 'call', 'sms', 'text me', 'fax', 'whatsapp', 'contact', 'dial', 'reach', 'my number', 'number is', 'ph:', 'ph.'];
 const SSN_CONTEXT = ['ssn', 'social security', 'social sec'];
 
+/** The one-character separators by char code (every `isSepChar` code). */
+const ONE_CHAR_SEPARATOR: string[] = [];
+for (const c of ' -./()') ONE_CHAR_SEPARATOR[c.charCodeAt(0)] = c;
+
 function isSepChar(c: number): boolean {
   return c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41;
 }
@@ -88,10 +92,20 @@ function quickRun(s: string, p: number): number {
   return i;
 }
 
+/**
+ * The one `Run` every `scanNumeric` call fills (the scan is synchronous and never
+ * reentrant), so reading a run allocates no arrays.
+ */
+const RUN: Run = { cum: [], gs: [], ge: [], seps: [], attachedEnd: false, attachedStart: false, plus: false, paren: false, context: () => '', recheck: noop };
+const GROUPS: string[] = [];
+
 function readRun(s: string, p: number, context: ContextReader): Run {
-  const gs: number[] = [];
-  const ge: number[] = [];
-  const seps: string[] = [''];
+  const run = RUN;
+  const { gs, ge, seps, cum } = run;
+  gs.length = 0;
+  ge.length = 0;
+  seps.length = 0;
+  seps.push('');
   let i = p;
   const n = s.length;
   for (;;) {
@@ -102,29 +116,25 @@ function readRun(s: string, p: number, context: ContextReader): Run {
     let j = i;
     while (j < n && j < i + 3 && isSepChar(s.charCodeAt(j))) j++;
     if (j === i || j >= n || !isDigit(s.charCodeAt(j))) break;
-    const sep = s.slice(i, j);
+    // One-character separators are the common case: a shared string, no slice to hash.
+    const sep = j - i === 1 ? (ONE_CHAR_SEPARATOR[s.charCodeAt(i)] as string) : s.slice(i, j);
     if (!SEPARATORS.has(sep)) break;
     seps.push(sep);
     i = j;
   }
   const before = codeAt(s, p - 1);
   const before2 = codeAt(s, p - 2);
-  const plus = before === 43 /* + */ || (before === 40 /* ( */ && before2 === 43);
-  const cum = [0];
+  cum.length = 0;
+  cum.push(0);
   for (let k = 0; k < gs.length; k++) cum.push((cum[k] as number) + (ge[k] as number) - (gs[k] as number));
-  return {
-    cum,
-    gs,
-    ge,
-    seps,
-    // `12abc` or `1234-abcd` (a UUID, a version tag): the run continues as a word.
-    attachedEnd: i < n && (is(WORD, codeAt(s, i)) || ((codeAt(s, i) === 45 || codeAt(s, i) === 46) && is(WORD, codeAt(s, i + 1)) && !isDigit(codeAt(s, i + 1)))),
-    attachedStart: (before === 46 || before === 45) && wordAt(s, p - 2),
-    plus,
-    paren: before === 40,
-    context,
-    recheck: noop,
-  };
+  // `12abc` or `1234-abcd` (a UUID, a version tag): the run continues as a word.
+  run.attachedEnd = i < n && (is(WORD, codeAt(s, i)) || ((codeAt(s, i) === 45 || codeAt(s, i) === 46) && is(WORD, codeAt(s, i + 1)) && !isDigit(codeAt(s, i + 1))));
+  run.attachedStart = (before === 46 || before === 45) && wordAt(s, p - 2);
+  run.plus = before === 43 /* + */ || (before === 40 /* ( */ && before2 === 43);
+  run.paren = before === 40;
+  run.context = context;
+  run.recheck = noop;
+  return run;
 }
 
 /**
@@ -138,7 +148,8 @@ export function scanNumeric(s: string, p: number, context: ContextReader, enable
   run.recheck = recheck;
   const G = run.gs.length;
   const runEnd = run.ge[G - 1] as number;
-  const groups: string[] = [];
+  const groups = GROUPS;
+  groups.length = 0;
   for (let k = 0; k < G; k++) groups.push(s.slice(run.gs[k], run.ge[k]));
   // A full run may continue past MAX_GROUPS: stop before the tail so the next scan starts on a group boundary.
   const last = G >= MAX_GROUPS ? G - 8 : G;
