@@ -40,6 +40,8 @@ function hasContext(window: string, words: readonly string[]): boolean {
 function noop(): void {}
 
 interface Run {
+  /** Groups in the run; the arrays hold stale entries past it. */
+  G: number;
   /** Start and end of each digit group. */
   gs: number[];
   ge: number[];
@@ -96,37 +98,37 @@ function quickRun(s: string, p: number): number {
  * The one `Run` every `scanNumeric` call fills (the scan is synchronous and never
  * reentrant), so reading a run allocates no arrays.
  */
-const RUN: Run = { cum: [], gs: [], ge: [], seps: [], attachedEnd: false, attachedStart: false, plus: false, paren: false, context: () => '', recheck: noop };
+const RUN: Run = { G: 0, cum: [], gs: [], ge: [], seps: [], attachedEnd: false, attachedStart: false, plus: false, paren: false, context: () => '', recheck: noop };
 const GROUPS: string[] = [];
 
 function readRun(s: string, p: number, context: ContextReader): Run {
   const run = RUN;
   const { gs, ge, seps, cum } = run;
-  gs.length = 0;
-  ge.length = 0;
-  seps.length = 0;
-  seps.push('');
+  // Written by index up to `G` (no `length` resets): entries past `G` are stale.
+  let G = 0;
+  seps[0] = '';
   let i = p;
   const n = s.length;
   for (;;) {
-    gs.push(i);
+    gs[G] = i;
     while (i < n && isDigit(s.charCodeAt(i))) i++;
-    ge.push(i);
-    if (gs.length >= MAX_GROUPS) break;
+    ge[G] = i;
+    G++;
+    if (G >= MAX_GROUPS) break;
     let j = i;
     while (j < n && j < i + 3 && isSepChar(s.charCodeAt(j))) j++;
     if (j === i || j >= n || !isDigit(s.charCodeAt(j))) break;
     // One-character separators are the common case: a shared string, no slice to hash.
     const sep = j - i === 1 ? (ONE_CHAR_SEPARATOR[s.charCodeAt(i)] as string) : s.slice(i, j);
     if (!SEPARATORS.has(sep)) break;
-    seps.push(sep);
+    seps[G] = sep;
     i = j;
   }
   const before = codeAt(s, p - 1);
   const before2 = codeAt(s, p - 2);
-  cum.length = 0;
-  cum.push(0);
-  for (let k = 0; k < gs.length; k++) cum.push((cum[k] as number) + (ge[k] as number) - (gs[k] as number));
+  cum[0] = 0;
+  for (let k = 0; k < G; k++) cum[k + 1] = (cum[k] as number) + (ge[k] as number) - (gs[k] as number);
+  run.G = G;
   // `12abc` or `1234-abcd` (a UUID, a version tag): the run continues as a word.
   run.attachedEnd = i < n && (is(WORD, codeAt(s, i)) || ((codeAt(s, i) === 45 || codeAt(s, i) === 46) && is(WORD, codeAt(s, i + 1)) && !isDigit(codeAt(s, i + 1))));
   run.attachedStart = (before === 46 || before === 45) && wordAt(s, p - 2);
@@ -146,11 +148,10 @@ export function scanNumeric(s: string, p: number, context: ContextReader, enable
   if (quick > 0) return quick;
   const run = readRun(s, p, context);
   run.recheck = recheck;
-  const G = run.gs.length;
+  const G = run.G;
   const runEnd = run.ge[G - 1] as number;
   const groups = GROUPS;
-  groups.length = 0;
-  for (let k = 0; k < G; k++) groups.push(s.slice(run.gs[k], run.ge[k]));
+  for (let k = 0; k < G; k++) groups[k] = s.slice(run.gs[k], run.ge[k]);
   // A full run may continue past MAX_GROUPS: stop before the tail so the next scan starts on a group boundary.
   const last = G >= MAX_GROUPS ? G - 8 : G;
 
@@ -167,7 +168,7 @@ export function scanNumeric(s: string, p: number, context: ContextReader, enable
 
 /** Tries every detector on candidates starting at group `i`; returns the last group of the finding, or -1. */
 function tryAt(run: Run, groups: string[], i: number, enabled: (d: PiiDetectorId) => boolean, emit: Emit): number {
-  const G = groups.length;
+  const G = run.G;
   const startsRun = i === 0;
   const plusHere = startsRun && run.plus;
 
@@ -220,11 +221,11 @@ function tryAt(run: Run, groups: string[], i: number, enabled: (d: PiiDetectorId
 
 /** A candidate may end on group j unless j is the last group and runs into a word. */
 function endOk(run: Run, j: number): boolean {
-  return j < run.gs.length - 1 || !run.attachedEnd;
+  return j < run.G - 1 || !run.attachedEnd;
 }
 
 function matchCard(run: Run, groups: string[], i: number): number {
-  const G = groups.length;
+  const G = run.G;
   let digits = '';
   let sep: string | undefined;
   let best = -1;
@@ -255,7 +256,7 @@ function cardGrouping(groups: string[], i: number, j: number): boolean {
 }
 
 function matchSsn(run: Run, groups: string[], i: number): number {
-  const G = groups.length;
+  const G = run.G;
   const g0 = groups[i] as string;
   if (g0.length === 9 && endOk(run, i) && hasContext(run.context(run.gs[i] as number), SSN_CONTEXT)) {
     return ssnValid(g0.slice(0, 3), g0.slice(3, 5), g0.slice(5)) ? i : -1;

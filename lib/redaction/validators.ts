@@ -87,35 +87,54 @@ export function ipv4Valid(s: string): boolean {
  * such as `a::b` in code are not taken for addresses of people.
  */
 export function ipv6Valid(s: string): boolean {
-  if (s.length < 3 || s.length > 45) return false;
+  const n = s.length;
+  if (n < 3 || n > 45) return false;
   const dbl = s.indexOf('::');
   if (dbl !== -1 && s.indexOf('::', dbl + 1) !== -1) return false;
   if (s.includes(':::')) return false;
+  // The halves around `::` (or the whole), read part by part without splitting; only the
+  // last part of the last half may be an embedded IPv4 address.
   let groups = 0;
-  let written = 0;
-  const halves = dbl === -1 ? [s] : [s.slice(0, dbl), s.slice(dbl + 2)];
-  for (let h = 0; h < halves.length; h++) {
-    const half = halves[h] as string;
-    if (half === '') continue;
-    const parts = half.split(':');
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i] as string;
-      const last = h === halves.length - 1 && i === parts.length - 1;
-      if (last && p.includes('.')) {
-        if (!ipv4Valid(p)) return false;
-        groups += 2;
-        written += 2;
-        continue;
+  for (let h = dbl === -1 ? 1 : 0; h < 2; h++) {
+    const from = h === 0 ? 0 : dbl === -1 ? 0 : dbl + 2;
+    const to = h === 0 ? dbl : n;
+    if (from === to) continue;
+    for (let k = from; ; ) {
+      let e = k;
+      let dot = false;
+      let hexOnly = true;
+      for (; e < to && s.charCodeAt(e) !== 58; e++) {
+        const c = s.charCodeAt(e);
+        if (c === 46) dot = true;
+        if (!(c < 128 && HEX_T[c] === 1)) hexOnly = false;
       }
-      if (p.length < 1 || p.length > 4 || !/^[0-9A-Fa-f]+$/.test(p)) return false;
-      groups++;
-      written++;
+      if (h === 1 && e === to && dot) {
+        if (!ipv4Valid(s.slice(k, e))) return false;
+        groups += 2;
+      } else {
+        if (e - k < 1 || e - k > 4 || !hexOnly) return false;
+        groups++;
+      }
+      if (e === to) break;
+      k = e + 1;
     }
   }
   if (dbl === -1) return groups === 8;
   // Compressed: at least two written groups and four hex digits (`fe80::1`, not `a::b`).
-  return groups <= 7 && written >= 2 && (s.includes('.') || s.replace(/[^0-9A-Fa-f]/g, '').length >= 4);
+  if (groups > 7 || groups < 2) return false;
+  let hexDigits = 0;
+  for (let i = 0; i < n && hexDigits < 4; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && HEX_T[c] === 1) hexDigits++;
+  }
+  return s.includes('.') || hexDigits >= 4;
 }
+
+const HEX_T = (() => {
+  const t = new Uint8Array(128);
+  for (const c of '0123456789abcdefABCDEF') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
 
 /** US SSN ranges: area not 000, 666 or 9xx; group not 00; serial not 0000. */
 export function ssnValid(area: string, group: string, serial: string): boolean {
@@ -144,15 +163,24 @@ export function countryCodeValid(digits: string): boolean {
 
 /** Shannon entropy in bits per character. */
 export function shannonEntropy(s: string): number {
-  const freq = new Map<number, number>();
+  // Counts in scratch tables, summed in order of first occurrence (as a Map would iterate),
+  // so the value is the same to the last bit without allocating per call.
+  let distinct = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    freq.set(c, (freq.get(c) ?? 0) + 1);
+    if (COUNTS[c] === 0) ORDER[distinct++] = c;
+    COUNTS[c] = (COUNTS[c] as number) + 1;
   }
   let h = 0;
-  for (const n of freq.values()) {
-    const p = n / s.length;
+  for (let k = 0; k < distinct; k++) {
+    const c = ORDER[k] as number;
+    const p = (COUNTS[c] as number) / s.length;
+    COUNTS[c] = 0;
     h -= p * Math.log2(p);
   }
   return h;
 }
+
+/** Scratch for `shannonEntropy`: a count per UTF-16 code unit (always zero between calls) and the order seen. */
+const COUNTS = new Uint32Array(65536);
+const ORDER = new Uint16Array(65536);
