@@ -10,7 +10,7 @@ import { sampleEvents } from './fixtures/redaction-corpus';
 
 const KEY_ENV = { LLMOPS_HASH_KEY: 'test-key-0123456789abcdef' };
 
-async function run(cmd: CliCommand, args: string[], input: string | string[], env: Record<string, string> = KEY_ENV) {
+async function run(cmd: CliCommand, args: string[], input: string | (string | Buffer)[], env: Record<string, string> = KEY_ENV) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
@@ -27,6 +27,21 @@ describe('llmops redact --text', () => {
   it('redacts each line to exactly one line, across chunk boundaries and CRLF', async () => {
     const r = await run(redactCommand, ['--text'], ['mail bob@exa', 'mple.com\r\nline two AKIAIOSFODNN7EXAMPLE\n\nlast +44 20 7946 0958']);
     expect(r).toEqual({ code: 0, stdout: 'mail [EMAIL]\r\nline two [AWS_ACCESS_KEY]\n\nlast [PHONE]', stderr: '' });
+  });
+
+  it('decodes lines from bytes: a character split across chunks, a line over many chunks, invalid bytes, no final line break', async () => {
+    const euro = Buffer.from('€', 'utf8');
+    const long = 'x'.repeat(5000);
+    const chunks = [
+      Buffer.concat([Buffer.from('price 12 '), euro.subarray(0, 1)]),
+      Buffer.concat([euro.subarray(1), Buffer.from(' to bob@example.com\n')]),
+      ...Array.from({ length: 5 }, (_, k) => Buffer.from(long.slice(k * 1000, (k + 1) * 1000))),
+      Buffer.from(' a@b.co\n\n'),
+      Buffer.from([0x62, 0xff, 0x0a, 0x63]),
+      Buffer.from(' +44 20 7946 0958'),
+    ];
+    const r = await run(redactCommand, ['--text'], chunks);
+    expect(r).toEqual({ code: 0, stdout: `price 12 € to [EMAIL]\n${long} [EMAIL]\n\nb\uFFFD\nc [PHONE]`, stderr: '' });
   });
 
   it('blanks a multi-line PEM block line by line', async () => {

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { parseArgs } from 'node:util';
 import {
   decodeJson, prepareEvent, transformBatch, transformDebugBatch, type FirehoseEventIn, type TransformContext,
@@ -121,18 +120,42 @@ function write(out: NodeJS.WritableStream, s: string): Promise<void> | undefined
   return new Promise((resolve) => out.once('drain', () => resolve()));
 }
 
-/** Calls `onLine` for each line of stdin (without its line break), streaming. Returns whether the input ended with a line break. */
+/**
+ * Calls `onBatch` with the lines of stdin (without their line breaks), streaming. Each line
+ * is decoded from its own bytes (a line break byte never occurs inside a UTF-8 sequence),
+ * so an ASCII line is a flat one-byte string even when the chunk around it holds other
+ * characters: the scanner reads such strings fastest. Returns the last line when the input
+ * does not end with a line break.
+ */
 async function eachLine(stdin: NodeJS.ReadableStream, onBatch: (lines: string[]) => Promise<void> | undefined): Promise<{ endedWithNewline: boolean; tail: string | undefined }> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+  // Bytes of the line not ended yet, kept as chunks so a long line is copied once.
+  let carry: Buffer[] = [];
   for await (const chunk of stdin as AsyncIterable<Buffer | string>) {
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    const lines = text.split('\n');
-    rest = lines.pop() as string;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let nl = buf.indexOf(10);
+    if (nl === -1) {
+      if (buf.length > 0) carry.push(buf);
+      continue;
+    }
+    const lines: string[] = [];
+    let start = 0;
+    if (carry.length > 0) {
+      carry.push(buf.subarray(0, nl));
+      lines.push(Buffer.concat(carry).toString('utf8'));
+      carry = [];
+      start = nl + 1;
+      nl = buf.indexOf(10, start);
+    }
+    while (nl !== -1) {
+      lines.push(buf.toString('utf8', start, nl));
+      start = nl + 1;
+      nl = buf.indexOf(10, start);
+    }
+    if (start < buf.length) carry.push(buf.subarray(start));
     if (lines.length > 0) await onBatch(lines);
   }
-  rest += decoder.end();
-  return { endedWithNewline: rest === '', tail: rest === '' ? undefined : rest };
+  const tail = carry.length > 0 ? Buffer.concat(carry).toString('utf8') : undefined;
+  return { endedWithNewline: tail === undefined, tail };
 }
 
 /** `llmops redact --text | --events`. */
