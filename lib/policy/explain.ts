@@ -7,6 +7,7 @@ import { documentedMetricsOf } from '../../dashboards/metric-docs';
 import { BUCKETS, type MetricDefinition } from '../../dashboards/metrics';
 import { estimateSeries } from '../../dashboards/series';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS, SECRET_DETECTORS } from '../redaction/catalog';
+import { DETECTOR_DESCRIPTIONS } from '../redaction/catalog-docs';
 import { durationSeconds } from './durations';
 import type { AlarmPolicy, Policy } from './schema';
 import { explainGate } from '../gate/explain';
@@ -99,9 +100,9 @@ export function explainPolicy(p: Policy): string {
       ...PII_DETECTOR_IDS.map((id) => {
         const mode = p.redaction.detectors[id] ?? 'plain';
         const ph = PII_DETECTORS[id].placeholder;
-        return [id, PII_DETECTORS[id].description, mode === 'off' ? 'not redacted (off)' : mode === 'keyed' ? `[${ph}:<keyed hash>]` : `[${ph}]`];
+        return [id, DETECTOR_DESCRIPTIONS[id], mode === 'off' ? 'not redacted (off)' : mode === 'keyed' ? `[${ph}:<keyed hash>]` : `[${ph}]`];
       }),
-      ...SECRET_DETECTOR_IDS.map((id) => [id, SECRET_DETECTORS[id].description, `[${SECRET_DETECTORS[id].placeholder}] (always)`]),
+      ...SECRET_DETECTOR_IDS.map((id) => [id, DETECTOR_DESCRIPTIONS[id], `[${SECRET_DETECTORS[id].placeholder}] (always)`]),
       ...p.redaction.custom_patterns.map((c) => [c.name, `custom pattern \`${c.pattern}\``, `[${c.placeholder}]`]),
     ],
   ));
