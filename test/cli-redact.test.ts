@@ -10,7 +10,7 @@ import { sampleEvents } from './fixtures/redaction-corpus';
 
 const KEY_ENV = { LLMOPS_HASH_KEY: 'test-key-0123456789abcdef' };
 
-async function run(cmd: CliCommand, args: string[], input: string | (string | Buffer)[], env: Record<string, string> = KEY_ENV) {
+async function run(cmd: CliCommand, args: string[], input: string | (string | Uint8Array)[], env: Record<string, string> = KEY_ENV) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
@@ -42,6 +42,12 @@ describe('llmops redact --text', () => {
     ];
     const r = await run(redactCommand, ['--text'], chunks);
     expect(r).toEqual({ code: 0, stdout: `price 12 € to [EMAIL]\n${long} [EMAIL]\n\nb\uFFFD\nc [PHONE]`, stderr: '' });
+  });
+
+  it('reads plain Uint8Array chunks as bytes (a web stream gives them)', async () => {
+    const bytes = new TextEncoder().encode('bob@example.com\nx\n');
+    const r = await run(redactCommand, ['--text'], [bytes.subarray(0, 7), bytes.subarray(7)]);
+    expect(r).toEqual({ code: 0, stdout: '[EMAIL]\nx\n', stderr: '' });
   });
 
   it('blanks a multi-line PEM block line by line', async () => {

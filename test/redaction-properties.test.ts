@@ -153,6 +153,11 @@ describe('adversarial inputs finish (bounded by the test timeout, no timing asse
     ['eyJ. repeated', 'eyJ.'.repeat(MB2 / 4)],
     ['unclosed quotes after a key', 'api_key="'.repeat(MB2 / 9)],
     ['scheme:// repeated', 'a://b:'.repeat(MB2 / 6)],
+    // Found by review: each of these was quadratic for a while.
+    ['failed token prefixes with hyphens', 'sk---'.repeat(MB2 / 5)],
+    ['failed JWT prefixes', 'eyJ--'.repeat(MB2 / 5)],
+    ['numbers after a chain of placeholders (context reading)', `ssn ${'123456789[X]'.repeat(MB2 / 12)}`],
+    ['key words repeated in long names', `${'keykey'.repeat(15)}=reset `.repeat(MB2 / 97)],
   ];
   for (const [name, s] of cases) {
     it(`${name} (${(s.length / 1024 / 1024).toFixed(1)} MB)`, { timeout: 20_000 }, () => {

@@ -130,8 +130,8 @@ function write(out: NodeJS.WritableStream, s: string): Promise<void> | undefined
 async function eachLine(stdin: NodeJS.ReadableStream, onBatch: (lines: string[]) => Promise<void> | undefined): Promise<{ endedWithNewline: boolean; tail: string | undefined }> {
   // Bytes of the line not ended yet, kept as chunks so a long line is copied once.
   let carry: Buffer[] = [];
-  for await (const chunk of stdin as AsyncIterable<Buffer | string>) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+  for await (const chunk of stdin as AsyncIterable<Uint8Array | string>) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let nl = buf.indexOf(10);
     if (nl === -1) {
       if (buf.length > 0) carry.push(buf);

@@ -135,11 +135,13 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
    * to an IPv6 address), so the output is scanned again until nothing changes. That is
    * needed where a finding touches a character a detector could read as part of a value.
    * A finding between separators (space, quotes, braces, angle brackets, `|,;=`, the ends
-   * of the text) reads the same as its placeholder, and the scanner never reads context
-   * across a finding or a placeholder, so when every finding of a pass sits between
-   * separators the output is final without another scan (the idempotence properties and
-   * the glued-value cases in the tests hold it to that), unless the scanner asks for one
-   * (a decision that depended on text a later finding replaced). The passes are bounded; each
+   * of the text) reads the same as its placeholder for the detectors next to it, and the
+   * scanner reads context words the same around a finding as around its placeholder, so
+   * when every finding of a pass sits between separators the output is final without
+   * another scan, unless the scanner asks for one: a decision that depended on text a
+   * later finding replaced (an SSN followed by a group that became a card; a URL authority
+   * that ended at a space inside a later finding). This is held by fuzzing and the
+   * idempotence properties, not proven. The passes are bounded; each
    * only ever turns more text into placeholders.
    */
   const redactText = (s: string, counts: RedactionCounts = {}): RedactedText => {

@@ -269,11 +269,18 @@ function matchSsn(run: Run, groups: string[], i: number): number {
   // something else (`123 45 6789 8.76.53.210`). Whether it does may only show once that
   // group has been read as a finding of its own (a card, an IPv6 address), so the output
   // is scanned again.
-  if (i + 3 < G && run.seps[i + 3] === s1 && !(i + 4 < G && run.seps[i + 4] !== s1)) {
+  if (i + 3 < G && run.seps[i + 3] === s1 && !(i + 4 < G && run.seps[i + 4] !== s1) && !ssnTriple(run, groups, i + 3, s1)) {
     if (ssnValid(a, b, c)) run.recheck();
     return -1;
   }
   return ssnValid(a, b, c) ? i + 2 : -1;
+}
+
+/** A valid 3-2-4 SSN at group `i` with separator `sep` (a list of SSNs is not one longer number). */
+function ssnTriple(run: Run, groups: string[], i: number, sep: string): boolean {
+  if (i + 2 >= run.G || run.seps[i + 1] !== sep || run.seps[i + 2] !== sep) return false;
+  const [a, b, c] = [groups[i] as string, groups[i + 1] as string, groups[i + 2] as string];
+  return a.length === 3 && b.length === 2 && c.length === 4 && ssnValid(a, b, c);
 }
 
 /** Phone numbers: E.164 with `+` or `00`, North American, and national formats with a trunk 0 (UK, DE, FR, AU, IN ...). */

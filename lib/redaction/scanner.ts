@@ -270,8 +270,9 @@ const PEM_TAIL = (() => {
   return t;
 })();
 
-/** Characters of context read before a number (see `ContextReader`). */
+/** Characters of context read before a number (see `ContextReader`), and findings or placeholders stepped over. */
 const CONTEXT_CHARS = 40;
+const CONTEXT_JUMPS = 4;
 
 /** Start of the placeholder whose `]` is at `j`, or -1. */
 function placeholderEndingAt(s: string, j: number): number {
@@ -279,6 +280,21 @@ function placeholderEndingAt(s: string, j: number): number {
     if (s.charCodeAt(open) === 91) return PLACEHOLDER_FULL.test(s.slice(open, j + 1)) ? open : -1;
   }
   return -1;
+}
+
+/** The first `.` or `-` in [from, end), or `end`. */
+function nextDotOrHyphen(s: string, from: number, end: number): number {
+  for (let k = from; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 46 || c === 45) return k;
+  }
+  return end;
+}
+
+/** `end`, or the first `-----BEGIN ` starting in (from, end) (reads at most 11 characters past `end`). */
+function untilPemBegin(s: string, from: number, end: number): number {
+  for (let k = from + 1; k < end; k++) if (s.charCodeAt(k) === 45 && s.startsWith('-----BEGIN ', k)) return k;
+  return end;
 }
 
 /** `end`, or the first `-----` in [from, end) if there is one (reads only that range). */
@@ -311,6 +327,8 @@ export function createScanner(sink: ScanSink): (s: string) => void {
 class Scan {
   /** End of the last finding: nothing before it may be read as part of a new one. */
   private floor = 0;
+  /** Where the last URL authority without credentials stopped reading (-1: none). */
+  private urlStop = -1;
   /** Findings of this scan, in order (for `context`). */
   private readonly fStart: number[] = [];
   private readonly fEnd: number[] = [];
@@ -329,6 +347,7 @@ class Scan {
   run(text: string): void {
     this.s = text;
     this.floor = this.found = 0;
+    this.urlStop = -1;
     this.pemFrom = this.pemEnd = this.ipv6FailFrom = this.ipv6FailTo = -1;
     const { s } = this;
     const n = s.length;
@@ -381,6 +400,7 @@ class Scan {
     const from = Math.max(start, this.floor);
     if (end <= from) return;
     this.sink.emit(from, end, detector);
+    if (this.urlStop >= from && this.urlStop < end) this.sink.recheck();
     this.fStart[this.found] = from;
     this.fEnd[this.found] = end;
     this.found++;
@@ -486,9 +506,13 @@ class Scan {
     const codes: number[] = [];
     let j = at - 1;
     let k = this.found - 1;
+    // At most CONTEXT_JUMPS findings or placeholders are stepped over (the same number in
+    // every pass), so each call reads a bounded stretch.
+    let jumps = 0;
     while (j >= 0 && codes.length < CONTEXT_CHARS) {
       while (k >= 0 && (fStart[k] as number) > j) k--;
       if (k >= 0 && j < (fEnd[k] as number)) {
+        if (++jumps > CONTEXT_JUMPS) break;
         j = (fStart[k] as number) - 1;
         continue;
       }
@@ -496,6 +520,7 @@ class Scan {
       if (c === 93 /* ] */) {
         const open = placeholderEndingAt(s, j);
         if (open >= 0) {
+          if (++jumps > CONTEXT_JUMPS) break;
           j = open - 1;
           continue;
         }
@@ -577,10 +602,11 @@ class Scan {
 
   private prefixed(p: number): number {
     const { s } = this;
-    // Not a token: skip the word only (a `-` may start a PEM marker or another token).
-    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, WORD);
+    // Not a token: skip its run, which a token's body reading has read already (resuming
+    // inside it would read it again, quadratically), up to a PEM marker in it.
+    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return untilPemBegin(s, p, runEnd(s, p, TOKEN));
     const m = matchPrefixedToken(s, p);
-    if (!m) return runEnd(s, p, WORD);
+    if (!m) return untilPemBegin(s, p, runEnd(s, p, TOKEN));
     this.emit(p, m.end, m.detector);
     return m.end;
   }
@@ -623,12 +649,13 @@ class Scan {
     while (authEnd < limit) {
       const ch = s.charCodeAt(authEnd);
       if (isSpace(ch) || ch === 47 || ch === 63 || ch === 35 || ch === 34 || ch === 39 || ch === 60 || ch === 62 || ch === 92) break;
-      // A placeholder ends the authority: what it replaced may have held a space.
-      if (ch === 91 && upperAt(s, authEnd + 1) && runPlaceholder(s, authEnd)) break;
       if (ch === 64) at = authEnd;
       authEnd++;
     }
     if (at === -1) {
+      // A finding that later covers the character that ended this authority (a phone
+      // number's space) leaves a placeholder the next pass reads through: ask for that pass.
+      if (authEnd < s.length) this.urlStop = authEnd;
       if (s.startsWith('hooks.slack.com/services/', c + 3)) {
         // Slack incoming webhook: the path is the credential.
         const start = c + 3 + 25;
@@ -668,31 +695,33 @@ class Scan {
       dashFlag ||= s.charCodeAt(idStart) === 45;
       idStart++;
     }
-    // Where no value is taken, scanning resumes inside the name: a token may follow a dot
-    // in it (`pwd.xoxb-...`), or a number a hyphen (`password1-253-920-8057`).
+    // Where no value is taken, scanning resumes inside the name at its next dot or hyphen:
+    // a token may follow a dot (`pwd.xoxb-...`), a number a hyphen (`password1-253-920-8057`).
+    const resume = nextDotOrHyphen(s, p + 1, idEnd);
     const kind = classifyKey(s.slice(idStart, idEnd));
-    if (kind === null) return p + 1;
+    if (kind === null) return resume;
     const assigned = this.readAssignment(idEnd, kind, dashFlag);
-    if (!assigned) return p + 1;
+    if (!assigned) return resume;
     const { valueStart, valueEnd, phrase } = assigned;
     const value = s.slice(valueStart, valueEnd);
-    // A value that holds a placeholder was redacted already (an email after `password is`).
-    if (value.length === 0 || hasPlaceholder(value)) return Math.max(valueEnd, idEnd);
+    // A value that holds a placeholder is not taken as a credential again (an email after
+    // `password is`); what else it holds is scanned as any text.
+    if (value.length === 0 || hasPlaceholder(value)) return resume;
 
     switch (kind) {
       case 'password':
-        if (phrase ? !looksLikePhrasePassword(value) : isNonValue(value)) return p + 1;
+        if (phrase ? !looksLikePhrasePassword(value) : isNonValue(value)) return resume;
         this.emit(valueStart, valueEnd, 'password');
         return valueEnd;
       case 'bearer':
-        if (!looksLikeToken(value)) return p + 1;
+        if (!looksLikeToken(value)) return resume;
         this.emit(valueStart, valueEnd, 'bearer_token');
         return valueEnd;
       case 'auth':
         return this.authValue(idEnd, valueStart, valueEnd, value);
       case 'secret': {
         const d = this.secretKind(value, idStart);
-        if (d === null) return p + 1;
+        if (d === null) return resume;
         this.emit(valueStart, valueEnd, d);
         return valueEnd;
       }
