@@ -309,6 +309,8 @@ describe('one pass is final (found by fuzzing; the output is scanned again only 
     ['a placeholder inside URL credentials does not hide the password', 'redis://[EMAIL]:Pa55w0rd@cache:6379', 'redis://[URL_CREDENTIALS]@cache:6379'],
     ['a key value holding a placeholder is still scanned inside', '{"credentials": "user [EMAIL] card 4111 1111 1111 1111 ssn 123-45-6789"}', '{"credentials": "user [EMAIL] card [CARD] ssn [SSN]"}'],
     ['a token after a placeholder in a key value', 'auth="[USER] AKIAIOSFODNN7EXAMPLE"', 'auth="[USER] [AWS_ACCESS_KEY]"'],
+    ['a token prefix inside a word skips only the word (numbers after its hyphens are read)', 'req-79fad7daxoxp-532252265590-2952666446418-pXfg89OH7BLdYn5aQKqL01vu1-616-498-5856', 'req-79fad7daxoxp-532252265590-2952666446418-pXfg89OH7BLdYn5aQKqL01vu1-[PHONE]'],
+    ['an IBAN after a token prefix inside a word', 'req-1a869993sk-ES66 7979 0621 0144 3242 1148', 'req-1a869993sk-[IBAN]'],
     ['a list of SSNs before an address is redacted in one call', `${'123 45 6789 '.repeat(5)}2001:db8::1`, '[SSN] [SSN] [SSN] [SSN] [SSN] [IP]'],
     ['a placeholder after an unterminated quote stays as it is', 'password="[PASSWORD]', 'password="[PASSWORD]'],
     ['an email glued to an IPv6 address', 'a@b.co::ffff:21.163.88.202', '[EMAIL][IP]'],

@@ -602,10 +602,11 @@ class Scan {
 
   private prefixed(p: number): number {
     const { s } = this;
-    // Not a token: skip its run, which a token's body reading has read already (resuming
-    // inside it would read it again, quadratically), up to a PEM marker in it.
-    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return untilPemBegin(s, p, runEnd(s, p, TOKEN));
+    // Inside a word: not a token; skip the word only (a number or a PEM marker may follow a hyphen).
+    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, WORD);
     const m = matchPrefixedToken(s, p);
+    // Not a token: skip the run its body reading has read already (resuming inside it would
+    // read it again, quadratically), up to a PEM marker in it.
     if (!m) return untilPemBegin(s, p, runEnd(s, p, TOKEN));
     this.emit(p, m.end, m.detector);
     return m.end;
