@@ -3,7 +3,8 @@
  * Every scanner takes an explicit bound so no caller can loop past what it meant to read.
  */
 
-function table(chars: string): Uint8Array {
+/** A lookup table over ASCII codes: 1 for each character of `chars`. */
+export function table(chars: string): Uint8Array {
   const t = new Uint8Array(128);
   for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
   return t;

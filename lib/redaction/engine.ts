@@ -8,6 +8,7 @@ import {
   PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTORS, type DetectorId, type PiiDetectorId, type PiiMode,
 } from './catalog';
 import { validateCustomPattern } from './custom';
+import { is, table } from './chars';
 import { classifyKey, isNonValue, looksLikeCredential } from './keys';
 import { createScanner, isPlaceholder } from './scanner';
 import { classifyToken } from './tokens';
@@ -250,17 +251,11 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
  * differently next to a placeholder: whitespace, quotes, braces, angle brackets, `|,;=`
  * and the ends of the text.
  */
-const SEPARATOR = (() => {
-  const t = new Uint8Array(128);
-  // Not `(` or `)`: a phone number reads the `+(` or `(` before it.
-  for (const c of ' \t\n\r\f\v"\'`,;={}<>|') t[c.charCodeAt(0)] = 1;
-  return t;
-})();
+// Not `(` or `)`: a phone number reads the `+(` or `(` before it.
+const SEPARATOR = table(' \t\n\r\f\v"\'`,;={}<>|');
 
 function separatorAt(s: string, i: number): boolean {
-  if (i < 0 || i >= s.length) return true;
-  const c = s.charCodeAt(i);
-  return c < 128 && SEPARATOR[c] === 1;
+  return i < 0 || i >= s.length || is(SEPARATOR, s.charCodeAt(i));
 }
 
 /** The form a keyed token hashes, so that `Bob@Example.com` and `bob@example.com` correlate. */

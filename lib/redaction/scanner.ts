@@ -254,10 +254,14 @@ export function prefilterAt(s: string, i: number): number {
   return 0;
 }
 
-const PLACEHOLDER = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/;
-const PLACEHOLDER_ANY = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/g;
-const PLACEHOLDER_SOME = /\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]/;
-const PLACEHOLDER_FULL = /^\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\]$/;
+/** A placeholder (`[EMAIL]`, `[EMAIL:0a1b2c3d4e]`): one pattern, anchored or searched as each use needs. */
+const PLACEHOLDER_SOURCE = '\\[[A-Z][A-Z0-9_]{0,31}(?::[0-9a-f]{10})?\\]';
+/** The longest placeholder: `[`, 32 name characters, `:` and 10 hex digits, `]`. */
+const PLACEHOLDER_MAX = 45;
+const PLACEHOLDER_AT = new RegExp(`^${PLACEHOLDER_SOURCE}`);
+const PLACEHOLDER_IN = new RegExp(PLACEHOLDER_SOURCE);
+const PLACEHOLDER_ALL = new RegExp(PLACEHOLDER_SOURCE, 'g');
+const PLACEHOLDER_FULL = new RegExp(`^${PLACEHOLDER_SOURCE}$`);
 const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'bot', 'apikey', 'api-key', 'sso-key', 'negotiate']);
 const PEM_LABEL = (() => {
   const t = new Uint8Array(128);
@@ -276,7 +280,7 @@ const CONTEXT_JUMPS = 4;
 
 /** Start of the placeholder whose `]` is at `j`, or -1. */
 function placeholderEndingAt(s: string, j: number): number {
-  for (let open = j - 2; open >= 0 && j - open < 45; open--) {
+  for (let open = j - 2; open >= 0 && j - open < PLACEHOLDER_MAX; open--) {
     if (s.charCodeAt(open) === 91) return PLACEHOLDER_FULL.test(s.slice(open, j + 1)) ? open : -1;
   }
   return -1;
@@ -291,26 +295,20 @@ function nextDotOrHyphen(s: string, from: number, end: number): number {
   return end;
 }
 
-/** `end`, or the first `-----BEGIN ` starting in (from, end) (reads at most 11 characters past `end`). */
-function untilPemBegin(s: string, from: number, end: number): number {
-  for (let k = from + 1; k < end; k++) if (s.charCodeAt(k) === 45 && s.startsWith('-----BEGIN ', k)) return k;
-  return end;
-}
-
-/** `end`, or the first `-----` in [from, end) if there is one (reads only that range). */
-function untilPemDashes(s: string, from: number, end: number): number {
-  for (let k = from; k < end - 4; k++) if (s.charCodeAt(k) === 45 && s.startsWith('-----', k)) return k;
+/** The first place in [from, end) where `marker` (which starts with `-`) starts, or `end`; reads at most the marker's length past `end`. */
+function untilMarker(s: string, from: number, end: number, marker: string): number {
+  for (let k = from; k < end; k++) if (s.charCodeAt(k) === 45 && s.startsWith(marker, k)) return k;
   return end;
 }
 
 /** True when `v` contains one of this engine's placeholders. */
 function hasPlaceholder(v: string): boolean {
-  return v.includes('[') && PLACEHOLDER_SOME.test(v);
+  return v.includes('[') && PLACEHOLDER_IN.test(v);
 }
 
 /** True when `v` is one of this engine's placeholders (`[EMAIL]`, `[EMAIL:0a1b2c3d4e]`). */
 export function isPlaceholder(v: string): boolean {
-  return v.length <= 45 && PLACEHOLDER_FULL.test(v);
+  return v.length <= PLACEHOLDER_MAX && PLACEHOLDER_FULL.test(v);
 }
 
 /** Runs the combined pass over `s`, reporting findings to `sink`. */
@@ -440,8 +438,8 @@ class Scan {
   }
 
   private placeholder(p: number): number {
-    const m = PLACEHOLDER.exec(this.s.slice(p, p + 46));
-    return m ? p + m[0].length : p + 1;
+    const ph = runPlaceholder(this.s, p);
+    return ph ? p + ph.length : p + 1;
   }
 
   // ----- PII ---------------------------------------------------------------------------
@@ -607,7 +605,7 @@ class Scan {
     const m = matchPrefixedToken(s, p);
     // Not a token: skip the run its body reading has read already (resuming inside it would
     // read it again, quadratically), up to a PEM marker in it.
-    if (!m) return untilPemBegin(s, p, runEnd(s, p, TOKEN));
+    if (!m) return untilMarker(s, p, runEnd(s, p, TOKEN), '-----BEGIN ');
     this.emit(p, m.end, m.detector);
     return m.end;
   }
@@ -669,7 +667,7 @@ class Scan {
       return c + 3;
     }
     // A keyed placeholder (`[EMAIL:0a1b2c3d4e]`) has a colon of its own: it never makes a password.
-    const userinfo = s.slice(c + 3, at).replace(PLACEHOLDER_ANY, '');
+    const userinfo = s.slice(c + 3, at).replace(PLACEHOLDER_ALL, '');
     const colon = userinfo.indexOf(':');
     if (colon === -1 || colon === userinfo.length - 1 || isPlaceholder(userinfo)) return c + 3;
     this.emit(c + 3, at, 'url_credentials');
@@ -687,7 +685,7 @@ class Scan {
         break;
       }
     }
-    let idEnd = untilPemDashes(s, p, runEnd(s, p, IDENT, 128));
+    let idEnd = untilMarker(s, p, runEnd(s, p, IDENT, 128), '-----');
     // Too long for a key name: resume after the word (a token may follow a dot in it).
     if (idEnd - idStart >= 96 || is(IDENT, codeAt(s, idEnd))) return Math.max(p + 1, runEnd(s, p, WORD));
     while (idEnd > p && (s.charCodeAt(idEnd - 1) === 46 || s.charCodeAt(idEnd - 1) === 45)) idEnd--;
@@ -939,8 +937,9 @@ function skipBlanks(s: string, q: number, max: number): number {
   return q;
 }
 
+/** The placeholder starting at `t`, or ''. */
 function runPlaceholder(s: string, t: number): string {
-  const m = PLACEHOLDER.exec(s.slice(t, t + 46));
+  const m = PLACEHOLDER_AT.exec(s.slice(t, t + PLACEHOLDER_MAX));
   return m ? m[0] : '';
 }
 

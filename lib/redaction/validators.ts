@@ -2,6 +2,7 @@
  * Checksums and structural validators that confirm a candidate: Luhn, IBAN mod-97,
  * IPv4/IPv6 grammar, NANP and E.164 numbering, SSN ranges, Shannon entropy.
  */
+import { HEX, is } from './chars';
 
 /** Luhn checksum over a string of digits. */
 export function luhnValid(digits: string): boolean {
@@ -106,7 +107,7 @@ export function ipv6Valid(s: string): boolean {
       for (; e < to && s.charCodeAt(e) !== 58; e++) {
         const c = s.charCodeAt(e);
         if (c === 46) dot = true;
-        if (!(c < 128 && HEX_T[c] === 1)) hexOnly = false;
+        if (!is(HEX, c)) hexOnly = false;
       }
       if (h === 1 && e === to && dot) {
         if (!ipv4Valid(s.slice(k, e))) return false;
@@ -125,16 +126,11 @@ export function ipv6Valid(s: string): boolean {
   let hexDigits = 0;
   for (let i = 0; i < n && hexDigits < 4; i++) {
     const c = s.charCodeAt(i);
-    if (c < 128 && HEX_T[c] === 1) hexDigits++;
+    if (is(HEX, c)) hexDigits++;
   }
   return s.includes('.') || hexDigits >= 4;
 }
 
-const HEX_T = (() => {
-  const t = new Uint8Array(128);
-  for (const c of '0123456789abcdefABCDEF') t[c.charCodeAt(0)] = 1;
-  return t;
-})();
 
 /** US SSN ranges: area not 000, 666 or 9xx; group not 00; serial not 0000. */
 export function ssnValid(area: string, group: string, serial: string): boolean {
