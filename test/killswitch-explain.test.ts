@@ -21,7 +21,7 @@ describe('explainKillSwitches', () => {
     const md = explainKillSwitches(shipped);
     for (const sw of resolveSwitches(shipped)) {
       const row = rowOf(md, sw.ref);
-      expect(row, sw.ref).toBeDefined();
+      expect(row?.[0], `a row for ${sw.ref}`).toBe(`| \`${sw.ref}\``);
       expect(row![1]!.startsWith(`${sw.tripped}: `)).toBe(true);
       expect([row![2], row![3]]).toEqual([sw.initial, sw.safeDefault]);
       expect(row![7]).toMatch(/^30 s after the flip/);

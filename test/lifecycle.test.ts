@@ -181,7 +181,7 @@ describe('lifecycleRulesFor, property: for any valid retention', () => {
         for (const key of [suffix, ...layout.prefixes.map((x) => x.prefix + suffix)]) {
           const governing = layout.prefixes.find((x) => key.startsWith(x.prefix))?.tier ?? layout.tier;
           const expiry = effectiveExpiry(rules, key);
-          expect(expiry).toBeDefined();
+          expect(typeof expiry, `a rule expires ${key}`).toBe('number');
           expect(expiry).toBeLessThanOrEqual(tierExpirationDays(governing, p));
         }
         // Every prefix of another tier has its own rule at min(its tier, the bucket's tier).
