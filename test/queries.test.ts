@@ -6,10 +6,8 @@
  * has exactly the Glue table's columns (checked below), so DuckDB's binder rejects any
  * column the table does not have.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractColumns } from '../lib/contract';
 import {
@@ -23,8 +21,8 @@ import {
   type DecisionQuery,
   type ParameterValues,
 } from '../lib/queries';
-import { openEventsDb, type EventsDb } from './support/duckdb-compat';
-import { buildSampleEvents, MODELS, parquetColumns, WINDOW, writeEventsParquet } from './support/sample-events';
+import { openSampleLake, type EventsDb, type SampleLake } from './support/duckdb-compat';
+import { MODELS, parquetColumns, WINDOW } from './support/sample-events';
 
 type Row = Record<string, unknown>;
 
@@ -38,24 +36,17 @@ const CANARY_PARAMS = { version_tag: 'prompt_version', baseline: 'pv-1', canary:
 /** Extra parameters per query beyond the window, for the run-everything test. */
 const EXTRA_PARAMS: Record<string, ParameterValues> = { 'canary-vs-baseline': CANARY_PARAMS };
 
+let lake: SampleLake | undefined;
 let dir: string;
 let db: EventsDb;
 let parquetFiles: string[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'llmops-queries-'));
-  const writer = await DuckDBInstance.create(':memory:');
-  const conn = await writer.connect();
-  parquetFiles = await writeEventsParquet(conn, buildSampleEvents().events, dir);
-  conn.closeSync();
-  writer.closeSync();
-  db = await openEventsDb(dir);
+  lake = await openSampleLake('llmops-queries-');
+  ({ dir, db, files: parquetFiles } = lake);
 });
 
-afterAll(() => {
-  db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => lake?.close());
 
 /** BIGINT counts come back as strings; make them numbers so rows compare naturally. */
 function normalize(rows: Row[]): Row[] {

@@ -7,10 +7,6 @@
  * Athena server runs the SQL it receives on the same DuckDB.
  */
 import { GetMetricDataCommand, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { metricsNamespace, SERVICE_DIMENSION, SERVICE_OF } from '../dashboards/metrics';
 import { handlerWith } from '../lambdas/rollup/index';
@@ -23,9 +19,8 @@ import { runRollup, type RollupDeps } from '../lib/rollup/runner';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 import { duckdbEngine, startAthenaServer, type AthenaServer } from './support/athena-server';
 import { startCloudWatchServer, type CloudWatchServer } from './support/cloudwatch-server';
-import { openEventsDb, type EventsDb } from './support/duckdb-compat';
+import { openSampleLake, type EventsDb, type SampleLake } from './support/duckdb-compat';
 import { startS3Server, type S3Server } from './support/s3-server';
-import { buildSampleEvents, writeEventsParquet } from './support/sample-events';
 
 const policy = policyFrom(shippedPolicyData());
 const slices = policy.slices.dimensions;
@@ -37,22 +32,14 @@ const BUCKET = 'copilot-prod-metrics';
 const SERVICE = { [SERVICE_DIMENSION]: SERVICE_OF.rollup };
 const SERVICE_DIM = { Name: SERVICE_DIMENSION, Value: SERVICE_OF.rollup };
 
-let dir: string;
+let lake: SampleLake | undefined;
 let db: EventsDb;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'llmops-rollup-'));
-  const writer = await DuckDBInstance.create(':memory:');
-  const conn = await writer.connect();
-  await writeEventsParquet(conn, buildSampleEvents().events, dir);
-  conn.closeSync();
-  writer.closeSync();
-  db = await openEventsDb(dir);
+  lake = await openSampleLake('llmops-rollup-');
+  ({ db } = lake);
 });
-afterAll(() => {
-  db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => lake?.close());
 
 /** Datums of a plan computed straight on DuckDB (no Athena, no runner). */
 async function directDatums(schedule: 'hourly' | 'daily', at: Date, s: SliceDimensions = slices): Promise<RollupDatum[]> {

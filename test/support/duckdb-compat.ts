@@ -15,7 +15,11 @@
  * date_trunc, CROSS JOIN UNNEST(a) AS t (c), GROUPING SETS with grouping(), VALUES with
  * ARRAY[...], row_number() OVER, IS DISTINCT FROM, NULLIF, NULLS FIRST.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { buildSampleEvents, writeEventsParquet } from './sample-events';
 
 /** The Trino functions DuckDB lacks, as macros with the Trino signature. */
 export const TRINO_COMPAT_MACROS: readonly string[] = [
@@ -56,6 +60,33 @@ export async function openEventsDb(dataDir: string): Promise<EventsDb> {
     close() {
       connection.closeSync();
       instance.closeSync();
+    },
+  };
+}
+
+/** The sample events written as a partitioned Parquet lake in a temporary folder and opened as `EventsDb`; `close()` also removes the folder. */
+export interface SampleLake {
+  readonly dir: string;
+  readonly files: string[];
+  readonly db: EventsDb;
+  close(): void;
+}
+
+export async function openSampleLake(prefix: string): Promise<SampleLake> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const writer = await DuckDBInstance.create(':memory:');
+  const conn = await writer.connect();
+  const files = await writeEventsParquet(conn, buildSampleEvents().events, dir);
+  conn.closeSync();
+  writer.closeSync();
+  const db = await openEventsDb(dir);
+  return {
+    dir,
+    files,
+    db,
+    close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
