@@ -10,16 +10,15 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SERVICE_DIMENSION, SERVICE_OF } from '../dashboards/metrics';
-import { GATE_HELP, gateCommand } from '../lib/cli/gate';
-import { UserError } from '../lib/cli/io';
+import { GATE_HELP } from '../lib/cli/gate';
 import { shippedPolicyData } from './helpers';
 import { duckdbEngine, startAthenaServer } from './support/athena-server';
 import { startCloudWatchServer, type CloudWatchServer } from './support/cloudwatch-server';
 import { openEventsDb } from './support/duckdb-compat';
+import { runLlmops } from './support/cli';
 import { buildSampleEvents, writeEventsParquet } from './support/sample-events';
 
 const NS = 'LLMOps/copilot-prod';
@@ -37,22 +36,9 @@ afterEach(async () => {
   await server.close();
 });
 
-async function run(args: string[], opts: { endpoint?: boolean | string } = {}) {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
-  const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
-  let code: number;
-  try {
-    const endpoint = opts.endpoint === false ? [] : ['--endpoint', typeof opts.endpoint === 'string' ? opts.endpoint : server.endpoint];
-    code = await gateCommand([...args, ...endpoint], { stdin: Readable.from([]), stdout, stderr, env: server.env });
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    stderr.write(`llmops gate: ${e.message}\n`);
-    code = e.exitCode;
-  }
-  await new Promise((r) => setImmediate(r));
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+function run(args: string[], opts: { endpoint?: boolean | string } = {}) {
+  const endpoint = opts.endpoint === false ? [] : ['--endpoint', typeof opts.endpoint === 'string' ? opts.endpoint : server.endpoint];
+  return runLlmops(['gate', ...args, ...endpoint], server.env);
 }
 
 interface Traffic {

@@ -2,15 +2,14 @@
  * `llmops switch list|set` against the local SSM server (real SSMClient over HTTP).
  * The commands are run with the same error handling as `llmops` (lib/cli/main.ts).
  */
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliCommand, UserError } from '../lib/cli/io';
-import { SWITCH_HELP, switchList, switchSet } from '../lib/cli/switch';
+import { SWITCH_HELP } from '../lib/cli/switch';
 import { KillSwitches } from '../lib/killswitch/client';
 import { readSwitch } from '../lib/killswitch/ssm';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/killswitch/values';
 import { resolveSwitches } from '../lib/policy';
 import { policyFrom, shippedPolicyData } from './helpers';
+import { runLlmops } from './support/cli';
 import { startSsmServer, type SsmServer } from './support/ssm-server';
 
 const policy = policyFrom(shippedPolicyData());
@@ -20,22 +19,8 @@ const prefix = switchPrefix(policy);
 let server: SsmServer;
 
 /** Runs a command as `llmops switch <cmd>` does: a UserError prints `llmops switch <cmd>: <message>` and exits with its code. */
-async function run(cmd: 'list' | 'set', args: string[], env: Record<string, string> = {}) {
-  const command: CliCommand = cmd === 'list' ? switchList : switchSet;
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
-  const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
-  let code: number;
-  try {
-    code = await command([...args, '--endpoint', server.endpoint], { stdin: Readable.from([]), stdout, stderr, env: { ...server.env, ...env } });
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    stderr.write(`llmops switch ${cmd}: ${e.message}\n`);
-    code = e.exitCode;
-  }
-  await new Promise((r) => setImmediate(r));
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+function run(cmd: 'list' | 'set', args: string[], env: Record<string, string> = {}) {
+  return runLlmops(['switch', cmd, ...args, '--endpoint', server.endpoint], { ...server.env, ...env });
 }
 
 const stored = async (ref: string) => readSwitch(server.client(), prefix, ref);
