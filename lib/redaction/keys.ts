@@ -23,39 +23,58 @@ const NOT_SECRET_WORDS = new Set([
   'next', 'arn', 'alias', 'region', 'hint', 'reset', 'manager', 'store', 'vault', 'ref', 'location',
 ]);
 
+/** True for the characters that separate the words of a key name. */
+function isKeySeparator(c: number): boolean {
+  return c === 95 /* _ */ || c === 45 /* - */ || c === 46 /* . */ || c === 32 || c === 36 /* $ */ || c === 47 /* / */;
+}
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+function isLower(c: number): boolean {
+  return c >= 97 && c <= 122;
+}
+
 /** Splits `userPassword`, `AWS_SECRET_ACCESS_KEY`, `x-api-key` into lower-case words. */
 export function keyWords(name: string): string[] {
   const words: string[] = [];
-  let cur = '';
-  for (let i = 0; i < name.length; i++) {
-    const c = name[i] as string;
-    if (c === '_' || c === '-' || c === '.' || c === ' ' || c === '$' || c === '/') {
-      if (cur) words.push(cur.toLowerCase());
-      cur = '';
-      continue;
-    }
-    const prev = name[i - 1];
-    if (cur && c >= 'A' && c <= 'Z' && prev !== undefined && prev >= 'a' && prev <= 'z') {
-      words.push(cur.toLowerCase());
-      cur = '';
-    }
-    cur += c;
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = i < name.length ? name.charCodeAt(i) : 32;
+    // A word ends at a separator, at the end, and before a capital that follows a lower-case letter.
+    const camel = i > start && isUpper(c) && isLower(name.charCodeAt(i - 1));
+    if (!isKeySeparator(c) && !camel) continue;
+    if (i > start) words.push(name.slice(start, i).toLowerCase());
+    start = camel ? i : i + 1;
   }
-  if (cur) words.push(cur.toLowerCase());
   return words;
+}
+
+/** The last word of `keyWords(name)` ('' when there is none), without splitting the rest. */
+function lastKeyWord(name: string): string {
+  let end = name.length;
+  while (end > 0 && isKeySeparator(name.charCodeAt(end - 1))) end--;
+  let start = end;
+  while (start > 0) {
+    const c = name.charCodeAt(start - 1);
+    if (isKeySeparator(c) || (start < end && isUpper(name.charCodeAt(start)) && isLower(c))) break;
+    start--;
+  }
+  return name.slice(start, end).toLowerCase();
 }
 
 /** Classifies a key name by its last word (`db_password` -> password, `api_key` -> secret). */
 export function classifyKey(name: string): KeyKind | null {
   if (name.length === 0 || name.length > 128) return null;
-  const words = keyWords(name);
-  const last = words[words.length - 1];
-  if (last === undefined) return null;
+  // Most names end in no key word at all: read the last word first, and every word only when it matters.
+  const last = lastKeyWord(name);
+  if (last === '') return null;
   if (PASSWORD_WORDS.has(last)) return 'password';
-  if (last === 'bearer' && words.length === 1) return 'bearer';
+  if (last === 'bearer' && keyWords(name).length === 1) return 'bearer';
   if (AUTH_WORDS.has(last)) return 'auth';
   if (!SECRET_WORDS.has(last)) return null;
-  for (const w of words) if (NOT_SECRET_WORDS.has(w)) return null;
+  for (const w of keyWords(name)) if (NOT_SECRET_WORDS.has(w)) return null;
   return 'secret';
 }
 

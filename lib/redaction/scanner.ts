@@ -12,7 +12,7 @@
 import type { DetectorId, PiiDetectorId } from './catalog';
 import {
   CREDENTIAL, EMAIL_DOMAIN, EMAIL_LOCAL, HEX, IDENT, IPV6_CHARS, PEM_BODY, SCHEME, TOKEN, WORD,
-  codeAt, is, isDigit, isSpace, runEnd, runStart, wordAt,
+  codeAt, is, isDigit, isSpace, runEnd, runStart, table, wordAt,
 } from './chars';
 import { classifyKey, isNonValue, looksLikeCredential, looksLikePhrasePassword, type KeyKind } from './keys';
 import { scanNumeric, type ContextReader } from './numeric';
@@ -171,8 +171,8 @@ export function mayStartAt(s: string, i: number): boolean {
   return isDigit(codeAt(s, i + 1));
 }
 
-const GH_KIND = new Set([...'pousr'].map((c) => c.charCodeAt(0)));
-const XOX_KIND = new Set([...'abposre'].map((c) => c.charCodeAt(0)));
+const GH_KIND = table('pousr');
+const XOX_KIND = table('abposre');
 
 /** True when `s` at `i` reads `word` (lower case letters) in any ASCII case, like `ci(word)`. */
 function ciAt(s: string, i: number, word: string): boolean {
@@ -214,11 +214,11 @@ export function prefilterAt(s: string, i: number): number {
   } else {
     switch (c) {
       case 103 /* g */:
-        if (c1 === 104 && GH_KIND.has(codeAt(s, i + 2)) && codeAt(s, i + 3) === 95) return 4;
+        if (c1 === 104 && is(GH_KIND, codeAt(s, i + 2)) && codeAt(s, i + 3) === 95) return 4;
         if (s.startsWith('github_pat_', i)) return 11;
         break;
       case 120 /* x */:
-        if (c1 === 111 && codeAt(s, i + 2) === 120 && XOX_KIND.has(codeAt(s, i + 3)) && codeAt(s, i + 4) === 45) return 5;
+        if (c1 === 111 && codeAt(s, i + 2) === 120 && is(XOX_KIND, codeAt(s, i + 3)) && codeAt(s, i + 4) === 45) return 5;
         if (s.startsWith('xapp-', i)) return 5;
         break;
       case 114 /* r */:
@@ -473,7 +473,8 @@ class Scan {
     // skipping them whole saves a handful of digit hits each.
     const skip = skipTimestampOrUuid(s, p, this.floor);
     if (skip > 0) return skip;
-    const wordEnd = runEnd(s, p, WORD);
+    const digitsEnd = runEnd(s, p, DIGITS_ONLY);
+    const wordEnd = runEnd(s, digitsEnd, WORD);
     if (wordAt(s, p - 1)) {
       // Inside a word (`user42`, `4bf92f...`): only an IPv6 address can start earlier in it.
       if (codeAt(s, wordEnd) === 58 || codeAt(s, runStart(s, p, WORD, 64, this.floor) - 1) === 58) {
@@ -488,7 +489,6 @@ class Scan {
     }
     // A digit-led word (`4bf92f...`, `7770aws_secret_key`): resume after its digits, where a
     // key word may start; nothing else can start inside a word.
-    const digitsEnd = runEnd(s, p, DIGITS_ONLY);
     if (digitsEnd < wordEnd) return digitsEnd;
     return scanNumeric(s, p, this.context, this.piiOn, this.emitPii, this.recheck);
   }
@@ -577,21 +577,23 @@ class Scan {
   private iban(p: number): number {
     const { s } = this;
     if (wordAt(s, p - 1)) return -1;
-    const len = IBAN_LENGTHS[s.slice(p, p + 2)];
-    if (len === undefined) return -1;
-    let out = '';
+    // The prefilter matched `[A-Z][A-Z][0-9][0-9]` here, so the country code is two capitals.
+    const len = IBAN_LENGTH_BY_COUNTRY[(s.charCodeAt(p) - 65) * 26 + s.charCodeAt(p + 1) - 65] as number;
+    if (len === 0) return -1;
+    // Count the IBAN's characters (groups of four may be split by one space or hyphen) before building anything.
+    let k = 0;
     let i = p;
-    while (out.length < len && i < s.length) {
+    while (k < len && i < s.length) {
       const c = s.charCodeAt(i);
       if (is(WORD, c) && c !== 95) {
-        out += s[i];
+        k++;
         i++;
-      } else if ((c === 32 || c === 45) && out.length % 4 === 0 && out.length > 0 && is(WORD, codeAt(s, i + 1))) {
+      } else if ((c === 32 || c === 45) && k % 4 === 0 && k > 0 && is(WORD, codeAt(s, i + 1))) {
         i++;
       } else break;
     }
-    if (out.length !== len || wordAt(s, i)) return -1;
-    if (!ibanValid(out.toUpperCase())) return -1;
+    if (k !== len || wordAt(s, i)) return -1;
+    if (!ibanValid(s.slice(p, i).replace(IBAN_SEPARATORS, '').toUpperCase())) return -1;
     this.emit(p, i, 'iban');
     return i;
   }
@@ -820,6 +822,14 @@ class Scan {
   }
 }
 
+/** IBAN length by country code (`(first - 65) * 26 + second - 65` for two capitals), 0 where there is none. */
+const IBAN_LENGTH_BY_COUNTRY = (() => {
+  const t = new Uint8Array(26 * 26);
+  for (const [cc, n] of Object.entries(IBAN_LENGTHS)) t[(cc.charCodeAt(0) - 65) * 26 + cc.charCodeAt(1) - 65] = n;
+  return t;
+})();
+const IBAN_SEPARATORS = /[ -]/g;
+
 const SLACK_PATH = (() => {
   const t = Uint8Array.from(TOKEN);
   t[47] = 1;
@@ -864,12 +874,13 @@ const HEX_DASH = (() => {
 
 /** `YYYY-MM-DD[T ]hh:mm` at p. */
 function isTimestampAt(s: string, p: number): boolean {
+  // The punctuation first: it rejects most digit runs (phone numbers, prices) at once.
   // No per-call closure: tsx and the Lambda bundle keep names, which wraps every closure in a `__name` call.
   const sep = codeAt(s, p + 10);
   return (
-    digitAt(s, p) && digitAt(s, p + 1) && digitAt(s, p + 2) && digitAt(s, p + 3) && codeAt(s, p + 4) === 45 &&
-    digitAt(s, p + 5) && digitAt(s, p + 6) && codeAt(s, p + 7) === 45 && digitAt(s, p + 8) && digitAt(s, p + 9) &&
-    (sep === 84 || sep === 32) && digitAt(s, p + 11) && digitAt(s, p + 12) && codeAt(s, p + 13) === 58 && digitAt(s, p + 14) && digitAt(s, p + 15)
+    codeAt(s, p + 4) === 45 && codeAt(s, p + 7) === 45 && (sep === 84 || sep === 32) && codeAt(s, p + 13) === 58 &&
+    digitAt(s, p) && digitAt(s, p + 1) && digitAt(s, p + 2) && digitAt(s, p + 3) && digitAt(s, p + 5) && digitAt(s, p + 6) &&
+    digitAt(s, p + 8) && digitAt(s, p + 9) && digitAt(s, p + 11) && digitAt(s, p + 12) && digitAt(s, p + 14) && digitAt(s, p + 15)
   );
 }
 
@@ -879,11 +890,10 @@ function digitAt(s: string, i: number): boolean {
 
 /** 8-4-4-4-12 hex at p, not glued to more word characters. */
 function isUuidAt(s: string, p: number): boolean {
+  // The four hyphens first: they reject every other run of hex digits at once.
+  if (codeAt(s, p + 8) !== 45 || codeAt(s, p + 13) !== 45 || codeAt(s, p + 18) !== 45 || codeAt(s, p + 23) !== 45) return false;
   for (let i = 0; i < 36; i++) {
-    const c = codeAt(s, p + i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45) return false;
-    } else if (!is(HEX, c)) return false;
+    if (i !== 8 && i !== 13 && i !== 18 && i !== 23 && !is(HEX, codeAt(s, p + i))) return false;
   }
   return !wordAt(s, p + 36) && !wordAt(s, p - 1);
 }
@@ -943,7 +953,8 @@ function runPlaceholder(s: string, t: number): string {
   return m ? m[0] : '';
 }
 
-const VALUE_STOP = new Set([34, 39, 96, 44, 59, 38, 41, 93, 125, 62, 60, 92]);
+/** Characters that end a bare assigned value: quotes, `,;&)]}<>` and a backslash. */
+const VALUE_STOP = table('"\'`,;&)]}><\\');
 
 /** Reads a value at `q`: quoted (`"..."`, `'...'`, `\"...\"`, backticks) up to 512 characters on one line, or bare up to a delimiter. */
 function readValue(s: string, q: number, phrase: boolean): { valueStart: number; valueEnd: number; phrase: boolean } | null {
@@ -976,7 +987,7 @@ function readValue(s: string, q: number, phrase: boolean): { valueStart: number;
   let e = q;
   while (e < limit) {
     const ch = s.charCodeAt(e);
-    if (isSpace(ch) || (phrase ? ch === 34 || ch === 39 || ch === 96 || ch === 92 : VALUE_STOP.has(ch))) break;
+    if (isSpace(ch) || (phrase ? ch === 34 || ch === 39 || ch === 96 || ch === 92 : is(VALUE_STOP, ch))) break;
     // A PEM marker ends a bare value, so the key after it is found whole.
     if (ch === 45 && s.startsWith('-----BEGIN ', e)) break;
     // A placeholder inside a bare value is taken whole, so the value is seen to hold one.
