@@ -6,6 +6,7 @@
  * attributes, enrolments), `--hash-key-file FILE` or env `LLMOPS_HASH_KEY` (else an
  * ephemeral random key, with a warning). Usage errors exit 2 with one line on stderr.
  */
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -146,8 +147,10 @@ async function eachLine(stdin: NodeJS.ReadableStream, onBatch: (lines: string[])
       start = nl + 1;
       nl = buf.indexOf(10, start);
     }
+    // An all-ASCII chunk (the common case) needs no UTF-8 decoding: Latin-1 reads the same characters, faster.
+    const encoding = isAscii(buf) ? 'latin1' : 'utf8';
     while (nl !== -1) {
-      lines.push(buf.toString('utf8', start, nl));
+      lines.push(buf.toString(encoding, start, nl));
       start = nl + 1;
       nl = buf.indexOf(10, start);
     }
@@ -176,9 +179,10 @@ async function redactTextStream(ctx: TransformContext, io: CliIO): Promise<numbe
   const redactLine = createLineRedactor(ctx.redactor);
   const one = (line: string) => (line.endsWith('\r') ? `${redactLine(line.slice(0, -1))}\r` : redactLine(line));
   const { tail } = await eachLine(io.stdin, (lines) => {
-    let out = '';
-    for (const line of lines) out += `${one(line)}\n`;
-    return write(io.stdout, out);
+    // Redacted in place and joined once: one flat string to encode, rather than a tree of concatenations.
+    for (let k = 0; k < lines.length; k++) lines[k] = one(lines[k] as string);
+    lines.push('');
+    return write(io.stdout, lines.join('\n'));
   });
   if (tail !== undefined) await write(io.stdout, one(tail));
   return 0;

@@ -64,9 +64,10 @@ export function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13);
 }
 
-/** Index after the run of `t` characters starting at `from`, reading at most `max` characters. */
-export function runEnd(s: string, from: number, t: Uint8Array, max = Infinity): number {
-  const limit = Math.min(s.length, from + max);
+/** Index after the run of `t` characters starting at `from`, reading at most `max` characters (all when `max` is left out). */
+export function runEnd(s: string, from: number, t: Uint8Array, max = -1): number {
+  // No `Infinity` default: `from + Infinity` would make the bound, and the loop, floating point.
+  const limit = max < 0 || max >= s.length - from ? s.length : from + max;
   let i = from;
   while (i < limit && is(t, s.charCodeAt(i))) i++;
   return i;
