@@ -9,7 +9,7 @@
  * confirms the candidate with its validator and context, and says where to resume.
  * Every handler resumes past what it read, so the whole scan is linear in the input.
  */
-import type { DetectorId, PiiDetectorId } from './catalog';
+import { PII_DETECTOR_IDS, type DetectorId, type PiiDetectorId } from './catalog';
 import {
   CREDENTIAL, EMAIL_DOMAIN, EMAIL_LOCAL, HEX, IDENT, IPV6_CHARS, PEM_BODY, SCHEME, TOKEN, WORD,
   codeAt, is, isDigit, isSpace, runEnd, runStart, table, wordAt,
@@ -21,6 +21,7 @@ import { IBAN_LENGTHS, ibanValid, ipv6Valid } from './validators';
 
 /** What the scanner reports to: which PII detectors are on, and each finding in order. */
 export interface ScanSink {
+  /** Asked once per detector when the scanner is made: the answer holds for the scanner's life. */
   piiEnabled(d: PiiDetectorId): boolean;
   /** Findings arrive in increasing, non-overlapping order. */
   emit(start: number, end: number, detector: DetectorId): void;
@@ -340,7 +341,12 @@ class Scan {
 
   private s = '';
 
-  constructor(private readonly sink: ScanSink) {}
+  /** Which PII detectors are on (asked once: the handlers test it on every candidate). */
+  private readonly on: Readonly<Record<PiiDetectorId, boolean>>;
+
+  constructor(private readonly sink: ScanSink) {
+    this.on = Object.fromEntries(PII_DETECTOR_IDS.map((d) => [d, sink.piiEnabled(d)])) as Record<PiiDetectorId, boolean>;
+  }
 
   run(text: string): void {
     this.s = text;
@@ -427,7 +433,7 @@ class Scan {
     }
     const last = codeAt(s, end - 1);
     if (n === 4 && isDigit(codeAt(s, p + 2))) {
-      const e = this.sink.piiEnabled('iban') ? this.iban(p) : -1;
+      const e = this.on.iban ? this.iban(p) : -1;
       return e > 0 ? e : p + 1;
     }
     // Token prefixes end in `_` or `-`, or are one of four exact literals; the rest are key words.
@@ -446,7 +452,7 @@ class Scan {
 
   private email(a: number): number {
     const { s } = this;
-    if (!this.sink.piiEnabled('email')) return a + 1;
+    if (!this.on.email) return a + 1;
     let start = runStart(s, a, EMAIL_LOCAL, 64, this.floor);
     while (start < a && s.charCodeAt(start) === 46) start++;
     if (start === a || (start > 0 && is(EMAIL_LOCAL, s.charCodeAt(start - 1)) && start - 1 >= this.floor)) return a + 1;
@@ -494,7 +500,7 @@ class Scan {
   }
 
   // Bound once: no closure is created per call on the hot path.
-  private readonly piiOn = (d: PiiDetectorId): boolean => this.sink.piiEnabled(d);
+  private readonly piiOn = (d: PiiDetectorId): boolean => this.on[d];
   private readonly emitPii = (a: number, b: number, d: PiiDetectorId): void => this.emit(a, b, d);
   private readonly recheck = (): void => this.sink.recheck();
 
@@ -549,7 +555,7 @@ class Scan {
   /** Reads an IPv6 address starting at `start`; returns its end if it was emitted, else -1 (and remembers the failed run). */
   private ipv6From(start: number): number {
     const { s } = this;
-    if (!this.sink.piiEnabled('ipv6')) return -1;
+    if (!this.on.ipv6) return -1;
     const fullEnd = runEnd(s, start, IPV6_CHARS);
     const end = this.ipv6End(start, fullEnd);
     if (end < 0) {
