@@ -4,30 +4,33 @@
  */
 import { HEX, is } from './chars';
 
-/** Luhn checksum over a string of digits. */
-export function luhnValid(digits: string): boolean {
+/** Luhn checksum over the first `n` digits of `d` (digit values 0-9). */
+export function luhnValid(d: Uint8Array, n: number): boolean {
   let sum = 0;
   let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
+  for (let i = n - 1; i >= 0; i--) {
+    let v = d[i] as number;
     if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
+      v *= 2;
+      if (v > 9) v -= 9;
     }
-    sum += d;
+    sum += v;
     double = !double;
   }
   return sum % 10 === 0;
 }
 
-/** Payment card networks by issuer prefix and length: Visa, Mastercard (51-55 and 2221-2720), Amex, Discover, JCB, Diners. */
-export function cardNetworkValid(digits: string): boolean {
-  const n = digits.length;
-  const p2 = Number(digits.slice(0, 2));
-  const p3 = Number(digits.slice(0, 3));
-  const p4 = Number(digits.slice(0, 4));
-  const p6 = Number(digits.slice(0, 6));
-  if (digits[0] === '4') return n === 13 || n === 16 || n === 19;
+/**
+ * Payment card networks by issuer prefix and length, over the first `n` digits of `d`
+ * (digit values, `n` >= 6): Visa, Mastercard (51-55 and 2221-2720), Amex, Discover, JCB, Diners.
+ */
+export function cardNetworkValid(d: Uint8Array, n: number): boolean {
+  let p6 = 0;
+  for (let k = 0; k < 6; k++) p6 = p6 * 10 + (d[k] as number);
+  const p4 = (p6 / 100) | 0;
+  const p3 = (p6 / 1000) | 0;
+  const p2 = (p6 / 10000) | 0;
+  if (d[0] === 4) return n === 13 || n === 16 || n === 19;
   if (p2 >= 51 && p2 <= 55) return n === 16;
   if (p4 >= 2221 && p4 <= 2720) return n === 16;
   if (p2 === 34 || p2 === 37) return n === 15;
@@ -82,6 +85,18 @@ export function ipv4Valid(s: string): boolean {
   return parts === 4;
 }
 
+/** The value of the decimal digits `s[from..to)`. */
+function decimal(s: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 10 + s.charCodeAt(i) - 48;
+  return value;
+}
+
+/** One IPv4 octet: the digits `s[from..to)` are at most three and at most 255. */
+export function octetValid(s: string, from: number, to: number): boolean {
+  return to - from <= 3 && decimal(s, from, to) <= 255;
+}
+
 /**
  * IPv6 in full or compressed form, optionally with an embedded IPv4 tail. A compressed
  * address needs two written groups and four hex digits, so the loopback `::1` and words
@@ -132,29 +147,33 @@ export function ipv6Valid(s: string): boolean {
 }
 
 
-/** US SSN ranges: area not 000, 666 or 9xx; group not 00; serial not 0000. */
-export function ssnValid(area: string, group: string, serial: string): boolean {
-  if (area === '000' || area === '666' || area[0] === '9') return false;
-  return group !== '00' && serial !== '0000';
+/**
+ * US SSN ranges over the digits of `s` at `area` (three), `group` (two) and `serial` (four):
+ * area not 000, 666 or 9xx; group not 00; serial not 0000.
+ */
+export function ssnValid(s: string, area: number, group: number, serial: number): boolean {
+  const a = decimal(s, area, area + 3);
+  return a !== 0 && a !== 666 && a < 900 && decimal(s, group, group + 2) !== 0 && decimal(s, serial, serial + 4) !== 0;
 }
 
-/** North American Numbering Plan: 10 digits, area and exchange codes start with 2-9. */
-export function nanpValid(d10: string): boolean {
-  return d10.length === 10 && d10[0] !== '0' && d10[0] !== '1' && d10[3] !== '0' && d10[3] !== '1';
+/** North American Numbering Plan over the ten digits of `d` from `at`: area and exchange codes start with 2-9. */
+export function nanpValid(d: Uint8Array, at: number): boolean {
+  return (d[at] as number) > 1 && (d[at + 3] as number) > 1;
 }
 
-// ITU-T E.164 country calling codes (1 to 3 digits).
-const CC1 = new Set(['1', '7']);
-const CC2 = new Set(
-  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(' '),
-);
-const CC3_PREFIXES = new Set('21 22 23 24 25 26 29 35 37 38 42 50 59 67 68 69 80 85 87 88 96 97 99'.split(' '));
+/**
+ * ITU-T E.164 country calling codes by their first two digits: 2 where those digits start
+ * an assigned code of one or two digits, 1 where they start three-digit codes.
+ */
+const COUNTRY_PREFIX = new Uint8Array(100);
+for (const p of '21 22 23 24 25 26 29 35 37 38 42 50 59 67 68 69 80 85 87 88 96 97 99'.split(' ')) COUNTRY_PREFIX[Number(p)] = 1;
+for (const p of '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(' ')) COUNTRY_PREFIX[Number(p)] = 2;
+for (let k = 0; k < 10; k++) COUNTRY_PREFIX[10 + k] = COUNTRY_PREFIX[70 + k] = 2;
 
-/** True when `digits` starts with an assigned E.164 country calling code. */
-export function countryCodeValid(digits: string): boolean {
-  if (CC1.has(digits.slice(0, 1))) return true;
-  if (CC2.has(digits.slice(0, 2))) return true;
-  return CC3_PREFIXES.has(digits.slice(0, 2)) && digits.length >= 3;
+/** True when the `n` digits of `d` from `at` (`n` >= 2) start with an assigned E.164 country calling code. */
+export function countryCodeValid(d: Uint8Array, at: number, n: number): boolean {
+  const c = COUNTRY_PREFIX[(d[at] as number) * 10 + (d[at + 1] as number)];
+  return c === 2 || (c === 1 && n >= 3);
 }
 
 /** Shannon entropy in bits per character. */
