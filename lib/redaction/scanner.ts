@@ -599,7 +599,7 @@ class Scan {
       } else break;
     }
     if (k !== len || wordAt(s, i)) return -1;
-    if (!ibanValid(s.slice(p, i).replace(IBAN_SEPARATORS, '').toUpperCase())) return -1;
+    if (!ibanValid(s, p, i)) return -1;
     this.emit(p, i, 'iban');
     return i;
   }
@@ -834,7 +834,6 @@ const IBAN_LENGTH_BY_COUNTRY = (() => {
   for (const [cc, n] of Object.entries(IBAN_LENGTHS)) t[(cc.charCodeAt(0) - 65) * 26 + cc.charCodeAt(1) - 65] = n;
   return t;
 })();
-const IBAN_SEPARATORS = /[ -]/g;
 
 const SLACK_PATH = (() => {
   const t = Uint8Array.from(TOKEN);

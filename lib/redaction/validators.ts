@@ -51,18 +51,29 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
   VA: 22, VG: 24, XK: 20, YE: 30,
 };
 
-/** ISO 13616 mod-97 check over an IBAN without separators (upper case letters and digits). */
-export function ibanValid(iban: string): boolean {
-  if (IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return false;
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
-  let rem = 0;
-  for (let i = 0; i < rearranged.length; i++) {
-    const c = rearranged.charCodeAt(i);
+/**
+ * ISO 13616 mod-97 check over the IBAN printed in s[from, to): letters of either case and
+ * digits, with the spaces or hyphens between its groups skipped. Reads in place. The
+ * caller has checked the country's length.
+ */
+export function ibanValid(s: string, from: number, to: number): boolean {
+  // The country code and check digits (the first four characters) count last.
+  let head = from;
+  for (let n = 0; n < 4 && head < to; head++) if (s.charCodeAt(head) !== 32 && s.charCodeAt(head) !== 45) n++;
+  const rem = mod97(s, head, to, 0);
+  return rem >= 0 && mod97(s, from, head, rem) === 1;
+}
+
+/** Continues `rem` over s[from, to) (a letter counts as 10-35, spaces and hyphens are skipped); -1 on any other character. */
+function mod97(s: string, from: number, to: number, rem: number): number {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    const lower = c | 32;
     if (c >= 48 && c <= 57) rem = (rem * 10 + (c - 48)) % 97;
-    else if (c >= 65 && c <= 90) rem = (rem * 100 + (c - 55)) % 97;
-    else return false;
+    else if (lower >= 97 && lower <= 122) rem = (rem * 100 + (lower - 87)) % 97;
+    else if (c !== 32 && c !== 45) return -1;
   }
-  return rem === 1;
+  return rem;
 }
 
 /** Dotted-quad IPv4 without a prefix length: four decimal octets 0..255. */
