@@ -315,6 +315,8 @@ describe('one pass is final (found by fuzzing; the output is scanned again only 
     ['a placeholder after an unterminated quote stays as it is', 'password="[PASSWORD]', 'password="[PASSWORD]'],
     ['an email glued to an IPv6 address', 'a@b.co::ffff:21.163.88.202', '[EMAIL][IP]'],
     ['an IBAN glued to an AWS key id', 'DE60-8233-1838-2567-0714-99-AKIAOAAHIVBMIE4OSVBW', '[IBAN]-[AWS_ACCESS_KEY]'],
+    ['a failed token prefix does not hide the key word after it', 'ghp_password=hunter22 and sk-secret: wJalrXUtnFEMI/K7MDENG', 'ghp_password=[PASSWORD] and sk-secret: [SECRET]'],
+    ['a number after a failed token prefix is read', 'ghp_tel-555-234-5678', 'ghp_tel-[PHONE]'],
   ];
   for (const [name, input, expected] of cases) {
     it(name, () => {

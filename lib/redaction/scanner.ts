@@ -335,6 +335,8 @@ class Scan {
   /** Cache for the next `-----END ` at or after `pemFrom` (-1: none). */
   private pemFrom = -1;
   private pemEnd = -1;
+  /** End of the run of token characters after the last token prefix that was not a token (-1: none). */
+  private tokenFailTo = -1;
   /** A run of IPv6 characters already found not to be an address: [ipv6FailFrom, ipv6FailTo). */
   private ipv6FailFrom = -1;
   private ipv6FailTo = -1;
@@ -352,7 +354,7 @@ class Scan {
     this.s = text;
     this.floor = this.found = 0;
     this.urlStop = -1;
-    this.pemFrom = this.pemEnd = this.ipv6FailFrom = this.ipv6FailTo = -1;
+    this.pemFrom = this.pemEnd = this.ipv6FailFrom = this.ipv6FailTo = this.tokenFailTo = -1;
     const { s } = this;
     const n = s.length;
     // The prefilter pattern's leftmost-first matches, found by `prefilterAt` rather than by
@@ -438,7 +440,7 @@ class Scan {
     }
     // Token prefixes end in `_` or `-`, or are one of four exact literals; the rest are key words.
     if (last === 95 || last === 45 || (n === 4 && (s.startsWith('AKIA', p) || s.startsWith('ASIA', p) || s.startsWith('AIza', p))) || (n === 3 && s.startsWith('eyJ', p))) {
-      return this.prefixed(p);
+      return this.prefixed(p, end);
     }
     return this.keyword(p);
   }
@@ -606,14 +608,21 @@ class Scan {
 
   // ----- secrets -----------------------------------------------------------------------
 
-  private prefixed(p: number): number {
+  /** A token prefix `[p, end)` at the start of a word. */
+  private prefixed(p: number, end: number): number {
     const { s } = this;
     // Inside a word: not a token; skip the word only (a number or a PEM marker may follow a hyphen).
     if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, WORD);
+    // A prefix inside a run already found not to hold a token (`sk---sk---...`): reading
+    // its body again would be quadratic, and the old run's end is known.
+    if (p < this.tokenFailTo) return end;
     const m = matchPrefixedToken(s, p);
-    // Not a token: skip the run its body reading has read already (resuming inside it would
-    // read it again, quadratically), up to a PEM marker in it.
-    if (!m) return untilMarker(s, p, runEnd(s, p, TOKEN), '-----BEGIN ');
+    if (!m) {
+      // Not a token: resume after the prefix, where a key word may start (`ghp_password=...`);
+      // no prefix later in the run (up to a PEM marker) is read as a token again.
+      this.tokenFailTo = untilMarker(s, p, runEnd(s, p, TOKEN), '-----BEGIN ');
+      return end;
+    }
     this.emit(p, m.end, m.detector);
     return m.end;
   }
