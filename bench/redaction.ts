@@ -157,7 +157,7 @@ function cliBenchIn(dir: string, lines: string[]): void {
     argv = ['--import', 'tsx', script, '--text'];
     how = 'node --import tsx <script calling redactCommand> --text (bin/llmops.mjs does not run `redact` yet)';
   }
-  const ours = endToEnd(argv, empty, big.file, big.size, 2);
+  const ours = endToEnd(argv, empty, big.file, big.size, 5);
   if (!ours) {
     console.log(`cli: ${how} failed`);
     return;
@@ -169,7 +169,7 @@ function cliBenchIn(dir: string, lines: string[]): void {
   const slice = sliceLines(lines, 2 * MB);
   const small = { file: join(dir, 'in-2mb.txt'), size: slice.bytes };
   writeFileSync(small.file, `${slice.lines.join('\n')}\n`);
-  const peer = endToEnd([filter], empty, small.file, small.size, 1);
+  const peer = endToEnd([filter], empty, small.file, small.size, 3);
   if (!peer) {
     console.log('cli redact-pii: the line filter failed');
     return;
@@ -182,6 +182,7 @@ function cliBenchIn(dir: string, lines: string[]): void {
 
 interface EndToEnd {
   size: number;
+  runs: number;
   bigMs: number;
   emptyMs: number;
   mbps: number;
@@ -190,14 +191,21 @@ interface EndToEnd {
   cpuMbps?: number;
 }
 
-/** Best of `runs` on the input minus best of three on empty input, wall clock and (where readable) CPU time. */
+/**
+ * Best of `runs` on the input minus best of `runs` on empty input, wall clock and (where
+ * readable) CPU time. The two alternate, so a drift in the machine's speed reaches both.
+ */
 function endToEnd(argv: string[], empty: string, file: string, size: number, runs: number): EndToEnd | undefined {
-  const emptyRuns = [0, 1, 2].map(() => runCli(argv, empty));
-  const bigRuns = Array.from({ length: runs }, () => runCli(argv, file));
+  const emptyRuns: ReturnType<typeof runCli>[] = [];
+  const bigRuns: ReturnType<typeof runCli>[] = [];
+  for (let k = 0; k < runs; k++) {
+    emptyRuns.push(runCli(argv, empty));
+    bigRuns.push(runCli(argv, file));
+  }
   if (bigRuns.some((r) => r.status !== 0) || emptyRuns.some((r) => r.status !== 0)) return undefined;
   const emptyMs = Math.min(...emptyRuns.map((r) => r.ms));
   const bigMs = Math.min(...bigRuns.map((r) => r.ms));
-  const out: EndToEnd = { size, bigMs, emptyMs, mbps: mbps(size, bigMs - emptyMs) };
+  const out: EndToEnd = { size, runs, bigMs, emptyMs, mbps: mbps(size, bigMs - emptyMs) };
   if (emptyRuns.every((r) => r.cpuMs !== undefined) && bigRuns.every((r) => r.cpuMs !== undefined)) {
     out.emptyCpuMs = Math.min(...emptyRuns.map((r) => r.cpuMs as number));
     out.bigCpuMs = Math.min(...bigRuns.map((r) => r.cpuMs as number));
@@ -208,7 +216,7 @@ function endToEnd(argv: string[], empty: string, file: string, size: number, run
 
 function describe(r: EndToEnd): string {
   const cpu = r.cpuMbps === undefined ? '' : `; by CPU time ${fmt(r.cpuMbps)} MB/s (${(r.bigCpuMs as number).toFixed(0)} - ${(r.emptyCpuMs as number).toFixed(0)} ms)`;
-  return `${fmt(r.mbps)} MB/s end to end (${fmt(r.size / MB)} MB in ${r.bigMs.toFixed(0)} ms, empty input ${r.emptyMs.toFixed(0)} ms${cpu})`;
+  return `${fmt(r.mbps)} MB/s end to end (${fmt(r.size / MB)} MB in ${r.bigMs.toFixed(0)} ms, empty input ${r.emptyMs.toFixed(0)} ms, best of ${r.runs}${cpu})`;
 }
 
 /** CPU time (user + system, ms) of this process's waited-for children, from /proc/self/stat; undefined elsewhere. */
