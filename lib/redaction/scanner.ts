@@ -388,6 +388,12 @@ class Scan {
           c = c1;
           continue;
         }
+        // A digit after a non-word ASCII character other than `@` (the commonest hit): the
+        // digit alternative, which is what `prefilterAt` would find first.
+        if (c1 >= 48 && c1 <= 57 && c < 128 && c !== 64 && FIRST[c] === 1) {
+          len = 2;
+          break;
+        }
         len = prefilterAt(s, i);
         if (len > 0) break;
         c = c1;
@@ -886,14 +892,15 @@ const HEX_DASH = (() => {
   return t;
 })();
 
+/** `T` or a space between the date and the time (a table: both are tested on the first call, so no branch is compiled unseen). */
+const TIMESTAMP_SEPARATOR = table('T ');
 /** Offsets of the digits of `YYYY-MM-DD[T ]hh:mm`. */
 const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15];
 
 /** `YYYY-MM-DD[T ]hh:mm` at p. */
 function isTimestampAt(s: string, p: number): boolean {
   // The punctuation first: it rejects most digit runs (phone numbers, prices) at once.
-  const sep = codeAt(s, p + 10);
-  if (codeAt(s, p + 4) !== 45 || codeAt(s, p + 7) !== 45 || (sep !== 84 && sep !== 32) || codeAt(s, p + 13) !== 58) return false;
+  if (codeAt(s, p + 4) !== 45 || codeAt(s, p + 7) !== 45 || !is(TIMESTAMP_SEPARATOR, codeAt(s, p + 10)) || codeAt(s, p + 13) !== 58) return false;
   // A loop rather than twelve tests: less for the optimizing compiler to compile.
   for (let k = 0; k < TIMESTAMP_DIGITS.length; k++) if (!isDigit(codeAt(s, p + (TIMESTAMP_DIGITS[k] as number)))) return false;
   return true;
