@@ -317,6 +317,9 @@ describe('one pass is final (found by fuzzing; the output is scanned again only 
     ['an IBAN glued to an AWS key id', 'DE60-8233-1838-2567-0714-99-AKIAOAAHIVBMIE4OSVBW', '[IBAN]-[AWS_ACCESS_KEY]'],
     ['a failed token prefix does not hide the key word after it', 'ghp_password=hunter22 and sk-secret: wJalrXUtnFEMI/K7MDENG', 'ghp_password=[PASSWORD] and sk-secret: [SECRET]'],
     ['a number after a failed token prefix is read', 'ghp_tel-555-234-5678', 'ghp_tel-[PHONE]'],
+    ['a scheme starts at its first letter, after a finding or a digit', 'sk-555-234-5678+ftp://admin:S3cretPw@10.0.0.5/ 1http://admin:S3cretPw@host/', 'sk-[PHONE]+ftp://[URL_CREDENTIALS]@10.0.0.5/ 1http://[URL_CREDENTIALS]@host/'],
+    ['digits that run into `@` are an email, not a number', 'john.555-234-5678@gmail.com, sk-123-45-6789@example.com, x 4111111111111111@example.com', '[EMAIL], [EMAIL], x [EMAIL]'],
+    ['tokens joined by hyphens are all found in one call', `${'ghp_' + 'a1B2'.repeat(9)}-`.repeat(7), '[GITHUB_TOKEN]-'.repeat(7)],
   ];
   for (const [name, input, expected] of cases) {
     it(name, () => {

@@ -17,7 +17,7 @@ import {
 import { classifyKey, isNonValue, looksLikeCredential, looksLikePhrasePassword, type KeyKind } from './keys';
 import { scanNumeric, type ContextReader } from './numeric';
 import { classifyToken, matchPrefixedToken } from './tokens';
-import { IBAN_LENGTHS, ibanValid, ipv6Valid } from './validators';
+import { IBAN_LENGTH_BY_COUNTRY, ibanValid, ipv6Valid } from './validators';
 
 /** What the scanner reports to: which PII detectors are on, and each finding in order. */
 export interface ScanSink {
@@ -504,6 +504,12 @@ class Scan {
     // A digit-led word (`4bf92f...`, `7770aws_secret_key`): resume after its digits, where a
     // key word may start; nothing else can start inside a word.
     if (digitsEnd < wordEnd) return digitsEnd;
+    // Digits that run into `@` are an email's local part (`555-234-5678@example.com`), not a number.
+    const at = is(EMAIL_LOCAL, codeAt(s, digitsEnd)) ? runEnd(s, digitsEnd, EMAIL_LOCAL, 64) : digitsEnd;
+    if (codeAt(s, at) === 64 && this.on.email) {
+      const end = this.email(at);
+      if (end > at + 1) return end;
+    }
     return scanNumeric(s, p, this.context, this.piiOn, this.emitPii, this.recheck);
   }
 
@@ -618,7 +624,10 @@ class Scan {
   private prefixed(p: number, end: number): number {
     const { s } = this;
     // Inside a word: not a token; skip the word only (a number or a PEM marker may follow a hyphen).
-    if (wordAt(s, p - 1) || (codeAt(s, p - 1) === 45 && wordAt(s, p - 2))) return runEnd(s, p, WORD);
+    // A finding's last character is no word character: it reads as its placeholder's `]`
+    // (`[GITHUB_TOKEN]-ghp_...`). A prefix that starts inside a finding is no token.
+    const { floor } = this;
+    if (p < floor || (p > floor && wordAt(s, p - 1)) || (codeAt(s, p - 1) === 45 && p - 1 > floor && wordAt(s, p - 2))) return runEnd(s, p, WORD);
     // A prefix inside a run already found not to hold a token (`sk---sk---...`): reading
     // its body again would be quadratic, and the old run's end is known.
     if (p < this.tokenFailTo) return end;
@@ -663,8 +672,10 @@ class Scan {
 
   private urlCredentials(c: number): number {
     const { s } = this;
-    const schemeStart = runStart(s, c, SCHEME, 32, this.floor);
-    if (schemeStart === c || !/[A-Za-z]/.test(s[schemeStart] ?? '')) return c + 3;
+    // A scheme starts with a letter: in `1http://` or `x-[PHONE]+ftp://` it is `http`, `ftp`.
+    let schemeStart = runStart(s, c, SCHEME, 32, this.floor);
+    while (schemeStart < c && !is(LETTERS, s.charCodeAt(schemeStart))) schemeStart++;
+    if (schemeStart === c) return c + 3;
     let authEnd = c + 3;
     let at = -1;
     const limit = Math.min(s.length, c + 3 + 512);
@@ -843,12 +854,6 @@ class Scan {
   }
 }
 
-/** IBAN length by country code (`(first - 65) * 26 + second - 65` for two capitals), 0 where there is none. */
-const IBAN_LENGTH_BY_COUNTRY = (() => {
-  const t = new Uint8Array(26 * 26);
-  for (const [cc, n] of Object.entries(IBAN_LENGTHS)) t[(cc.charCodeAt(0) - 65) * 26 + cc.charCodeAt(1) - 65] = n;
-  return t;
-})();
 
 const SLACK_PATH = (() => {
   const t = Uint8Array.from(TOKEN);

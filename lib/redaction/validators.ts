@@ -40,16 +40,21 @@ export function cardNetworkValid(d: Uint8Array, n: number): boolean {
   return false;
 }
 
-/** IBAN length per country (ISO 13616 registry). */
-export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
-  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22,
-  CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22,
-  GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30,
-  KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27,
-  MT: 31, MU: 30, NI: 28, NL: 18, NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33,
-  SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29,
-  VA: 22, VG: 24, XK: 20, YE: 30,
-};
+/** IBAN length per country (ISO 13616 registry): a country code and its length, four characters an entry. */
+const IBAN_REGISTRY =
+  'AD24AE23AL28AT20AZ28BA20BE16BG22BH22BI27BR29BY28CH21CR22CY28CZ24DE22DJ27DK18DO28EE20EG29ES24FI18' +
+  'FK18FO18FR27GB22GE22GI23GL18GR27GT28HR21HU28IE22IL23IQ23IS26IT27JO30KW30KZ20LB28LC32LI21LT20LU20' +
+  'LV21LY25MC27MD24ME22MK19MN20MR27MT31MU30NI28NL18NO15OM23PK24PL28PS29PT25QA29RO24RS22RU33SA24SC31' +
+  'SD18SE24SI19SK24SM27SO23ST25SV28TL23TN24TR26UA29VA22VG24XK20YE30';
+
+/** IBAN length by country code (`(first - 65) * 26 + second - 65` for two capitals), 0 where there is none. */
+export const IBAN_LENGTH_BY_COUNTRY = (() => {
+  const t = new Uint8Array(26 * 26);
+  for (let i = 0; i < IBAN_REGISTRY.length; i += 4) {
+    t[(IBAN_REGISTRY.charCodeAt(i) - 65) * 26 + IBAN_REGISTRY.charCodeAt(i + 1) - 65] = Number(IBAN_REGISTRY.slice(i + 2, i + 4));
+  }
+  return t;
+})();
 
 /**
  * ISO 13616 mod-97 check over the IBAN printed in s[from, to): letters of either case and
