@@ -4,7 +4,8 @@
  * whole groups is then confirmed by its validator (Luhn and issuer prefix, SSN ranges,
  * octet ranges, numbering-plan shapes). No regular expression is involved.
  *
- * Nothing is allocated per candidate: groups are index ranges into the scanned text,
+ * Reading a run allocates nothing (only a candidate that needs a context word reads the
+ * context as a string): groups are index ranges into the scanned text,
  * separators are small integer codes, and the digits a validator needs are copied into a
  * scratch byte array.
  */

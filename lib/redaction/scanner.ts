@@ -344,10 +344,10 @@ class Scan {
   private s = '';
 
   /** Which PII detectors are on (asked once: the handlers test it on every candidate). */
-  private readonly on: Readonly<Record<PiiDetectorId, boolean>>;
+  private readonly pii: Readonly<Record<PiiDetectorId, boolean>>;
 
   constructor(private readonly sink: ScanSink) {
-    this.on = Object.fromEntries(PII_DETECTOR_IDS.map((d) => [d, sink.piiEnabled(d)])) as Record<PiiDetectorId, boolean>;
+    this.pii = Object.fromEntries(PII_DETECTOR_IDS.map((d) => [d, sink.piiEnabled(d)])) as Record<PiiDetectorId, boolean>;
   }
 
   run(text: string): void {
@@ -441,7 +441,7 @@ class Scan {
     }
     const last = codeAt(s, end - 1);
     if (n === 4 && isDigit(codeAt(s, p + 2))) {
-      const e = this.on.iban ? this.iban(p) : -1;
+      const e = this.pii.iban ? this.iban(p) : -1;
       return e > 0 ? e : p + 1;
     }
     // Token prefixes end in `_` or `-`, or are one of four exact literals; the rest are key words.
@@ -460,7 +460,7 @@ class Scan {
 
   private email(a: number): number {
     const { s } = this;
-    if (!this.on.email) return a + 1;
+    if (!this.pii.email) return a + 1;
     let start = runStart(s, a, EMAIL_LOCAL, 64, this.floor);
     while (start < a && s.charCodeAt(start) === 46) start++;
     if (start === a || (start > 0 && is(EMAIL_LOCAL, s.charCodeAt(start - 1)) && start - 1 >= this.floor)) return a + 1;
@@ -506,7 +506,7 @@ class Scan {
     if (digitsEnd < wordEnd) return digitsEnd;
     // Digits that run into `@` are an email's local part (`555-234-5678@example.com`), not a number.
     const at = is(EMAIL_LOCAL, codeAt(s, digitsEnd)) ? runEnd(s, digitsEnd, EMAIL_LOCAL, 64) : digitsEnd;
-    if (codeAt(s, at) === 64 && this.on.email) {
+    if (codeAt(s, at) === 64 && this.pii.email) {
       const end = this.email(at);
       if (end > at + 1) return end;
     }
@@ -514,7 +514,7 @@ class Scan {
   }
 
   // Bound once: no closure is created per call on the hot path.
-  private readonly piiOn = (d: PiiDetectorId): boolean => this.on[d];
+  private readonly piiOn = (d: PiiDetectorId): boolean => this.pii[d];
   private readonly emitPii = (a: number, b: number, d: PiiDetectorId): void => this.emit(a, b, d);
   private readonly recheck = (): void => this.sink.recheck();
 
@@ -569,7 +569,7 @@ class Scan {
   /** Reads an IPv6 address starting at `start`; returns its end if it was emitted, else -1 (and remembers the failed run). */
   private ipv6From(start: number): number {
     const { s } = this;
-    if (!this.on.ipv6) return -1;
+    if (!this.pii.ipv6) return -1;
     const fullEnd = runEnd(s, start, IPV6_CHARS);
     const end = this.ipv6End(start, fullEnd);
     if (end < 0) {
