@@ -2,7 +2,7 @@
  * Checksums and structural validators that confirm a candidate: Luhn, IBAN mod-97,
  * IPv4/IPv6 grammar, NANP and E.164 numbering, SSN ranges, Shannon entropy.
  */
-import { HEX, is } from './chars';
+import { HEX, is, isDigit } from './chars';
 
 /** Luhn checksum over the first `n` digits of `d` (digit values 0-9). */
 export function luhnValid(d: Uint8Array, n: number): boolean {
@@ -81,26 +81,6 @@ function mod97(s: string, from: number, to: number, rem: number): number {
   return rem;
 }
 
-/** Dotted-quad IPv4 without a prefix length: four decimal octets 0..255. */
-export function ipv4Valid(s: string): boolean {
-  // Reads characters: no split, no per-call closure.
-  let parts = 0;
-  let value = 0;
-  let len = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (len === 0 || len > 3 || value > 255 || ++parts > 4) return false;
-      value = 0;
-      len = 0;
-    } else if (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      len++;
-    } else return false;
-  }
-  return parts === 4;
-}
-
 /** The value of the decimal digits `s[from..to)`. */
 function decimal(s: string, from: number, to: number): number {
   let value = 0;
@@ -111,6 +91,18 @@ function decimal(s: string, from: number, to: number): number {
 /** One IPv4 octet: the digits `s[from..to)` are at most three and at most 255. */
 export function octetValid(s: string, from: number, to: number): boolean {
   return to - from <= 3 && decimal(s, from, to) <= 255;
+}
+
+/** Dotted-quad IPv4 in `s[from..to)`, without a prefix length: four octets joined by dots. */
+export function ipv4Valid(s: string, from: number, to: number): boolean {
+  for (let parts = 1, k = from; ; parts++) {
+    let e = k;
+    while (e < to && isDigit(s.charCodeAt(e))) e++;
+    if (e === k || parts > 4 || !octetValid(s, k, e)) return false;
+    if (e === to) return parts === 4;
+    if (s.charCodeAt(e) !== 46) return false;
+    k = e + 1;
+  }
 }
 
 /**
@@ -141,7 +133,7 @@ export function ipv6Valid(s: string): boolean {
         if (!is(HEX, c)) hexOnly = false;
       }
       if (h === 1 && e === to && dot) {
-        if (!ipv4Valid(s.slice(k, e))) return false;
+        if (!ipv4Valid(s, k, e)) return false;
         groups += 2;
       } else {
         if (e - k < 1 || e - k > 4 || !hexOnly) return false;
