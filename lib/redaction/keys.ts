@@ -28,12 +28,11 @@ function isKeySeparator(c: number): boolean {
   return c === 95 /* _ */ || c === 45 /* - */ || c === 46 /* . */ || c === 32 || c === 36 /* $ */ || c === 47 /* / */;
 }
 
-function isUpper(c: number): boolean {
-  return c >= 65 && c <= 90;
-}
-
-function isLower(c: number): boolean {
-  return c >= 97 && c <= 122;
+/** A camelCase word starts at `i`: a capital after a lower-case letter (`userPassword`). */
+function camelStart(name: string, i: number): boolean {
+  const c = name.charCodeAt(i);
+  const prev = name.charCodeAt(i - 1);
+  return c >= 65 && c <= 90 && prev >= 97 && prev <= 122;
 }
 
 /** Splits `userPassword`, `AWS_SECRET_ACCESS_KEY`, `x-api-key` into lower-case words. */
@@ -41,10 +40,9 @@ export function keyWords(name: string): string[] {
   const words: string[] = [];
   let start = 0;
   for (let i = 0; i <= name.length; i++) {
-    const c = i < name.length ? name.charCodeAt(i) : 32;
-    // A word ends at a separator, at the end, and before a capital that follows a lower-case letter.
-    const camel = i > start && isUpper(c) && isLower(name.charCodeAt(i - 1));
-    if (!isKeySeparator(c) && !camel) continue;
+    // A word ends at a separator, at the end, and where a camelCase word starts.
+    const camel = i > start && i < name.length && camelStart(name, i);
+    if (i < name.length && !isKeySeparator(name.charCodeAt(i)) && !camel) continue;
     if (i > start) words.push(name.slice(start, i).toLowerCase());
     start = camel ? i : i + 1;
   }
@@ -56,11 +54,7 @@ function lastKeyWord(name: string): string {
   let end = name.length;
   while (end > 0 && isKeySeparator(name.charCodeAt(end - 1))) end--;
   let start = end;
-  while (start > 0) {
-    const c = name.charCodeAt(start - 1);
-    if (isKeySeparator(c) || (start < end && isUpper(name.charCodeAt(start)) && isLower(c))) break;
-    start--;
-  }
+  while (start > 0 && !isKeySeparator(name.charCodeAt(start - 1)) && !(start < end && camelStart(name, start))) start--;
   return name.slice(start, end).toLowerCase();
 }
 

@@ -620,14 +620,20 @@ class Scan {
 
   // ----- secrets -----------------------------------------------------------------------
 
+  /**
+   * A word character at `i` outside this scan's findings: a finding's last character reads
+   * as its placeholder's `]` (`[GITHUB_TOKEN]-ghp_...` starts a word after the hyphen).
+   */
+  private wordCharAt(i: number): boolean {
+    return i >= this.floor && wordAt(this.s, i);
+  }
+
   /** A token prefix `[p, end)` at the start of a word. */
   private prefixed(p: number, end: number): number {
     const { s } = this;
-    // Inside a word: not a token; skip the word only (a number or a PEM marker may follow a hyphen).
-    // A finding's last character is no word character: it reads as its placeholder's `]`
-    // (`[GITHUB_TOKEN]-ghp_...`). A prefix that starts inside a finding is no token.
-    const { floor } = this;
-    if (p < floor || (p > floor && wordAt(s, p - 1)) || (codeAt(s, p - 1) === 45 && p - 1 > floor && wordAt(s, p - 2))) return runEnd(s, p, WORD);
+    // Inside a word (or a finding): not a token; skip the word only (a number or a PEM marker
+    // may follow a hyphen).
+    if (p < this.floor || this.wordCharAt(p - 1) || (codeAt(s, p - 1) === 45 && this.wordCharAt(p - 2))) return runEnd(s, p, WORD);
     // A prefix inside a run already found not to hold a token (`sk---sk---...`): reading
     // its body again would be quadratic, and the old run's end is known.
     if (p < this.tokenFailTo) return end;
@@ -853,7 +859,6 @@ class Scan {
     return readValue(s, skipBlanks(s, q, 8), true);
   }
 }
-
 
 const SLACK_PATH = (() => {
   const t = Uint8Array.from(TOKEN);
