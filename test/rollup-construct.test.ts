@@ -196,8 +196,8 @@ describe('bundling', () => {
       const b = build(policy, { bundle: true, outdir });
       b.app.synth();
       const asset = readdirSync(outdir).map((d) => join(outdir, d)).find((d) => existsSync(join(d, 'index.mjs')) && existsSync(join(d, 'queries')));
-      expect(asset).toBeDefined();
-      expect(readdirSync(join(asset!, 'queries')).filter((f) => f.endsWith('.sql')).sort()).toEqual(DECISION_QUERY_IDS.map((q) => `${q}.sql`).sort());
+      expect(asset, 'a synthesized asset directory holding index.mjs and queries/').toBeTypeOf('string');
+      expect(readdirSync(join(asset as string, 'queries')).filter((f) => f.endsWith('.sql')).sort()).toEqual(DECISION_QUERY_IDS.map((q) => `${q}.sql`).sort());
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
