@@ -17,8 +17,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OpenRedaction } from 'openredaction';
 import { SyncRedactor } from 'redact-pii';
-import { transformBatch, type FirehoseEventIn } from '../lambdas/redact/core';
-import { createRedactor } from '../lib/redaction';
+import { transformBatch, type FirehoseEventIn } from '../lib/core/transform/transform';
+import { createRedactor } from '../lib/core/redaction';
 import { generateCorpus } from '../test/fixtures/redaction-corpus';
 
 const MB = 1024 * 1024;

@@ -3,8 +3,8 @@
  * The CDK app. Reads the policy from context `policy` (default ./telemetry-policy.yaml);
  * a bad policy stops the synth with the list of problems and exit code 1, no stack trace.
  */
-import { buildApp } from '../lib/app';
-import { PolicyError } from '../lib/policy';
+import { buildApp } from '../lib/constructs/app';
+import { PolicyError } from '../lib/core/policy';
 
 try {
   buildApp({ onWarning: (line) => process.stderr.write(`${line}\n`) });

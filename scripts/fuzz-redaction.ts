@@ -11,8 +11,8 @@
  * Not part of `npm test`: a run of 10 seeds x 100,000 texts takes about a minute.
  */
 import fc from 'fast-check';
-import { createRedactor } from '../lib/redaction';
-import type { DetectorId } from '../lib/redaction/catalog';
+import { createRedactor } from '../lib/core/redaction';
+import type { DetectorId } from '../lib/core/redaction/catalog';
 import { generateCorpus } from '../test/fixtures/redaction-corpus';
 
 const [first = 1, seeds = 10, runs = 100_000] = process.argv.slice(2).map(Number);

@@ -4,8 +4,8 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import type { Policy } from '../lib/policy';
-import { DENIED_OBJECT_READS, type BucketName, type TelemetryStorage } from '../lib/storage';
+import type { Policy } from '../lib/core/policy';
+import { DENIED_OBJECT_READS, type BucketName, type TelemetryStorage } from '../lib/constructs/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack, grant, grantsOf, roleLogicalId } from './support/storage-stack';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aws_s3 as s3 } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../lib/app';
+import { buildApp } from '../lib/constructs/app';
 import { shippedPolicyText } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmops-app-'));

@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BoundedLogsAspect, FUNCTION_WITHOUT_LOG_GROUP, LOG_GROUP_WITHOUT_RETENTION } from '../lib/aspects';
-import { PROJECT_ROOT, TelemetryFunction } from '../lib/function';
-import type { Policy } from '../lib/policy';
-import { TelemetryStack } from '../lib/stack';
-import { auditLogRetention, logRetention } from '../lib/storage';
+import { BoundedLogsAspect, FUNCTION_WITHOUT_LOG_GROUP, LOG_GROUP_WITHOUT_RETENTION } from '../lib/constructs/aspects';
+import { PROJECT_ROOT, TelemetryFunction } from '../lib/constructs/function';
+import type { Policy } from '../lib/core/policy';
+import { TelemetryStack } from '../lib/constructs/stack';
+import { auditLogRetention, logRetention } from '../lib/constructs/storage';
 import { CDK_CONTEXT, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { TEST_ENV } from './support/storage-stack';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findMetric } from '../dashboards/metrics';
-import { aggregateBatch, latencyPath, OTHER, requestCost, SliceAdmission, type MetricGroup } from '../lib/bucket-metrics/aggregate';
-import type { RequestEvent, TelemetryEvent } from '../lib/contract';
+import { findMetric } from '../lib/core/metrics/dictionary';
+import { aggregateBatch, latencyPath, OTHER, requestCost, SliceAdmission, type MetricGroup } from '../lib/core/transform/aggregate';
+import type { RequestEvent, TelemetryEvent } from '../lib/core/contract';
 import { buildSampleEvents } from './support/sample-events';
 import { variantPolicy } from './helpers';
 

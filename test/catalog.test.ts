@@ -1,11 +1,11 @@
 import { App, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { CAPTURES_PREFIX, EVENTS_PREFIX, QUARANTINE_PREFIX, TelemetryCatalog } from '../lib/catalog';
-import { contractColumns, debugCaptureColumns, EVENT_TYPES } from '../lib/contract';
-import { EVENTS_DATA_PREFIX } from '../lib/ingest';
-import { durationDays, durationDaysCeil, type Policy } from '../lib/policy';
-import { loadDecisionQueries } from '../lib/queries';
+import { CAPTURES_PREFIX, EVENTS_PREFIX, QUARANTINE_PREFIX, TelemetryCatalog } from '../lib/constructs/catalog';
+import { contractColumns, debugCaptureColumns, EVENT_TYPES } from '../lib/core/contract';
+import { EVENTS_DATA_PREFIX } from '../lib/constructs/ingest';
+import { durationDays, durationDaysCeil, type Policy } from '../lib/core/policy';
+import { loadDecisionQueries } from '../lib/core/queries';
 import { variantPolicy } from './helpers';
 
 const GLUE: Record<string, string> = { string: 'string', int: 'bigint', double: 'double', boolean: 'boolean', 'array<string>': 'array<string>', 'map<string,string>': 'map<string,string>' };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SERVICE_DIMENSION, SERVICE_OF } from '../dashboards/metrics';
+import { SERVICE_DIMENSION, SERVICE_OF } from '../lib/core/metrics/dictionary';
 import { GATE_HELP } from '../lib/cli/gate';
 import { shippedPolicyData } from './helpers';
 import { duckdbEngine, startAthenaServer } from './support/athena-server';

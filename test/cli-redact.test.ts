@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { redactCommand, redactorConfigFromPolicy, transformCommand } from '../lib/cli/redact';
 import type { CliCommand } from '../lib/cli/io';
-import { loadPolicy } from '../lib/policy';
+import { loadPolicy } from '../lib/core/policy';
 import { sampleEvents } from './fixtures/redaction-corpus';
 
 const KEY_ENV = { LLMOPS_HASH_KEY: 'test-key-0123456789abcdef' };

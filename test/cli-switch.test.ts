@@ -4,10 +4,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SWITCH_HELP } from '../lib/cli/switch';
-import { KillSwitches } from '../lib/killswitch/client';
-import { readSwitch } from '../lib/killswitch/ssm';
-import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/killswitch/values';
-import { resolveSwitches } from '../lib/policy';
+import { KillSwitches } from '../lib/client/kill-switches';
+import { readSwitch } from '../lib/aws/switch-store';
+import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
+import { resolveSwitches } from '../lib/core/policy';
 import { policyFrom, shippedPolicyData } from './helpers';
 import { runLlmops } from './support/cli';
 import { startSsmServer, type SsmServer } from './support/ssm-server';

@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { enrolmentVerdict } from '../lambdas/redact/core';
+import { enrolmentVerdict } from '../lib/core/transform/transform';
 import { DebugCaptureSender, captureVerdict, type DebugCaptureInput, type DebugCaptureSenderOptions, type DropNotice, type CaptureDropReason } from '../lib/client';
-import { KillSwitches } from '../lib/killswitch/client';
-import { parameterName, serializeSwitchValue, switchPrefix } from '../lib/killswitch/values';
-import type { Policy } from '../lib/policy';
+import { KillSwitches } from '../lib/client/kill-switches';
+import { parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
+import type { Policy } from '../lib/core/policy';
 import { TEST_NOW, variantPolicy } from './helpers';
 import { startFirehoseServer, type FirehoseServer } from './support/firehose-server';
 import { startSsmServer, type SsmServer } from './support/ssm-server';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseTelemetryEvent } from '../lib/contract';
+import { parseTelemetryEvent } from '../lib/core/contract';
 import { TelemetryClient, fromOtelSpan, spanTimeMs, type OtelSpanContext, type OtelSpanInput } from '../lib/client';
 import { startFirehoseServer, type FirehoseServer } from './support/firehose-server';
 

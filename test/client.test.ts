@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { build } from 'esbuild';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseTelemetryEvent, type RequestEvent } from '../lib/contract';
+import { parseTelemetryEvent, type RequestEvent } from '../lib/core/contract';
 import {
   FIREHOSE_LIMITS,
   TelemetryClient,

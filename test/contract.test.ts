@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DebugCapture, EVENT_TYPES, QuarantineRecord, TelemetryEvent, contractColumns, contractFields, parseDebugCapture, parseTelemetryEvent,
-} from '../lib/contract';
+} from '../lib/core/contract';
 import { sampleEvents } from './fixtures/redaction-corpus';
 
 describe('event contract', () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DebugCapture, QuarantineRecord } from '../lib/contract';
-import { createRedactor } from '../lib/redaction';
-import { transformDebugBatch, type DebugTransformContext, type FirehoseEventIn } from '../lambdas/redact/core';
+import { DebugCapture, QuarantineRecord } from '../lib/core/contract';
+import { createRedactor } from '../lib/core/redaction';
+import { transformDebugBatch, type DebugTransformContext, type FirehoseEventIn } from '../lib/core/transform/transform';
 import { createTransformHandler } from '../lambdas/shared/handler';
 
 const NOW = new Date('2026-12-01T08:00:00.000Z');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseTelemetryEvent } from '../lib/contract';
+import { parseTelemetryEvent } from '../lib/core/contract';
 import { recordRequest, startTelemetry } from '../examples/producer';
 import { startFirehoseServer, type FirehoseServer } from './support/firehose-server';
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { documentedMetricsOf, METRIC_DOCS } from '../dashboards/metric-docs';
-import { BUCKETS, METRICS } from '../dashboards/metrics';
-import { alarmCondition, alarmName, cell, describeTiers, explainPolicy, policyJsonSchemaText, resolveSwitches, type Policy } from '../lib/policy';
-import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS } from '../lib/redaction/catalog';
+import { documentedMetricsOf, METRIC_DOCS } from '../lib/core/metrics/docs';
+import { BUCKETS, METRICS } from '../lib/core/metrics/dictionary';
+import { alarmCondition, alarmName, cell, describeTiers, explainPolicy, policyJsonSchemaText, resolveSwitches, type Policy } from '../lib/core/policy';
+import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS } from '../lib/core/redaction/catalog';
 import { policyFrom, shippedPolicyText, TEST_NOW, variantPolicy } from './helpers';
-import { parsePolicy } from '../lib/policy';
-import { loadDecisionQueries } from '../lib/queries';
-import { explainGate } from '../lib/gate/explain';
+import { parsePolicy } from '../lib/core/policy';
+import { loadDecisionQueries } from '../lib/core/queries';
+import { explainGate } from '../lib/core/spec/gate';
 
 const shipped = parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml', { now: TEST_NOW }).policy;
 const minimal = policyFrom(readFileSync('test/fixtures/minimal-policy.yaml', 'utf8'));

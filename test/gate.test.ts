@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, GATE_METRICS, judgeSlice, type ArmFigures, type GatePolicy, type SliceFigures } from '../lib/gate/decide';
-import { explainGate } from '../lib/gate/explain';
+import { evaluateGate, GATE_METRICS, judgeSlice, type ArmFigures, type GatePolicy, type SliceFigures } from '../lib/core/gate/decide';
+import { explainGate } from '../lib/core/spec/gate';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 
 const policy = policyFrom(shippedPolicyData());

@@ -6,8 +6,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { parsePolicy, type Policy } from '../lib/policy';
-import { TelemetryStack } from '../lib/stack';
+import { parsePolicy, type Policy } from '../lib/core/policy';
+import { TelemetryStack } from '../lib/constructs/stack';
 
 export const SHIPPED_POLICY_FILE = 'telemetry-policy.yaml';
 /** A fixed "now" for policies with enrolments, so tests do not age. */

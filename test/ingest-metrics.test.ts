@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { findMetric, METRIC_NAMES } from '../dashboards/metrics';
-import { OTHER } from '../lib/bucket-metrics/aggregate';
-import { bucketMetricsConfig } from '../lib/bucket-metrics/config';
-import type { RequestEvent, TelemetryEvent } from '../lib/contract';
-import { transformEnvironment } from '../lib/ingest';
+import { findMetric, METRIC_NAMES } from '../lib/core/metrics/dictionary';
+import { OTHER } from '../lib/core/transform/aggregate';
+import { bucketMetricsConfig } from '../lib/core/transform/metrics-config';
+import type { RequestEvent, TelemetryEvent } from '../lib/core/contract';
+import { transformEnvironment } from '../lib/constructs/ingest';
 import { createTransformHandler } from '../lambdas/shared/handler';
 import { buildSampleEvents } from './support/sample-events';
 import { variantPolicy } from './helpers';

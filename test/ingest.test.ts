@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { bucketMetricsConfig } from '../lib/bucket-metrics/config';
-import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig, transformEnvironment } from '../lib/ingest';
-import { durationDays } from '../lib/policy';
+import { bucketMetricsConfig } from '../lib/core/transform/metrics-config';
+import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig, transformEnvironment } from '../lib/constructs/ingest';
+import { durationDays } from '../lib/core/policy';
 import { buildStack, TEST_NOW, variantPolicy } from './helpers';
 
 const shipped = variantPolicy(() => {});

@@ -4,9 +4,9 @@
  */
 import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KillSwitches, type KillSwitchProblem } from '../lib/killswitch/client';
-import { initialValue, parameterName, serializeSwitchValue, switchPrefix, type SwitchValue } from '../lib/killswitch/values';
-import { durationSeconds, resolveSwitches, type ResolvedSwitch } from '../lib/policy';
+import { KillSwitches, type KillSwitchProblem } from '../lib/client/kill-switches';
+import { initialValue, parameterName, serializeSwitchValue, switchPrefix, type SwitchValue } from '../lib/core/killswitch/values';
+import { durationSeconds, resolveSwitches, type ResolvedSwitch } from '../lib/core/policy';
 import { policyFrom, shippedPolicyData } from './helpers';
 import { startSsmServer, type SsmServer } from './support/ssm-server';
 
@@ -344,13 +344,13 @@ describe('KillSwitches: debug capture and construction', () => {
     );
   });
 
-  it('is importable without aws-cdk-lib: the bundle of client.ts contains no CDK module', async () => {
+  it('is importable without aws-cdk-lib: the bundle of kill-switches.ts contains no CDK module', async () => {
     const result = await build({
-      entryPoints: ['lib/killswitch/client.ts'], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm',
+      entryPoints: ['lib/client/kill-switches.ts'], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm',
       external: ['@aws-sdk/*'], logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs).toContain('lib/killswitch/client.ts');
+    expect(inputs).toContain('lib/client/kill-switches.ts');
     expect(inputs.filter((i) => /aws-cdk-lib|constructs|cdk-nag/.test(i))).toEqual([]);
   });
 });

@@ -11,12 +11,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AlertRouting } from '../lib/alerting';
-import { BoundedLogsAspect } from '../lib/aspects';
-import { KillSwitchParameters, SWITCH_VALUE_PATTERN } from '../lib/killswitch/construct';
-import { tripMap } from '../lib/killswitch/trip';
-import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/killswitch/values';
-import { alarmName, resolveSwitches, type Policy } from '../lib/policy';
+import { AlertRouting } from '../lib/constructs/alerting';
+import { BoundedLogsAspect } from '../lib/constructs/aspects';
+import { KillSwitchParameters, SWITCH_VALUE_PATTERN } from '../lib/constructs/kill-switches';
+import { tripMap } from '../lib/core/killswitch/trip';
+import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
+import { alarmName, resolveSwitches, type Policy } from '../lib/core/policy';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 
 const shipped = policyFrom(shippedPolicyData());

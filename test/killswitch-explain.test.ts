@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { explainKillSwitches } from '../lib/killswitch/explain';
-import { resolveSwitches } from '../lib/policy';
+import { explainKillSwitches } from '../lib/core/spec/kill-switches';
+import { resolveSwitches } from '../lib/core/policy';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 
 const shipped = policyFrom(shippedPolicyData());

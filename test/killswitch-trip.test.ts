@@ -4,11 +4,11 @@
  */
 import type { SNSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readSwitch } from '../lib/killswitch/ssm';
-import { mappedRefs, parseAlarmNotification, parseTripMap, planTrip, tripMap, type AlarmNotification } from '../lib/killswitch/trip';
-import { runTrip } from '../lib/killswitch/trip-runner';
-import { initialValue, parameterName, serializeSwitchValue, switchPrefix, type SwitchReading } from '../lib/killswitch/values';
-import { alarmName, resolveSwitches } from '../lib/policy';
+import { readSwitch } from '../lib/aws/switch-store';
+import { mappedRefs, parseAlarmNotification, parseTripMap, planTrip, tripMap, type AlarmNotification } from '../lib/core/killswitch/trip';
+import { runTrip } from '../lib/aws/trip-runner';
+import { initialValue, parameterName, serializeSwitchValue, switchPrefix, type SwitchReading } from '../lib/core/killswitch/values';
+import { alarmName, resolveSwitches } from '../lib/core/policy';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 import { startSsmServer, type SsmServer } from './support/ssm-server';
 

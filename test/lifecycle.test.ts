@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkPolicyRules, LOG_RETENTION_DAYS, type Policy } from '../lib/policy';
+import { checkPolicyRules, LOG_RETENTION_DAYS, type Policy } from '../lib/core/policy';
 import {
   ABORT_MULTIPART_DAYS,
   auditLogRetention,
@@ -13,7 +13,7 @@ import {
   tierExpirationDays,
   type BucketName,
   type LifecycleRuleSpec,
-} from '../lib/storage';
+} from '../lib/constructs/storage';
 import { policyFrom, shippedPolicyText, TEST_NOW } from './helpers';
 
 type Retention = Policy['retention'];

@@ -2,10 +2,10 @@ import { App, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { BUCKETS, findMetric, metricsNamespace } from '../dashboards/metrics';
-import { AlertRouting } from '../lib/alerting';
-import { TelemetryMonitoring, MAX_DESCRIPTION } from '../lib/monitoring';
-import { alarmName, durationSeconds, type Policy } from '../lib/policy';
+import { BUCKETS, findMetric, metricsNamespace } from '../lib/core/metrics/dictionary';
+import { AlertRouting } from '../lib/constructs/alerting';
+import { TelemetryMonitoring, MAX_DESCRIPTION } from '../lib/constructs/monitoring';
+import { alarmName, durationSeconds, type Policy } from '../lib/core/policy';
 import { variantPolicy } from './helpers';
 
 function build(policy: Policy, withBuckets = false) {

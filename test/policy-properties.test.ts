@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { formatPath, LOG_RETENTION_DAYS, parsePolicy, PolicyError } from '../lib/policy';
+import { formatPath, LOG_RETENTION_DAYS, parsePolicy, PolicyError } from '../lib/core/policy';
 import { shippedPolicyData, TEST_NOW } from './helpers';
 
 const FILE = 'p.yaml';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parsePolicy, PolicyError, type PolicyProblem } from '../lib/policy';
+import { parsePolicy, PolicyError, type PolicyProblem } from '../lib/core/policy';
 import { shippedPolicyData, shippedPolicyText, TEST_NOW } from './helpers';
 
 const FILE = 'telemetry-policy.yaml';

@@ -9,7 +9,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contractColumns } from '../lib/contract';
+import { contractColumns } from '../lib/core/contract';
 import {
   bindParameters,
   DECISION_QUERY_IDS,
@@ -20,7 +20,7 @@ import {
   QueryParameterError,
   type DecisionQuery,
   type ParameterValues,
-} from '../lib/queries';
+} from '../lib/core/queries';
 import { openSampleLake, type EventsDb, type SampleLake } from './support/duckdb-compat';
 import { MODELS, parquetColumns, WINDOW } from './support/sample-events';
 

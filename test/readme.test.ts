@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readmeBlocks, renderReadme } from '../lib/docs/readme';
-import { loadPolicy } from '../lib/policy';
+import { readmeBlocks, renderReadme } from '../lib/cli/readme';
+import { loadPolicy } from '../lib/core/policy';
 
 describe('README', () => {
   const readme = readFileSync('README.md', 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, SECRET_DETECTOR_IDS, type DetectorId } from '../lib/redaction';
+import { createRedactor, SECRET_DETECTOR_IDS, type DetectorId } from '../lib/core/redaction';
 import { generateCorpus } from './fixtures/redaction-corpus';
 
 describe('labeled corpus', () => {

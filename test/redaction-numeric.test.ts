@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor } from '../lib/redaction';
-import { cardNetworkValid, countryCodeValid, luhnValid, nanpValid, octetValid, ssnValid } from '../lib/redaction/validators';
+import { createRedactor } from '../lib/core/redaction';
+import { cardNetworkValid, countryCodeValid, luhnValid, nanpValid, octetValid, ssnValid } from '../lib/core/redaction/validators';
 
 const r = createRedactor({});
 const red = (s: string) => r.redactText(s).text;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRedactor, type JsonValue } from '../lib/redaction';
-import { mayStartAt, prefilterAt, PREFILTER_PATTERN } from '../lib/redaction/scanner';
+import { createRedactor, type JsonValue } from '../lib/core/redaction';
+import { mayStartAt, prefilterAt, PREFILTER_PATTERN } from '../lib/core/redaction/scanner';
 import { generateCorpus } from './fixtures/redaction-corpus';
 
 const r = createRedactor({});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, createLineRedactor, pseudonymize, validateCustomPattern, type DetectorId } from '../lib/redaction';
-import { PREFILTER_PATTERN } from '../lib/redaction/scanner';
+import { createRedactor, createLineRedactor, pseudonymize, validateCustomPattern, type DetectorId } from '../lib/core/redaction';
+import { PREFILTER_PATTERN } from '../lib/core/redaction/scanner';
 import { iban, withLuhn } from './fixtures/redaction-corpus';
 
 const r = createRedactor({});

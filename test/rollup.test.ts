@@ -8,14 +8,14 @@
  */
 import { GetMetricDataCommand, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { metricsNamespace, SERVICE_DIMENSION, SERVICE_OF } from '../dashboards/metrics';
+import { metricsNamespace, SERVICE_DIMENSION, SERVICE_OF } from '../lib/core/metrics/dictionary';
 import { handlerWith } from '../lambdas/rollup/index';
-import { explainRollups } from '../lib/rollup/explain';
-import { datumsFor, sliceFolder, type RollupDatum, type SliceDimensions } from '../lib/rollup/metrics';
-import { analystsWorkGroupName, catalogDatabaseName } from '../lib/rollup/names';
-import { loadRollupQueries, planRollup } from '../lib/rollup/plan';
-import { batchMetricData, objectKey, PUT_METRIC_DATA_LIMITS, rollupObjects, toMetricDatum } from '../lib/rollup/publish';
-import { runRollup, type RollupDeps } from '../lib/rollup/runner';
+import { explainRollups } from '../lib/core/spec/rollups';
+import { datumsFor, sliceFolder, type RollupDatum, type SliceDimensions } from '../lib/core/rollup/metrics';
+import { analystsWorkGroupName, catalogDatabaseName } from '../lib/core/rollup/names';
+import { loadRollupQueries, planRollup } from '../lib/core/rollup/plan';
+import { batchMetricData, objectKey, PUT_METRIC_DATA_LIMITS, rollupObjects, toMetricDatum } from '../lib/core/rollup/publish';
+import { runRollup, type RollupDeps } from '../lib/aws/rollup-runner';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 import { duckdbEngine, startAthenaServer, type AthenaServer } from './support/athena-server';
 import { startCloudWatchServer, type CloudWatchServer } from './support/cloudwatch-server';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '../dashboards/metrics';
-import { estimateSeries, USD_PER_SERIES_MONTH } from '../dashboards/series';
-import { PolicyError, SLICE_FIELDS } from '../lib/policy';
+import { METRICS } from '../lib/core/metrics/dictionary';
+import { estimateSeries, USD_PER_SERIES_MONTH } from '../lib/core/policy/series';
+import { PolicyError, SLICE_FIELDS } from '../lib/core/policy';
 import { variantPolicy } from './helpers';
 
 const emitted = METRICS.filter((m) => m.kind === 'emitted');

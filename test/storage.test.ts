@@ -2,8 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { describeTiers, type Policy } from '../lib/policy';
-import { BUCKET_LAYOUT, BUCKET_NAMES, NONCURRENT_VERSION_DAYS, tierExpirationDays, type BucketName, type TelemetryStorage } from '../lib/storage';
+import { describeTiers, type Policy } from '../lib/core/policy';
+import { BUCKET_LAYOUT, BUCKET_NAMES, NONCURRENT_VERSION_DAYS, tierExpirationDays, type BucketName, type TelemetryStorage } from '../lib/constructs/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack } from './support/storage-stack';
 

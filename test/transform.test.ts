@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { QuarantineRecord, TelemetryEvent } from '../lib/contract';
-import { createRedactor, pseudonymize } from '../lib/redaction';
-import { decodeJson, prepareEvent, transformBatch, type FirehoseEventIn, type TransformContext } from '../lambdas/redact/core';
+import { QuarantineRecord, TelemetryEvent } from '../lib/core/contract';
+import { createRedactor, pseudonymize } from '../lib/core/redaction';
+import { decodeJson, prepareEvent, transformBatch, type FirehoseEventIn, type TransformContext } from '../lib/core/transform/transform';
 import { createTransformHandler } from '../lambdas/shared/handler';
-import { ingestEmfDocuments } from '../lambdas/shared/metrics';
+import { ingestEmfDocuments } from '../lib/core/transform/emf';
 import { sampleEvents } from './fixtures/redaction-corpus';
 
 const KEY = new Uint8Array(32).fill(9);

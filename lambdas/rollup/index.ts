@@ -12,9 +12,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { SliceDimensions } from '../../lib/rollup/metrics';
-import { ROLLUP_SCHEDULES, type RollupSchedule } from '../../lib/rollup/plan';
-import { runRollup, type RollupDeps, type RollupReport } from '../../lib/rollup/runner';
+import type { SliceDimensions } from '../../lib/core/rollup/metrics';
+import { ROLLUP_SCHEDULES, type RollupSchedule } from '../../lib/core/rollup/plan';
+import { runRollup, type RollupDeps, type RollupReport } from '../../lib/aws/rollup-runner';
 
 export interface RollupEvent {
   readonly schedule: RollupSchedule;

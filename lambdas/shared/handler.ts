@@ -6,12 +6,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   transformBatch, transformDebugBatch, type Enrolment, type FirehoseEventIn, type FirehoseResponse, type TransformContext,
-} from '../redact/core';
-import { aggregateBatch, type AggregateOptions } from '../../lib/bucket-metrics/aggregate';
-import { aggregateOptionsFrom, type BucketMetricsConfig } from '../../lib/bucket-metrics/config';
-import { readEnrolmentsEnv, readMetricsEnv, readRedactionEnv, redactorFromEnv } from './config';
+} from '../../lib/core/transform/transform';
+import { aggregateBatch, type AggregateOptions } from '../../lib/core/transform/aggregate';
+import { aggregateOptionsFrom, type BucketMetricsConfig } from '../../lib/core/transform/metrics-config';
+import { readEnrolmentsEnv, readMetricsEnv, readRedactionEnv, redactorFromEnv } from '../../lib/core/transform/env';
 import { secretsManagerHashKey, type HashKeyLoader } from './hash-key';
-import { publishIngestMetrics } from './metrics';
+import { publishIngestMetrics } from '../../lib/core/transform/emf';
 
 export type StreamKind = 'events' | 'captures';
 

@@ -3,7 +3,7 @@
  * the stack creates, read once per cold start through Powertools Parameters (cached).
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ConfigError } from './config';
+import { ConfigError } from '../../lib/core/transform/env';
 
 /** Loads the key bytes. Injectable so tests never call AWS. */
 export type HashKeyLoader = () => Promise<Uint8Array>;

@@ -9,8 +9,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSEvent } from 'aws-lambda';
-import { parseTripMap } from '../../lib/killswitch/trip';
-import { runTrip } from '../../lib/killswitch/trip-runner';
+import { parseTripMap } from '../../lib/core/killswitch/trip';
+import { runTrip } from '../../lib/aws/trip-runner';
 
 const logger = new Logger();
 const ssm = new SSMClient({});

@@ -10,13 +10,13 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { parseArgs } from 'node:util';
-import { metricsNamespace } from '../../dashboards/metrics';
-import { readGateFromAthena } from '../gate/athena';
-import { readGateFromCloudWatch, windowRange } from '../gate/cloudwatch';
-import { evaluateGate, type GateResult, type GateRow, type SliceFigures } from '../gate/decide';
-import { GATE_EXIT_CODES } from '../gate/explain';
-import { loadPolicy, parseDuration, PolicyError, VERSION_TAGS, type Policy } from '../policy';
-import { analystsWorkGroupName, catalogDatabaseName } from '../rollup/names';
+import { metricsNamespace } from '../core/metrics/dictionary';
+import { readGateFromAthena } from '../aws/gate-athena';
+import { readGateFromCloudWatch, windowRange } from '../aws/gate-cloudwatch';
+import { evaluateGate, type GateResult, type GateRow, type SliceFigures } from '../core/gate/decide';
+import { GATE_EXIT_CODES } from '../core/spec/gate';
+import { loadPolicy, parseDuration, PolicyError, VERSION_TAGS, type Policy } from '../core/policy';
+import { analystsWorkGroupName, catalogDatabaseName } from '../core/rollup/names';
 import { type CliCommand, type CliIO, UserError } from './io';
 
 const DEFAULT_FILE = 'telemetry-policy.yaml';

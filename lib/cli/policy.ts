@@ -2,10 +2,10 @@
  * `llmops policy check|explain|schema`.
  */
 import { parseArgs } from 'node:util';
-import { explainKillSwitches } from '../killswitch/explain';
-import { explainPolicy } from '../policy/explain';
-import { policyJsonSchemaText } from '../policy/json-schema';
-import { loadPolicy, PolicyError, type LoadedPolicy } from '../policy';
+import { explainKillSwitches } from '../core/spec/kill-switches';
+import { explainPolicy } from '../core/spec/policy';
+import { policyJsonSchemaText } from '../core/policy/json-schema';
+import { loadPolicy, PolicyError, type LoadedPolicy } from '../core/policy';
 import { type CliCommand, type CliIO, UserError } from './io';
 
 const DEFAULT_FILE = 'telemetry-policy.yaml';

@@ -12,13 +12,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   decodeJson, prepareEvent, transformBatch, transformDebugBatch, type FirehoseEventIn, type TransformContext,
-} from '../../lambdas/redact/core';
-import { ingestEmfDocuments } from '../../lambdas/shared/metrics';
-import { aggregateBatch } from '../bucket-metrics/aggregate';
-import { aggregateOptionsFrom } from '../bucket-metrics/config';
-import { loadPolicy, PolicyError } from '../policy';
-import { createLineRedactor, createRedactor } from '../redaction';
-import { redactorConfigFromPolicy, type PolicyRedaction } from '../redaction/from-policy';
+} from '../core/transform/transform';
+import { ingestEmfDocuments } from '../core/transform/emf';
+import { aggregateBatch } from '../core/transform/aggregate';
+import { aggregateOptionsFrom } from '../core/transform/metrics-config';
+import { loadPolicy, PolicyError } from '../core/policy';
+import { createLineRedactor, createRedactor } from '../core/redaction';
+import { redactorConfigFromPolicy, type PolicyRedaction } from '../core/transform/from-policy';
 import type { CliCommand, CliIO } from './io';
 
 /** Shortest hash key accepted, in bytes. */

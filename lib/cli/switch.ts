@@ -7,9 +7,9 @@
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { parseArgs } from 'node:util';
-import { readAllSwitches, readSwitch, writeSwitch } from '../killswitch/ssm';
-import { evaluateSwitch, MAX_REASON_CHARS, switchPrefix, type Evaluation, type SwitchReading, type SwitchValue } from '../killswitch/values';
-import { durationSeconds, loadPolicy, parseDuration, PolicyError, resolveSwitches, type LoadedPolicy } from '../policy';
+import { readAllSwitches, readSwitch, writeSwitch } from '../aws/switch-store';
+import { evaluateSwitch, MAX_REASON_CHARS, switchPrefix, type Evaluation, type SwitchReading, type SwitchValue } from '../core/killswitch/values';
+import { durationSeconds, loadPolicy, parseDuration, PolicyError, resolveSwitches, type LoadedPolicy } from '../core/policy';
 import { type CliCommand, type CliIO, UserError } from './io';
 
 const DEFAULT_FILE = 'telemetry-policy.yaml';

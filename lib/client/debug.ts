@@ -12,10 +12,10 @@
  * would drop never leaves the process; ingest checks again. Every capture not sent is
  * counted with its reason. Never throws; never logs content.
  */
-import { enrolmentVerdict, type EnrolmentVerdict } from '../contract/enrolment';
-import type { KillSwitches } from '../killswitch/client';
-import { parseDebugCapture, type DebugCapture } from '../contract';
-import type { Enrolment, Policy } from '../policy/schema';
+import { enrolmentVerdict, type EnrolmentVerdict } from '../core/contract/enrolment';
+import type { KillSwitches } from './kill-switches';
+import { parseDebugCapture, type DebugCapture } from '../core/contract';
+import type { Enrolment, Policy } from '../core/policy/schema';
 import { toLine } from './packing';
 import { DeliveryPipeline, type ClientStats, type DeliveryOptions, type DropReason } from './pipeline';
 

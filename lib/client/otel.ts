@@ -24,7 +24,7 @@
  * What the span carries wins; `context` supplies the rest (tenant_id, user_role, intent,
  * risk_level, request_id, ...). The result is validated against the contract. Never throws.
  */
-import { SCHEMA_VERSION, parseTelemetryEvent, type SpanEvent } from '../contract';
+import { SCHEMA_VERSION, parseTelemetryEvent, type SpanEvent } from '../core/contract';
 
 /** OTel `HrTime` (`[seconds, nanoseconds]`), epoch milliseconds, or a Date. */
 export type SpanTime = readonly [number, number] | number | Date;

@@ -13,7 +13,7 @@
  * (the contract is an allowlist), and are packed many per Firehose record.
  */
 import { randomUUID } from 'node:crypto';
-import { SCHEMA_VERSION, isJsonObject, parseTelemetryEvent, type TelemetryEvent } from '../contract';
+import { SCHEMA_VERSION, isJsonObject, parseTelemetryEvent, type TelemetryEvent } from '../core/contract';
 import { toLine } from './packing';
 import { DeliveryPipeline, type ClientStats, type DeliveryOptions, type DropReason } from './pipeline';
 

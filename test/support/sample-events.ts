@@ -52,7 +52,7 @@ import {
   type RequestEvent,
   type SpanEvent,
   type TelemetryEvent,
-} from '../../lib/contract';
+} from '../../lib/core/contract';
 
 export const WINDOW = { start_date: '2026-11-02', end_date: '2026-11-04' } as const;
 const W = ['2026-11-02', '2026-11-03', '2026-11-04'] as const;

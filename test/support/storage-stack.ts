@@ -6,8 +6,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type { Policy } from '../../lib/policy';
-import { TelemetryStorage } from '../../lib/storage';
+import type { Policy } from '../../lib/core/policy';
+import { TelemetryStorage } from '../../lib/constructs/storage';
 import { CDK_CONTEXT } from '../helpers';
 
 export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;

@@ -1,0 +1,156 @@
+/**
+ * The Glue catalog and Athena: tables over the partitioned records (columns derived from
+ * the event contract, never retyped), partition projection so no crawler or MSCK REPAIR
+ * is needed, two workgroups with enforced settings and scan limits, and the decision
+ * queries as named queries.
+ */
+import { RemovalPolicy, aws_athena as athena, aws_glue as glue, type aws_kms as kms, type aws_s3 as s3 } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { contractColumns, debugCaptureColumns, EVENT_TYPES, type ContractColumn } from '../core/contract';
+import { durationDays, durationDaysCeil, type Policy } from '../core/policy';
+import { loadDecisionQueries } from '../core/queries';
+
+export interface TelemetryCatalogProps {
+  /** `name`, `environment`, `retention` and `queries.scan_limit_mb` are used. */
+  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'queries'>;
+  /** Holds `events/` (traces tier) and `quarantine/` (debug tier). */
+  readonly tracesBucket: s3.IBucket;
+  /** Holds `captures/`. */
+  readonly debugBucket: s3.IBucket;
+  /** Athena results: `analysts/` and `incident/`. */
+  readonly resultsBucket: s3.IBucket;
+  /** Encrypts the analysts' results. */
+  readonly dataKey: kms.IKey;
+  /** Encrypts the incident responders' results. */
+  readonly debugKey: kms.IKey;
+}
+
+/** Area prefixes in the traces bucket, written by the transform's `area` partition key. */
+export const EVENTS_PREFIX = 'events/';
+export const QUARANTINE_PREFIX = 'quarantine/';
+export const CAPTURES_PREFIX = 'captures/';
+
+/** Athena engine v3 is Trino SQL: what the decision queries are written in. */
+const ENGINE_V3 = 'Athena engine version 3';
+
+/** Contract column type to Glue type. */
+export function glueType(t: ContractColumn['type']): glue.Type {
+  switch (t) {
+    case 'string': return glue.Schema.STRING;
+    case 'int': return glue.Schema.BIG_INT;
+    case 'double': return glue.Schema.DOUBLE;
+    case 'boolean': return glue.Schema.BOOLEAN;
+    case 'array<string>': return glue.Schema.array(glue.Schema.STRING);
+    case 'map<string,string>': return glue.Schema.map(glue.Schema.STRING, glue.Schema.STRING);
+  }
+}
+
+/** The Glue columns of the events and quarantine tables: the contract minus the partition columns. */
+export function recordColumns(): glue.Column[] {
+  return contractColumns().filter((c) => c.name !== 'event_type').map((c) => ({ name: c.name, type: glueType(c.type) }));
+}
+
+export class TelemetryCatalog extends Construct {
+  readonly database: glue.Database;
+  /** Redacted records, traces tier. */
+  readonly eventsTable: glue.S3Table;
+  /** Rejected-record stubs, debug tier. */
+  readonly quarantineTable: glue.S3Table;
+  /** Redacted debug captures, debug tier. */
+  readonly capturesTable: glue.S3Table;
+  /** Over the traces tier; results kept for the traces retention. */
+  readonly analystsWorkGroup: athena.CfnWorkGroup;
+  /** Over the debug tier; results kept for the debug retention. */
+  readonly incidentWorkGroup: athena.CfnWorkGroup;
+  readonly namedQueries: readonly athena.CfnNamedQuery[];
+
+  constructor(scope: Construct, id: string, props: TelemetryCatalogProps) {
+    super(scope, id);
+    const { policy } = props;
+    const prefix = `${policy.name}-${policy.environment}`;
+    this.database = new glue.Database(this, 'Database', {
+      databaseName: `${policy.name}_${policy.environment}_telemetry`.replace(/-/g, '_'),
+      description: `Telemetry records of ${prefix} (redacted; no raw text)`,
+    });
+
+    const partitionKeys = [
+      { name: 'event_type', type: glue.Schema.STRING },
+      { name: 'dt', type: glue.Schema.STRING },
+    ];
+    const recordTable = (tableId: string, tableName: string, area: string, days: number, eventTypes: readonly string[], description: string) =>
+      new glue.S3Table(this, tableId, {
+        database: this.database,
+        tableName,
+        description,
+        columns: recordColumns(),
+        partitionKeys,
+        dataFormat: glue.DataFormat.PARQUET,
+        storage: glue.S3TableStorage.fromBucket(props.tracesBucket),
+        s3Prefix: area,
+        partitionProjection: {
+          // Only the days the tier keeps can hold data: older partitions are never scanned.
+          dt: glue.PartitionProjectionConfiguration.date({ min: `NOW-${days}DAYS`, max: 'NOW', format: 'yyyy-MM-dd', step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS } }),
+          event_type: glue.PartitionProjectionConfiguration.enum({ values: [...eventTypes] }),
+        },
+        parameters: {
+          'storage.location.template': `s3://${props.tracesBucket.bucketName}/${area}event_type=\${event_type}/dt=\${dt}/`,
+        },
+      });
+    this.eventsTable = recordTable('Events', 'events', EVENTS_PREFIX, durationDays(policy.retention.traces) + 2, EVENT_TYPES,
+      'Redacted request, span and feedback records (traces tier), Parquet, partitioned by event_type and dt');
+    this.quarantineTable = recordTable('Quarantine', 'quarantine', QUARANTINE_PREFIX, durationDaysCeil(policy.retention.debug) + 2, [...EVENT_TYPES, 'unknown'],
+      'Rejected records as redacted stubs: reason, sizes, hash, ids (debug tier)');
+
+    this.capturesTable = new glue.S3Table(this, 'Captures', {
+      database: this.database,
+      tableName: 'captures',
+      description: 'Redacted debug captures of enrolled cohorts (debug tier)',
+      columns: debugCaptureColumns().map((c) => ({ name: c.name, type: glueType(c.type) })),
+      partitionKeys: [{ name: 'dt', type: glue.Schema.STRING }],
+      dataFormat: glue.DataFormat.JSON,
+      storage: glue.S3TableStorage.fromBucket(props.debugBucket),
+      s3Prefix: CAPTURES_PREFIX,
+      partitionProjection: {
+        dt: glue.PartitionProjectionConfiguration.date({ min: `NOW-${durationDaysCeil(policy.retention.debug) + 2}DAYS`, max: 'NOW', format: 'yyyy-MM-dd', step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS } }),
+      },
+      parameters: { 'storage.location.template': `s3://${props.debugBucket.bucketName}/${CAPTURES_PREFIX}dt=\${dt}/` },
+    });
+
+    const cutoff = policy.queries.scan_limit_mb * 1_000_000;
+    const workGroup = (wgId: string, name: string, resultsPrefix: string, key: kms.IKey, description: string) =>
+      new athena.CfnWorkGroup(this, wgId, {
+        name: `${prefix}-${name}`,
+        description,
+        state: 'ENABLED',
+        recursiveDeleteOption: policy.environment !== 'prod',
+        workGroupConfiguration: {
+          enforceWorkGroupConfiguration: true,
+          publishCloudWatchMetricsEnabled: true,
+          bytesScannedCutoffPerQuery: cutoff,
+          engineVersion: { selectedEngineVersion: ENGINE_V3 },
+          resultConfiguration: {
+            outputLocation: props.resultsBucket.s3UrlForObject(resultsPrefix),
+            encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: key.keyArn },
+          },
+        },
+      });
+    this.analystsWorkGroup = workGroup('AnalystsWorkGroup', 'analysts', 'analysts/', props.dataKey,
+      `Trace analysts: queries over the traces tier; stops at ${policy.queries.scan_limit_mb} MB scanned`);
+    this.incidentWorkGroup = workGroup('IncidentWorkGroup', 'incident', 'incident/', props.debugKey,
+      `Incident responders: queries over the debug tier; stops at ${policy.queries.scan_limit_mb} MB scanned`);
+    for (const wg of [this.analystsWorkGroup, this.incidentWorkGroup]) {
+      wg.applyRemovalPolicy(policy.environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    }
+
+    this.namedQueries = loadDecisionQueries().map((q) => {
+      const nq = new athena.CfnNamedQuery(this, `Query-${q.id}`, {
+        name: `${prefix}-${q.id}`,
+        description: q.decision.slice(0, 1024),
+        database: this.database.databaseName,
+        workGroup: this.analystsWorkGroup.ref,
+        queryString: q.sql,
+      });
+      return nq;
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The house Lambda function: every Lambda of the stack is one of these, so runtime,
+ * architecture, bundling and log retention are decided once.
+ */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { metricsNamespace } from '../core/metrics/dictionary';
+import type { Policy } from '../core/policy/schema';
+import { logRetention } from './storage/lifecycle';
+import { removalPolicyFor } from './storage/storage';
+
+/** The repository root: esbuild's project root, the lock file's and the entries' base. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The newest Node.js runtime aws-cdk-lib offers. */
+export const HOUSE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** Lets bundled CommonJS dependencies call `require` inside the ESM bundle. */
+const REQUIRE_SHIM = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export interface TelemetryFunctionProps
+  extends Omit<
+    nodejs.NodejsFunctionProps,
+    | 'entry'
+    | 'runtime'
+    | 'architecture'
+    | 'logGroup'
+    | 'logRetention'
+    | 'logRetentionRole'
+    | 'logRetentionRetryOptions'
+    | 'logRemovalPolicy'
+    | 'projectRoot'
+    | 'depsLockFilePath'
+    | 'code'
+  > {
+  /** The handler's entry file; a relative path is taken from the repository root, e.g. `lambdas/redact/index.ts`. */
+  readonly entry: string;
+  /** The telemetry policy: `retention.logs` bounds the log group; `name` and `environment` name the metrics namespace and decide the log group's removal. */
+  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention'>;
+  /**
+   * Powertools service name (POWERTOOLS_SERVICE_NAME).
+   * @default - the construct id, lowercased and hyphenated (`RedactFn` -> `redact-fn`)
+   */
+  readonly serviceName?: string;
+}
+
+/**
+ * A NodejsFunction with the house settings: newest Node.js runtime, arm64, minified ESM
+ * bundle with the AWS SDK left to the runtime, an explicit log group with the policy's
+ * `retention.logs`, and Powertools defaults in the environment (caller's values win).
+ *
+ * The log group (`<id>LogGroup`) and, unless `role` is given, the execution role
+ * (`<id>ServiceRole`) are created beside the function in the same scope: the function
+ * needs them at construction, before it can have children of its own. The role gets
+ * write access to its log group only, instead of the AWSLambdaBasicExecutionRole
+ * managed policy (logs on every group of the account).
+ */
+export class TelemetryFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: TelemetryFunctionProps) {
+    const { policy, serviceName, entry, environment, bundling, role, ...rest } = props;
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: logRetention(policy),
+      removalPolicy: removalPolicyFor(policy.environment),
+    });
+    const executionRole = role ?? new iam.Role(scope, `${id}ServiceRole`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(executionRole);
+    super(scope, id, {
+      ...rest,
+      role: executionRole,
+      entry: isAbsolute(entry) ? entry : join(PROJECT_ROOT, entry),
+      runtime: HOUSE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: serviceName ?? kebab(id),
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(policy),
+        ...environment,
+      },
+      bundling: {
+        // No keepNames: it costs ~16 KB per bundle (the redaction Lambda must stay under 200 KB).
+        minify: true,
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_SHIM,
+        externalModules: ['@aws-sdk/*'],
+        ...bundling,
+        format: nodejs.OutputFormat.ESM,
+      },
+    });
+  }
+}
+
+function kebab(id: string): string {
+  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+}

@@ -1,0 +1,221 @@
+/**
+ * Ingest: the events stream (Direct PUT, JSON de-aggregation, the redaction Lambda,
+ * dynamic partitioning by the record's own date, Parquet with the Glue schema) and the
+ * debug stream (enrolment and expiry checked again, redacted, own bucket and key).
+ */
+import { Duration, Size, Stack, Validations, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_kms as kms, aws_logs as logs, aws_s3 as s3, aws_secretsmanager as secrets } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { TelemetryCatalog } from './catalog';
+import { bucketMetricsConfig } from '../core/transform/metrics-config';
+import { redactorConfigFromPolicy } from '../core/transform/from-policy';
+import { TelemetryFunction } from './function';
+import type { Policy } from '../core/policy';
+import { logRetention } from './storage/lifecycle';
+import { removalPolicyFor, type TelemetryStorage } from './storage';
+
+/**
+ * Processor settings, set explicitly because the L2 leaves gaps: it ignores
+ * `retries: 0` (falsy) and never sends its documented 3 MiB buffer, so AWS's 1 MB
+ * default would apply silently. 2 MiB keeps the Lambda's request and response (base64,
+ * plus metadata) well under the 6 MB invocation cap.
+ */
+export const PROCESSOR = { bufferSize: Size.mebibytes(2), bufferInterval: Duration.seconds(60), retries: 3 } as const;
+
+/** Destination buffering: dynamic partitioning and Parquet need at least 64 MiB; records arrive minutes after they are sent. */
+export const EVENTS_BUFFER = { size: Size.mebibytes(128), interval: Duration.seconds(120) } as const;
+export const DEBUG_BUFFER = { size: Size.mebibytes(64), interval: Duration.seconds(60) } as const;
+
+/** `<area>/event_type=<type>/dt=<yyyy-mm-dd>/`, all three from the transform's partition keys. */
+export const EVENTS_DATA_PREFIX = '!{partitionKeyFromLambda:area}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/';
+/** Firehose's error output: raw records on failure, so under the debug tier's `errors/` prefix. No partition keys allowed here. */
+export const EVENTS_ERROR_PREFIX = 'errors/events/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
+export const DEBUG_DATA_PREFIX = '!{partitionKeyFromLambda:area}/dt=!{partitionKeyFromLambda:dt}/';
+export const DEBUG_ERROR_PREFIX = 'errors/captures/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
+
+/** Lambda environment variables are capped at 4 KB in total. */
+const MAX_CONFIG_BYTES = 3500;
+
+export interface TelemetryIngestProps {
+  /** The validated policy: capture, redaction, debug capture, retention, names. */
+  readonly policy: Policy;
+  /** The tiers: streams write the traces and debug buckets with their keys. */
+  readonly storage: TelemetryStorage;
+  /** The events table whose schema the Parquet conversion uses. */
+  readonly catalog: TelemetryCatalog;
+}
+
+/** The redaction configuration the Lambdas read from `REDACTION_CONFIG`. */
+export function redactionConfig(policy: Pick<Policy, 'redaction' | 'capture' | 'debug_capture'>): string {
+  const { config, allowedAttributes } = redactorConfigFromPolicy(policy);
+  return JSON.stringify({ detectors: config.detectors, customPatterns: config.customPatterns, allowedAttributes });
+}
+
+/** The environment of the events transform: redaction and bucket-metrics configuration, within Lambda's 4 KB. */
+export function transformEnvironment(policy: Policy): Record<string, string> {
+  const env = { REDACTION_CONFIG: redactionConfig(policy), METRICS_CONFIG: JSON.stringify(bucketMetricsConfig(policy)) };
+  const bytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new Error(`the transform configuration is ${bytes} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in ${MAX_CONFIG_BYTES} bytes`);
+  }
+  return env;
+}
+
+export class TelemetryIngest extends Construct {
+  /** The HMAC key that pseudonymizes user ids; read once per cold start. */
+  readonly hashKey: secrets.ISecret;
+  /** The events stream's transform. */
+  readonly redactFunction: TelemetryFunction;
+  /** The debug stream's transform. */
+  readonly debugCaptureFunction: TelemetryFunction;
+  readonly eventsStream: firehose.DeliveryStream;
+  readonly debugStream: firehose.DeliveryStream;
+  /** Attach to an application's role: PutRecord/PutRecordBatch on the events stream, nothing else. */
+  readonly producerPolicy: iam.ManagedPolicy;
+  /** Attach to the role that sends debug captures: PutRecord/PutRecordBatch on the debug stream only. */
+  readonly debugProducerPolicy: iam.ManagedPolicy;
+  /** Firehose's own delivery errors, per stream. */
+  readonly eventsLogGroup: logs.LogGroup;
+  readonly debugLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
+    super(scope, id);
+    const { policy, storage, catalog } = props;
+    const removalPolicy = removalPolicyFor(policy.environment);
+
+    this.hashKey = new secrets.Secret(this, 'HashKey', {
+      description: `${policy.name}-${policy.environment}: HMAC key that pseudonymizes user ids at ingest`,
+      encryptionKey: storage.dataKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
+
+    Validations.of(this.hashKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
+    });
+
+    this.redactFunction = new TelemetryFunction(this, 'Redact', {
+      policy,
+      entry: 'lambdas/redact/index.ts',
+      description: 'Firehose transform: validate, minimize, pseudonymize, redact; quarantine what is invalid',
+      memorySize: 1024,
+      timeout: Duration.minutes(1),
+      environment: { ...transformEnvironment(policy), HASH_KEY_SECRET_ARN: this.hashKey.secretArn },
+    });
+    this.debugCaptureFunction = new TelemetryFunction(this, 'DebugCapture', {
+      policy,
+      entry: 'lambdas/debug-capture/index.ts',
+      description: 'Firehose transform of debug captures: enrolment and expiry, redaction',
+      memorySize: 1024,
+      timeout: Duration.minutes(1),
+      environment: {
+        REDACTION_CONFIG: redactionConfig(policy),
+        HASH_KEY_SECRET_ARN: this.hashKey.secretArn,
+        // Disabled capture means no cohort is enrolled, whatever the list says.
+        ENROLMENTS: JSON.stringify(policy.debug_capture.enabled ? policy.debug_capture.enrolments : []),
+      },
+    });
+    for (const fn of [this.redactFunction, this.debugCaptureFunction]) this.hashKey.grantRead(fn);
+
+    this.eventsLogGroup = new logs.LogGroup(this, 'EventsDeliveryLogs', { retention: logRetention(policy), removalPolicy });
+    this.debugLogGroup = new logs.LogGroup(this, 'DebugDeliveryLogs', { retention: logRetention(policy), removalPolicy });
+
+    const eventsTable = catalog.eventsTable.node.defaultChild as glue.CfnTable;
+    const eventsRole = this.deliveryRole('EventsDeliveryRole', { storage, bucket: 'traces', logGroup: this.eventsLogGroup, transform: this.redactFunction, table: eventsTable });
+    // The L2 grants its role what it thinks delivery needs; with an immutable role those
+    // grants would land in the bucket and key policies instead (s3:DeleteObject*, kms:ReEncrypt*).
+    // Handing it references that cannot take policies either keeps the grants ours alone.
+    const ref = (refId: string, b: { bucketArn: string }) => s3.Bucket.fromBucketArn(this, refId, b.bucketArn);
+    const keyRef = (refId: string, k: kms.IKey) => kms.Key.fromKeyArn(this, refId, k.keyArn);
+    const dataKey = keyRef('DataKeyRef', storage.dataKey);
+    const debugKey = keyRef('DebugKeyRef', storage.debugKey);
+    this.eventsStream = new firehose.DeliveryStream(this, 'Events', {
+      encryption: firehose.StreamEncryption.customerManagedKey(dataKey),
+      role: eventsRole,
+      destination: new firehose.S3Bucket(ref('TracesBucketRef', storage.tracesBucket), {
+        role: eventsRole,
+        dataOutputPrefix: EVENTS_DATA_PREFIX,
+        errorOutputPrefix: EVENTS_ERROR_PREFIX,
+        bufferingSize: EVENTS_BUFFER.size,
+        bufferingInterval: EVENTS_BUFFER.interval,
+        encryptionKey: dataKey,
+        loggingConfig: new firehose.EnableLogging(this.eventsLogGroup),
+        processors: [
+          // Producers pack many newline-delimited events per record (Firehose bills per 5 KB).
+          firehose.RecordDeAggregationProcessor.json(),
+          new firehose.LambdaFunctionProcessor(this.redactFunction, PROCESSOR),
+        ],
+        dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
+        dataFormatConversion: {
+          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(eventsTable),
+          inputFormat: firehose.InputFormat.OPENX_JSON,
+          outputFormat: firehose.OutputFormat.PARQUET,
+        },
+      }),
+    });
+
+    const debugRole = this.deliveryRole('DebugDeliveryRole', { storage, bucket: 'debug', logGroup: this.debugLogGroup, transform: this.debugCaptureFunction });
+    this.debugStream = new firehose.DeliveryStream(this, 'Debug', {
+      encryption: firehose.StreamEncryption.customerManagedKey(debugKey),
+      role: debugRole,
+      destination: new firehose.S3Bucket(ref('DebugBucketRef', storage.debugBucket), {
+        role: debugRole,
+        dataOutputPrefix: DEBUG_DATA_PREFIX,
+        errorOutputPrefix: DEBUG_ERROR_PREFIX,
+        bufferingSize: DEBUG_BUFFER.size,
+        bufferingInterval: DEBUG_BUFFER.interval,
+        compression: firehose.Compression.GZIP,
+        encryptionKey: debugKey,
+        loggingConfig: new firehose.EnableLogging(this.debugLogGroup),
+        processors: [firehose.RecordDeAggregationProcessor.json(), new firehose.LambdaFunctionProcessor(this.debugCaptureFunction, PROCESSOR)],
+        dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
+      }),
+    });
+
+    this.producerPolicy = new iam.ManagedPolicy(this, 'ProducerPolicy', {
+      description: `${policy.name}-${policy.environment}: send telemetry records to the events stream`,
+      statements: [new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [this.eventsStream.deliveryStreamArn] })],
+    });
+    this.debugProducerPolicy = new iam.ManagedPolicy(this, 'DebugProducerPolicy', {
+      description: `${policy.name}-${policy.environment}: send debug captures of enrolled cohorts`,
+      statements: [new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [this.debugStream.deliveryStreamArn] })],
+    });
+  }
+
+  /**
+   * The delivery role with exactly what Firehose needs, handed to the L2 as an immutable
+   * reference: the L2 would otherwise grant itself `bucket.grantReadWrite` (s3:DeleteObject*,
+   * s3:GetObject* ...) and `glue:GetSchemaVersion` on `*`, none of which delivery needs.
+   */
+  private deliveryRole(id: string, o: { storage: TelemetryStorage; bucket: 'traces' | 'debug'; logGroup: logs.ILogGroup; transform: TelemetryFunction; table?: glue.CfnTable }): iam.IRole {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
+    o.storage.grantWrite(o.bucket, role);
+    o.logGroup.grantWrite(role);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [o.transform.functionArn] }));
+    const key = o.bucket === 'traces' ? o.storage.dataKey : o.storage.debugKey;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    if (o.table) {
+      const stack = Stack.of(this);
+      const db = o.table.databaseName;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: db }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/${o.table.ref}` }),
+        ],
+      }));
+    }
+    return iam.Role.fromRoleArn(this, `${id}Ref`, role.roleArn, { mutable: false });
+  }
+
+  /** Lets an application send telemetry records to the events stream. */
+  grantPutRecords(grantee: iam.IGrantable): iam.Grant {
+    return this.eventsStream.grantPutRecords(grantee);
+  }
+
+  /** Lets an application send debug captures (still checked against enrolments at ingest). */
+  grantPutDebugCaptures(grantee: iam.IGrantable): iam.Grant {
+    return this.debugStream.grantPutRecords(grantee);
+  }
+}

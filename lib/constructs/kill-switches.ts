@@ -1,0 +1,245 @@
+/**
+ * The kill switches of a policy as AWS resources: one SSM String parameter per switch
+ * with its initial document, read and flip grants, the trip Lambda for the policy's
+ * `auto_trips`, and an audit of every change (EventBridge to an audit log group and
+ * the ticket topic).
+ */
+import {
+  ArnFormat, Duration, Stack,
+  aws_events as events, aws_events_targets as targets, aws_iam as iam, aws_lambda as lambda, aws_logs as logs,
+  aws_sns as sns, aws_sns_subscriptions as subs, aws_ssm as ssm,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { TelemetryFunction } from './function';
+import type { Policy } from '../core/policy/schema';
+import { resolveSwitches, type ResolvedSwitch } from '../core/policy/switches';
+import { auditLogRetention } from './storage/lifecycle';
+import { removalPolicyFor } from './storage/storage';
+import { tripMap, type TripMap } from '../core/killswitch/trip';
+import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../core/killswitch/values';
+
+/**
+ * What Parameter Store accepts as a switch value (`AllowedPattern`): a one-line JSON
+ * object with a `state` of on or off. A console edit such as `off` is refused at write
+ * time instead of putting the switch at its safe default; the client still validates
+ * the whole document.
+ */
+export const SWITCH_VALUE_PATTERN = '^\\{.*"state":"(on|off)".*\\}$';
+
+/** Room for TRIP_MAP in the trip Lambda's environment (4 KB in all, shared with the Powertools variables). */
+export const MAX_TRIP_MAP_CHARS = 3000;
+
+export interface KillSwitchParametersProps {
+  /**
+   * The telemetry policy: the switches (`kill_switches`, `debug_capture`), the
+   * parameter path (`name`, `environment`), `auto_trips`, and the retentions (`logs`
+   * for the trip Lambda, `audit` for the audit log group).
+   */
+  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'kill_switches' | 'debug_capture'>;
+  /** Page alarms notify this topic; the trip Lambda subscribes to it. */
+  readonly pageTopic: sns.ITopic;
+  /** Every change of a switch is notified to this topic. */
+  readonly ticketTopic: sns.ITopic;
+  /**
+   * The kill-switch operator role: granted `grantFlip`.
+   * @default - no role is granted here; call `grantFlip` yourself
+   */
+  readonly operatorRole?: iam.IRole;
+  /**
+   * Retention of the audit log group, in days; rounded up to the nearest value
+   * CloudWatch Logs allows.
+   * @default - the policy's `retention.audit`
+   */
+  readonly auditRetentionDays?: number;
+}
+
+/** One SSM parameter per kill switch, and the access, trips and audit around them. */
+export class KillSwitchParameters extends Construct {
+  /** The parameter path: `/<name>/<environment>/kill-switches`. */
+  readonly prefix: string;
+  /** The switches, as `resolveSwitches(policy)` lists them. */
+  readonly switches: readonly ResolvedSwitch[];
+  /** A managed policy for applications that only read the switches (attach it to their roles). */
+  readonly readPolicy: iam.ManagedPolicy;
+  /** Flips the switches the policy's `auto_trips` map; undefined when it maps none. */
+  readonly tripFunction?: lambda.IFunction;
+  /** Alarm name to switches, as given to the trip Lambda. */
+  readonly tripMap: TripMap;
+  /** Receives every change of a switch, kept for the audit retention. */
+  readonly auditLogGroup: logs.ILogGroup;
+  /** Parameter Store changes under the prefix. */
+  readonly auditRule: events.Rule;
+
+  private readonly params = new Map<string, ssm.StringParameter>();
+
+  constructor(scope: Construct, id: string, props: KillSwitchParametersProps) {
+    super(scope, id);
+    const { policy } = props;
+    this.prefix = switchPrefix(policy);
+    this.switches = resolveSwitches(policy);
+
+    const container = new Construct(this, 'Switches');
+    for (const sw of this.switches) {
+      this.params.set(sw.ref, new ssm.StringParameter(container, sw.ref, {
+        parameterName: parameterName(this.prefix, sw.ref),
+        stringValue: serializeSwitchValue(initialValue(sw)),
+        description: truncateDescription(`Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault}.`),
+        tier: ssm.ParameterTier.STANDARD,
+        allowedPattern: SWITCH_VALUE_PATTERN,
+      }));
+    }
+
+    this.readPolicy = new iam.ManagedPolicy(this, 'ReadPolicy', {
+      description: `Read the kill switches under ${this.prefix} (no changes)`,
+      statements: this.readStatements(),
+    });
+    if (props.operatorRole) this.grantFlip(props.operatorRole);
+
+    this.tripMap = tripMap(policy);
+    this.tripFunction = this.createTripFunction(props);
+
+    const audit = this.createAudit(props);
+    this.auditLogGroup = audit.logGroup;
+    this.auditRule = audit.rule;
+  }
+
+  /** The parameter of a switch by ref (`tools.create_ticket`); throws for a ref the policy does not declare. */
+  parameter(ref: string): ssm.IStringParameter {
+    const p = this.params.get(ref);
+    if (!p) throw new Error(`kill switch ${JSON.stringify(ref)} is not declared in the policy. Declared: ${[...this.params.keys()].join(', ')}`);
+    return p;
+  }
+
+  /** The ARN of the parameter path, as `GetParametersByPath` authorizes it. */
+  get prefixArn(): string {
+    return Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.prefix.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  }
+
+  /** Lets an application read every switch (what `KillSwitches` needs), and change none. */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    const [byPath, byName] = this.readStatements();
+    return iam.Grant.addToPrincipal({ grantee, actions: byPath!.actions, resourceArns: byPath!.resources })
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: byName!.actions, resourceArns: byName!.resources }));
+  }
+
+  /** Lets an operator list, read the history of and change every switch (`llmops switch list|set`). */
+  grantFlip(grantee: iam.IGrantable): iam.Grant {
+    return this.grantRead(grantee).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter', 'ssm:GetParameterHistory'],
+      resourceArns: this.switches.map((s) => this.parameter(s.ref).parameterArn),
+    }));
+  }
+
+  private readStatements(): iam.PolicyStatement[] {
+    return [
+      // GetParametersByPath is authorized against the path in the request, not the parameters it returns.
+      new iam.PolicyStatement({ sid: 'ReadAllSwitchesByPath', actions: ['ssm:GetParametersByPath'], resources: [this.prefixArn] }),
+      new iam.PolicyStatement({
+        sid: 'ReadSwitchesByName',
+        actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+        resources: this.switches.map((s) => this.parameter(s.ref).parameterArn),
+      }),
+    ];
+  }
+
+  /** The trip Lambda, subscribed to the page topic for the mapped alarms only; none when nothing is mapped. */
+  private createTripFunction(props: KillSwitchParametersProps): lambda.IFunction | undefined {
+    const alarms = Object.keys(this.tripMap);
+    if (alarms.length === 0) return undefined;
+    const refs = [...new Set(Object.values(this.tripMap).flatMap((actions) => actions.map((a) => a.ref)))];
+    const tripMapJson = JSON.stringify(this.tripMap);
+    if (tripMapJson.length > MAX_TRIP_MAP_CHARS) {
+      throw new Error(
+        `kill_switches.auto_trips maps ${alarms.length} alarms to ${refs.length} switches; as TRIP_MAP that is ${tripMapJson.length} characters, over the ${MAX_TRIP_MAP_CHARS} this stack allows in the trip Lambda's environment (Lambda allows 4 KB in all). Map fewer alarms, or trip read_only_mode instead of many tools.`,
+      );
+    }
+
+    // Own role instead of the default one, whose AWS managed AWSLambdaBasicExecutionRole
+    // would grant log writes to every log group (AwsSolutions-IAM4).
+    const role = new iam.Role(this, 'TripRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Trips the kill switches mapped to page alarms under ${this.prefix}`,
+    });
+    const fn = new TelemetryFunction(this, 'TripFn', {
+      entry: 'lambdas/trip/index.ts',
+      policy: props.policy,
+      serviceName: 'kill-switch-trip',
+      description: `Trips ${refs.length} kill switch(es) under ${this.prefix} when one of ${alarms.length} mapped page alarm(s) enters ALARM`,
+      role,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { SWITCH_PREFIX: this.prefix, TRIP_MAP: tripMapJson },
+    });
+    fn.logGroup.grantWrite(role);
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['ssm:GetParameters', 'ssm:PutParameter'],
+      resourceArns: refs.map((r) => this.parameter(r).parameterArn),
+    });
+
+    props.pageTopic.addSubscription(new subs.LambdaSubscription(fn, {
+      // Only the mapped alarms entering ALARM invoke it (the handler checks again).
+      filterPolicyWithMessageBody: {
+        AlarmName: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: alarms })),
+        NewStateValue: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['ALARM'] })),
+      },
+    }));
+    return fn;
+  }
+
+  private createAudit(props: KillSwitchParametersProps): { logGroup: logs.LogGroup; rule: events.Rule } {
+    const retentionPolicy = props.auditRetentionDays === undefined
+      ? props.policy
+      : { retention: { ...props.policy.retention, audit: `${props.auditRetentionDays}d` } };
+    const logGroup = new logs.LogGroup(this, 'AuditLog', {
+      retention: auditLogRetention(retentionPolicy),
+      removalPolicy: removalPolicyFor(props.policy.environment),
+    });
+    const rule = new events.Rule(this, 'AuditRule', {
+      description: `Every change of a kill switch under ${this.prefix}: audit log and ticket topic`,
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: ['Parameter Store Change'],
+        detail: { name: events.Match.prefix(`${this.prefix}/`) },
+      },
+    });
+    rule.addTarget(new AuditLogTarget(logGroup));
+    rule.addTarget(new targets.SnsTopic(props.ticketTopic, {
+      message: events.RuleTargetInput.fromText(
+        `Kill switch ${events.EventField.fromPath('$.detail.name')}: ${events.EventField.fromPath('$.detail.operation')} at ${events.EventField.time} ` +
+        `(account ${events.EventField.account}, ${events.EventField.region}). State, reason and operator: llmops switch list; caller identity: CloudTrail PutParameter.`,
+      ),
+    }));
+    return { logGroup, rule };
+  }
+}
+
+/**
+ * An EventBridge target that writes the whole event to a log group. Unlike
+ * `targets.CloudWatchLogGroup`, it does not create a custom-resource Lambda (an
+ * `AwsCustomResource` singleton with no explicit log group and a `*` resource policy
+ * grant) to set the log group's resource policy: it adds the policy with
+ * `AWS::Logs::ResourcePolicy` (`LogGroup.addToResourcePolicy`).
+ */
+class AuditLogTarget implements events.IRuleTarget {
+  constructor(private readonly logGroup: logs.LogGroup) {}
+
+  bind(_rule: events.IRule): events.RuleTargetConfig {
+    this.logGroup.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'EventBridgeWritesSwitchChanges',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    return {
+      arn: Stack.of(this.logGroup).formatArn({ service: 'logs', resource: 'log-group', resourceName: this.logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      targetResource: this.logGroup,
+    };
+  }
+}
+
+/** SSM parameter descriptions hold at most 1024 characters. */
+function truncateDescription(text: string): string {
+  return text.length <= 1024 ? text : `${text.slice(0, 1023)}…`;
+}

@@ -1,0 +1,91 @@
+/**
+ * The LLMOps telemetry stack: composes the constructs from the parsed policy. It holds
+ * no logic of its own; every resource comes from a construct that takes the policy.
+ */
+import { AspectPriority, Aspects, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AlertRouting } from './alerting';
+import { BoundedLogsAspect } from './aspects';
+import { TelemetryCatalog } from './catalog';
+import { TelemetryIngest } from './ingest';
+import { KillSwitchParameters } from './kill-switches';
+import { TelemetryMonitoring } from './monitoring';
+import { TelemetryRollups } from './rollups';
+import type { Policy } from '../core/policy';
+import { TelemetryStorage } from './storage';
+
+export interface TelemetryStackProps extends StackProps {
+  /** The validated telemetry policy. */
+  readonly policy: Policy;
+}
+
+export class TelemetryStack extends Stack {
+  /** The policy this stack was built from. */
+  readonly policy: Policy;
+  /** The storage tiers: buckets, keys, tier roles, the debug-tier trail. */
+  readonly storage: TelemetryStorage;
+  /** The page and ticket topics. */
+  readonly alerting: AlertRouting;
+  /** Glue tables, Athena workgroups, decision queries. */
+  readonly catalog: TelemetryCatalog;
+  /** The events and debug streams and their transforms. */
+  readonly ingest: TelemetryIngest;
+  /** Alarms and dashboards of the five buckets. */
+  readonly monitoring: TelemetryMonitoring;
+  /** SSM kill switches, their trips and audit. */
+  readonly killSwitches: KillSwitchParameters;
+  /** Scheduled rollups: distinct users, daily cost, new intents, repeat users. */
+  readonly rollups: TelemetryRollups;
+
+  constructor(scope: Construct, id: string, props: TelemetryStackProps) {
+    super(scope, id, {
+      description: `LLMOps telemetry stack for ${props.policy.name} (${props.policy.environment}), built from its telemetry policy`,
+      ...props,
+    });
+    const { policy } = props;
+    this.policy = policy;
+    Tags.of(this).add('llmops:name', policy.name);
+    Tags.of(this).add('llmops:environment', policy.environment);
+    Aspects.of(this).add(new BoundedLogsAspect(), { priority: AspectPriority.READONLY });
+
+    this.storage = new TelemetryStorage(this, 'Storage', { policy });
+    this.alerting = new AlertRouting(this, 'Alerting', { alerting: policy.alerting, prefix: `${policy.name}-${policy.environment}` });
+    this.catalog = new TelemetryCatalog(this, 'Catalog', {
+      policy,
+      tracesBucket: this.storage.tracesBucket,
+      debugBucket: this.storage.debugBucket,
+      resultsBucket: this.storage.resultsBucket,
+      dataKey: this.storage.dataKey,
+      debugKey: this.storage.debugKey,
+    });
+    this.ingest = new TelemetryIngest(this, 'Ingest', { policy, storage: this.storage, catalog: this.catalog });
+    this.monitoring = new TelemetryMonitoring(this, 'Monitoring', {
+      policy,
+      routing: this.alerting,
+      pipeline: {
+        eventsStream: this.ingest.eventsStream,
+        transform: this.ingest.redactFunction,
+        transformLogGroup: this.ingest.redactFunction.logGroup,
+      },
+      tierBuckets: [
+        { tier: 'traces', bucket: this.storage.tracesBucket },
+        { tier: 'metrics', bucket: this.storage.metricsBucket },
+        { tier: 'debug', bucket: this.storage.debugBucket },
+        { tier: 'audit', bucket: this.storage.auditBucket },
+      ],
+    });
+    this.monitoring.grantRead(this.storage.metricsReaderRole);
+    this.rollups = new TelemetryRollups(this, 'Rollups', { policy, storage: this.storage, catalog: this.catalog, ticketTopic: this.alerting.ticketTopic });
+    this.killSwitches = new KillSwitchParameters(this, 'KillSwitches', {
+      policy,
+      pageTopic: this.alerting.pageTopic,
+      ticketTopic: this.alerting.ticketTopic,
+      operatorRole: this.storage.killSwitchOperatorRole,
+    });
+  }
+}
+
+/** The stack name for a policy: `<name>-<environment>-telemetry`. */
+export function stackNameFor(policy: Pick<Policy, 'name' | 'environment'>): string {
+  return `${policy.name}-${policy.environment}-telemetry`;
+}

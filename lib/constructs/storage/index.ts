@@ -1,0 +1,4 @@
+export * from '../../core/storage/layout';
+export * from './lifecycle';
+export * from './principals';
+export * from './storage';

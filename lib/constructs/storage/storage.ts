@@ -1,0 +1,338 @@
+/**
+ * The storage tiers: one bucket per kind of data, their keys, one role per tier, the
+ * bucket and key policies that deny reads to everyone else, and the CloudTrail trail
+ * that records who read the debug tier. Lifetimes come from `retention`, readers from
+ * `access`, the layout from `layout.ts`.
+ */
+import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { Policy } from '../../core/policy/schema';
+import { describeTiers, type RoleName } from '../../core/policy/tiers';
+import { BUCKET_LAYOUT, BUCKET_NAMES, foreignPrefixes, type BucketName, type StorageTier } from '../../core/storage/layout';
+import { lifecycleRulesFor, toLifecycleRule } from './lifecycle';
+import { trustedPrincipals } from './principals';
+
+export interface TelemetryStorageProps {
+  /** The validated telemetry policy; `name`, `environment`, `retention` and `access` are used. */
+  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'access'>;
+}
+
+/** Construct ids of the tier roles: a public contract, like the bucket ids. */
+const ROLE_IDS: Readonly<Record<RoleName, string>> = {
+  metrics_readers: 'MetricsReader',
+  trace_analysts: 'TraceAnalyst',
+  incident_responders: 'IncidentResponder',
+  kill_switch_operators: 'KillSwitchOperator',
+};
+
+const BUCKET_IDS: Readonly<Record<BucketName, string>> = {
+  traces: 'Traces',
+  metrics: 'Metrics',
+  debug: 'Debug',
+  audit: 'Audit',
+  results: 'Results',
+};
+
+/** Object reads the bucket and key policies deny outside a tier's readers and writers. */
+export const DENIED_OBJECT_READS = ['s3:GetObject', 's3:GetObjectVersion'] as const;
+
+/** `prod` keeps the data stores when the stack is deleted; every other environment deletes them. */
+export function removalPolicyFor(environment: string): RemovalPolicy {
+  return environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
+
+const pascal = (s: string) => s.replace(/(^|[-_/])([a-z])/g, (_m, _sep, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '');
+
+export class TelemetryStorage extends Construct {
+  /** Encrypts the traces, metrics and Athena results buckets. */
+  readonly dataKey: kms.IKey;
+  /** Encrypts the debug bucket only; its key policy denies decryption outside the debug tier. */
+  readonly debugKey: kms.IKey;
+
+  readonly tracesBucket: s3.IBucket;
+  readonly metricsBucket: s3.IBucket;
+  readonly debugBucket: s3.IBucket;
+  /** S3 server access logs (`access-logs/`) and CloudTrail (`cloudtrail/`); SSE-S3, see the constructor. */
+  readonly auditBucket: s3.IBucket;
+  readonly resultsBucket: s3.IBucket;
+
+  readonly metricsReaderRole: iam.IRole;
+  readonly traceAnalystRole: iam.IRole;
+  /** Assumable only with MFA. Reads the debug and audit tiers. */
+  readonly incidentResponderRole: iam.IRole;
+  /** No grants here: the kill-switch construct grants what flipping a switch needs. */
+  readonly killSwitchOperatorRole: iam.IRole;
+
+  /** Records S3 data events (reads and writes) of every debug-tier store. */
+  readonly trail: cloudtrail.Trail;
+
+  private readonly buckets: Record<BucketName, s3.Bucket>;
+  private readonly roles: Record<RoleName, iam.Role>;
+  /** Principal ARNs exempt from the read denies: per tier (readers) and per bucket (writers). */
+  private readonly readerArns = new Map<StorageTier, Set<string>>();
+  private readonly writerArns = new Map<BucketName, Set<string>>();
+
+  constructor(scope: Construct, id: string, props: TelemetryStorageProps) {
+    super(scope, id);
+    // Log delivery through the audit bucket's policy, not its ACL: ACLs are disabled
+    // (BucketOwnerEnforced). Set here so the construct does not depend on the app's cdk.json.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const { policy } = props;
+    const removalPolicy = removalPolicyFor(policy.environment);
+    const prefix = `${policy.name}-${policy.environment}`;
+
+    const dataKey = new kms.Key(this, 'DataKey', {
+      description: `${prefix}: traces, metrics and Athena results buckets`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const debugKey = new kms.Key(this, 'DebugKey', {
+      description: `${prefix}: debug captures (debug tier only)`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.dataKey = dataKey;
+    this.debugKey = debugKey;
+
+    // Server access log delivery does not support SSE-KMS target buckets, so the audit
+    // bucket uses SSE-S3 (S3-managed keys); it holds no record content. It logs no access
+    // of its own (that would log its log deliveries); cdk-nag's S1 accepts a log target.
+    const audit = new s3.Bucket(this, BUCKET_IDS.audit, {
+      ...this.commonBucketProps('audit', policy, removalPolicy),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+    });
+
+    const bucket = (name: Exclude<BucketName, 'audit'>, key: kms.IKey) =>
+      new s3.Bucket(this, BUCKET_IDS[name], {
+        ...this.commonBucketProps(name, policy, removalPolicy),
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: key,
+        bucketKeyEnabled: true,
+        serverAccessLogsBucket: audit,
+        serverAccessLogsPrefix: `access-logs/${name}/`,
+      });
+    this.buckets = {
+      traces: bucket('traces', dataKey),
+      metrics: bucket('metrics', dataKey),
+      debug: bucket('debug', debugKey),
+      audit,
+      results: bucket('results', dataKey),
+    };
+    this.tracesBucket = this.buckets.traces;
+    this.metricsBucket = this.buckets.metrics;
+    this.debugBucket = this.buckets.debug;
+    this.auditBucket = this.buckets.audit;
+    this.resultsBucket = this.buckets.results;
+
+    for (const name of BUCKET_NAMES) this.denyReadsOutsideTiers(name);
+    debugKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDecryptOutsideDebugTier',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.exemptArns('debug', 'debug') } },
+      }),
+    );
+
+    const role = (name: RoleName, description: string, conditions?: iam.Conditions) =>
+      new iam.Role(this, ROLE_IDS[name], {
+        description: `${prefix}: ${description}`,
+        assumedBy: trustedPrincipals(policy.access[name].principals, conditions),
+        maxSessionDuration: Duration.hours(1),
+      });
+    this.roles = {
+      metrics_readers: role('metrics_readers', 'reads the metrics tier (dashboards, rollups)'),
+      trace_analysts: role('trace_analysts', 'reads the traces tier (Athena over redacted records)'),
+      incident_responders: role('incident_responders', 'reads the debug and audit tiers; MFA required, reads recorded by CloudTrail', {
+        Bool: { 'aws:MultiFactorAuthPresent': 'true' },
+      }),
+      kill_switch_operators: role('kill_switch_operators', 'flips kill switches'),
+    };
+    this.metricsReaderRole = this.roles.metrics_readers;
+    this.traceAnalystRole = this.roles.trace_analysts;
+    this.incidentResponderRole = this.roles.incident_responders;
+    this.killSwitchOperatorRole = this.roles.kill_switch_operators;
+
+    // The tier table names each tier's reader; the grants follow it.
+    for (const t of describeTiers(policy)) {
+      if (t.tier !== 'logs' && t.reader) this.grantRead(t.tier, this.roles[t.reader]);
+    }
+
+    this.trail = new cloudtrail.Trail(this, 'DebugReads', {
+      bucket: audit,
+      s3KeyPrefix: 'cloudtrail',
+      enableFileValidation: true,
+      managementEvents: cloudtrail.ReadWriteType.NONE,
+      includeGlobalServiceEvents: false,
+      isMultiRegionTrail: false,
+    });
+    // Every key of a debug bucket, and the debug prefixes of the other buckets.
+    this.trail.addS3EventSelector(
+      BUCKET_NAMES.flatMap((name) =>
+        BUCKET_LAYOUT[name].tier === 'debug'
+          ? [{ bucket: this.buckets[name] }]
+          : foreignPrefixes(name).filter((p) => p.tier === 'debug').map((p) => ({ bucket: this.buckets[name], objectPrefix: p.prefix })),
+      ),
+      { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
+    );
+  }
+
+  /** A bucket by name. */
+  bucket(name: BucketName): s3.IBucket {
+    return this.buckets[name];
+  }
+
+  /** The role of an `access` entry. */
+  role(name: RoleName): iam.IRole {
+    return this.roles[name];
+  }
+
+  /**
+   * Lets `grantee` read every store of `tier` (its prefixes in every bucket, and the
+   * key that encrypts them), and exempts it from the tier's read denies.
+   */
+  grantRead(tier: StorageTier, grantee: iam.IGrantable): iam.Grant {
+    this.exempt(this.readerArns, tier, grantee);
+    const grants: iam.Grant[] = [];
+    for (const name of BUCKET_NAMES) {
+      const prefixes = BUCKET_LAYOUT[name].prefixes.filter((p) => p.tier === tier).map((p) => p.prefix);
+      if (prefixes.length === 0) continue;
+      const b = this.buckets[name];
+      const actions = BUCKET_LAYOUT[name].versioned ? [...DENIED_OBJECT_READS] : ['s3:GetObject'];
+      grants.push(iam.Grant.addToPrincipal({ grantee, actions, resourceArns: prefixes.map((p) => b.arnForObjects(`${p}*`)) }));
+      grants.push(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucket'],
+          resourceArns: [b.bucketArn],
+          conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+        }),
+      );
+      grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation'], resourceArns: [b.bucketArn] }));
+      if (b.encryptionKey) grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [b.encryptionKey.keyArn] }));
+      this.acknowledgeObjectWildcards(grantee, name, prefixes.map((p) => `${p}*`), `read the ${tier} tier`);
+    }
+    return grants.reduce((a, b) => a.combine(b));
+  }
+
+  /**
+   * Lets `grantee` write objects anywhere in `bucket` (a Firehose stream delivers to one
+   * bucket, its error output included) and exempts it from the bucket's read denies.
+   * Writers are per bucket, readers per tier: a tier spans buckets, a writer does not.
+   */
+  grantWrite(bucket: BucketName, grantee: iam.IGrantable): iam.Grant {
+    this.allowWriter(bucket, grantee);
+    const b = this.buckets[bucket];
+    let grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [b.arnForObjects('*')] }).combine(
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], resourceArns: [b.bucketArn] }),
+    );
+    // Decrypt: S3 reads the data key back to complete a multipart upload.
+    if (b.encryptionKey) grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [b.encryptionKey.keyArn] }));
+    this.acknowledgeObjectWildcards(grantee, bucket, ['*'], `write the ${bucket} bucket`);
+    return grant;
+  }
+
+  /**
+   * Exempts a writer from the bucket's read denies without granting anything, for a
+   * writer whose permissions are granted elsewhere (e.g. by the Firehose L2).
+   */
+  allowWriter(bucket: BucketName, writer: iam.IGrantable): void {
+    this.exempt(this.writerArns, bucket, writer);
+  }
+
+  private commonBucketProps(name: BucketName, policy: TelemetryStorageProps['policy'], removalPolicy: RemovalPolicy): s3.BucketProps {
+    return {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: BUCKET_LAYOUT[name].versioned,
+      lifecycleRules: lifecycleRulesFor(name, policy).map(toLifecycleRule),
+      // DESTROY without autoDeleteObjects (which would add a custom-resource Lambda):
+      // CloudFormation deletes an empty bucket; a non-empty one stays, its stack deletion
+      // fails on it, and its lifecycle rules keep expiring what is left.
+      removalPolicy,
+    };
+  }
+
+  /**
+   * One deny per tier present in the bucket: object reads under the tier's prefixes (for
+   * the bucket's own tier: every key outside the other tiers' prefixes) by anyone but
+   * the tier's readers and the bucket's writers. Only data actions are denied, so
+   * CloudFormation and administrators still manage the bucket and its policy.
+   */
+  private denyReadsOutsideTiers(name: BucketName): void {
+    const b = this.buckets[name];
+    const layout = BUCKET_LAYOUT[name];
+    const foreign = foreignPrefixes(name);
+    b.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `DenyReadsOutside${pascal(layout.tier)}Tier`,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...DENIED_OBJECT_READS],
+        ...(foreign.length === 0 ? { resources: [b.arnForObjects('*')] } : { notResources: foreign.map((p) => b.arnForObjects(`${p.prefix}*`)) }),
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.exemptArns(layout.tier, name) } },
+      }),
+    );
+    for (const p of foreign) {
+      b.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `DenyReads${pascal(p.prefix)}Outside${pascal(p.tier)}Tier`,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: [...DENIED_OBJECT_READS],
+          resources: [b.arnForObjects(`${p.prefix}*`)],
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.exemptArns(p.tier, name) } },
+        }),
+      );
+    }
+  }
+
+  /** The readers of a tier and the writers of a bucket, resolved at synth (grants may come later). */
+  private exemptArns(tier: StorageTier, bucket: BucketName): string[] {
+    return Lazy.list({ produce: () => [...new Set([...(this.readerArns.get(tier) ?? []), ...(this.writerArns.get(bucket) ?? [])])] });
+  }
+
+  private exempt<K>(registry: Map<K, Set<string>>, key: K, grantee: iam.IGrantable): void {
+    const arn = principalArn(grantee.grantPrincipal);
+    const set = registry.get(key) ?? new Set<string>();
+    set.add(arn);
+    registry.set(key, set);
+  }
+
+  /**
+   * Object-level S3 actions name objects by key, so a grant on a prefix is a wildcard
+   * resource: acknowledged with the exact finding on the grantee's policy, nowhere wider.
+   */
+  private acknowledgeObjectWildcards(grantee: iam.IGrantable, bucket: BucketName, patterns: string[], what: string): void {
+    const principal = grantee.grantPrincipal;
+    // A role keeps its grants in `DefaultPolicy`; an imported role in an iam.Policy child whose
+    // id depends on a feature flag (`Policy` or `Policy<unique id>`), so look for the type.
+    const holder = Construct.isConstruct(principal) ? principal : undefined;
+    const policy = holder?.node.tryFindChild('DefaultPolicy') ?? holder?.node.children.find((c) => c instanceof iam.Policy);
+    if (!policy) return;
+    const logicalId = Stack.of(this).getLogicalId(this.buckets[bucket].node.defaultChild as s3.CfnBucket);
+    for (const pattern of patterns) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${pattern}]`,
+        reason: `Object actions to ${what} name objects by key prefix (${bucket} bucket, ${pattern}), the narrowest resource S3 offers; the bucket policy denies reads outside the tier's readers and writers.`,
+      });
+    }
+  }
+}
+
+/** The ARN `aws:PrincipalArn` carries for a grantee (for a role: the role ARN, also in its sessions). */
+function principalArn(principal: iam.IPrincipal): string {
+  if ('roleArn' in principal && typeof principal.roleArn === 'string') return principal.roleArn;
+  if (principal instanceof iam.ArnPrincipal) return principal.arn;
+  throw new Error(
+    `the storage tiers exempt principals from their read denies by role ARN; ${principal.toString()} has none. Grant to an IAM role (a Lambda function or Firehose stream role).`,
+  );
+}

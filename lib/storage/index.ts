@@ -1,4 +1,0 @@
-export * from './layout';
-export * from './lifecycle';
-export * from './principals';
-export * from './storage';
