@@ -2,6 +2,7 @@
 // TypeScript sources. Formatting is not linted.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', 'bin/llmops.mjs'] },
@@ -13,6 +14,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-control-regex': 'off',
     },
+  },
+  {
+    // The layers of shared/design/architecture.md: imports point down (lint/layers.js).
+    files: ['lib/**/*.ts', 'lambdas/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/imports': 'error' },
   },
   {
     // Tests edit arbitrary policy and event data to build failing cases.

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { AlertRouting } from '../lib/constructs/alerting';
+import { AlertRouting } from '../lib/constructs/alerting/index';
 import { variantPolicy } from './helpers';
 
 function routing(edit: (d: any) => void = () => {}) {

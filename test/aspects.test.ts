@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BoundedLogsAspect, FUNCTION_WITHOUT_LOG_GROUP, LOG_GROUP_WITHOUT_RETENTION } from '../lib/constructs/aspects';
-import { PROJECT_ROOT, TelemetryFunction } from '../lib/constructs/function';
+import { PROJECT_ROOT, TelemetryFunction } from '../lib/constructs/shared/function';
 import type { Policy } from '../lib/core/policy';
 import { TelemetryStack } from '../lib/constructs/stack';
 import { auditLogRetention, logRetention } from '../lib/constructs/storage';

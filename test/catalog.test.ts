@@ -1,9 +1,9 @@
 import { App, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { CAPTURES_PREFIX, EVENTS_PREFIX, QUARANTINE_PREFIX, TelemetryCatalog } from '../lib/constructs/catalog';
+import { CAPTURES_PREFIX, EVENTS_PREFIX, QUARANTINE_PREFIX, TelemetryCatalog } from '../lib/constructs/catalog/index';
 import { contractColumns, debugCaptureColumns, EVENT_TYPES } from '../lib/core/contract';
-import { EVENTS_DATA_PREFIX } from '../lib/constructs/ingest';
+import { EVENTS_DATA_PREFIX } from '../lib/constructs/ingest/index';
 import { durationDays, durationDaysCeil, type Policy } from '../lib/core/policy';
 import { loadDecisionQueries } from '../lib/core/queries';
 import { variantPolicy } from './helpers';

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { explainPolicy, loadPolicy } from '../lib/core/policy';
+import { loadPolicy } from '../lib/core/policy';
+import { explainPolicy } from '../lib/core/spec';
 import { runCli } from './cli-helpers';
 import { shippedPolicyText } from './helpers';
 

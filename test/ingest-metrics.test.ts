@@ -3,7 +3,7 @@ import { findMetric, METRIC_NAMES } from '../lib/core/metrics/dictionary';
 import { OTHER } from '../lib/core/transform/aggregate';
 import { bucketMetricsConfig } from '../lib/core/transform/metrics-config';
 import type { RequestEvent, TelemetryEvent } from '../lib/core/contract';
-import { transformEnvironment } from '../lib/constructs/ingest';
+import { transformEnvironment } from '../lib/constructs/ingest/index';
 import { createTransformHandler } from '../lambdas/shared/handler';
 import { buildSampleEvents } from './support/sample-events';
 import { variantPolicy } from './helpers';

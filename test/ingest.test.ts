@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { bucketMetricsConfig } from '../lib/core/transform/metrics-config';
-import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig, transformEnvironment } from '../lib/constructs/ingest';
+import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig, transformEnvironment } from '../lib/constructs/ingest/index';
 import { durationDays } from '../lib/core/policy';
 import { buildStack, TEST_NOW, variantPolicy } from './helpers';
 

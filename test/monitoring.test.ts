@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { BUCKETS, findMetric, metricsNamespace } from '../lib/core/metrics/dictionary';
-import { AlertRouting } from '../lib/constructs/alerting';
+import { AlertRouting } from '../lib/constructs/alerting/index';
 import { TelemetryMonitoring, MAX_DESCRIPTION } from '../lib/constructs/monitoring';
 import { alarmName, durationSeconds, type Policy } from '../lib/core/policy';
 import { variantPolicy } from './helpers';

@@ -1,6 +1,6 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { acknowledgements } from '../lib/constructs/nag';
+import { acknowledgements } from '../lib/constructs/shared/nag';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 
 const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');

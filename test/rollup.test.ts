@@ -6,7 +6,7 @@
  * Athena, CloudWatch and S3 clients to local servers (test/support/*-server.ts); the
  * Athena server runs the SQL it receives on the same DuckDB.
  */
-import { GetMetricDataCommand, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { metricsNamespace, SERVICE_DIMENSION, SERVICE_OF } from '../lib/core/metrics/dictionary';
 import { handlerWith } from '../lambdas/rollup/index';
@@ -14,7 +14,7 @@ import { explainRollups } from '../lib/core/spec/rollups';
 import { datumsFor, sliceFolder, type RollupDatum, type SliceDimensions } from '../lib/core/rollup/metrics';
 import { analystsWorkGroupName, catalogDatabaseName } from '../lib/core/rollup/names';
 import { loadRollupQueries, planRollup } from '../lib/core/rollup/plan';
-import { batchMetricData, objectKey, PUT_METRIC_DATA_LIMITS, rollupObjects, toMetricDatum } from '../lib/core/rollup/publish';
+import { batchMetricData, objectKey, PUT_METRIC_DATA_LIMITS, rollupObjects, toMetricDatum, type MetricDatum } from '../lib/core/rollup/publish';
 import { runRollup, type RollupDeps } from '../lib/aws/rollup-runner';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 import { duckdbEngine, startAthenaServer, type AthenaServer } from './support/athena-server';

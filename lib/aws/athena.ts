@@ -19,9 +19,10 @@ import {
   type AthenaClient,
   type ColumnInfo,
 } from '@aws-sdk/client-athena';
+import type { CellValue, Row } from '../core/queries';
 
-export type CellValue = string | number | boolean | null;
-export type Row = Record<string, CellValue>;
+export type { CellValue, Row };
+
 
 export interface AthenaQueryOptions {
   readonly workGroup: string;

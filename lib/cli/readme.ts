@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { BUCKETS } from '../core/metrics/dictionary';
-import { acknowledgements } from '../constructs/nag';
-import { alarmCondition, alarmName, cell, describeTiers, type Policy } from '../core/policy';
+import { acknowledgements } from '../constructs/shared/nag';
+import { alarmCondition, alarmName, describeTiers, type Policy } from '../core/policy';
+import { cell } from '../core/spec';
 import { loadDecisionQueries } from '../core/queries';
 import { TelemetryStack } from '../constructs/stack';
 

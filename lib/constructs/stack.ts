@@ -4,13 +4,13 @@
  */
 import { AspectPriority, Aspects, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AlertRouting } from './alerting';
+import { AlertRouting } from './alerting/index';
 import { BoundedLogsAspect } from './aspects';
-import { TelemetryCatalog } from './catalog';
-import { TelemetryIngest } from './ingest';
-import { KillSwitchParameters } from './kill-switches';
+import { TelemetryCatalog } from './catalog/index';
+import { TelemetryIngest } from './ingest/index';
+import { KillSwitchParameters } from './kill-switches/index';
 import { TelemetryMonitoring } from './monitoring';
-import { TelemetryRollups } from './rollups';
+import { TelemetryRollups } from './rollups/index';
 import type { Policy } from '../core/policy';
 import { TelemetryStorage } from './storage';
 

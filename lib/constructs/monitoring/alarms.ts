@@ -6,7 +6,7 @@
 import { Duration, aws_cloudwatch as cw, aws_cloudwatch_actions as actions } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BUCKETS, type BucketName } from '../../core/metrics/dictionary';
-import type { AlertRouting } from '../alerting';
+import type { AlertRouting } from '../alerting/index';
 import { alarmName, durationSeconds, type AlarmPolicy, type Policy } from '../../core/policy';
 import type { TelemetryMetrics } from './metrics';
 

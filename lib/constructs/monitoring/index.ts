@@ -6,7 +6,7 @@
 import { Duration, Validations, aws_cloudwatch as cw, aws_cloudwatch_actions as actions, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type BucketName, metricsNamespace } from '../../core/metrics/dictionary';
-import type { AlertRouting } from '../alerting';
+import type { AlertRouting } from '../alerting/index';
 import { durationDaysCeil, type Policy } from '../../core/policy';
 import { createPageComposite, createPolicyAlarms, type PolicyAlarm } from './alarms';
 import { bucketSizeMetric, createBucketDashboards, createReadinessDashboard, type PipelineHealthSources, type TierBucket } from './dashboards';

@@ -12,7 +12,7 @@
  *   notifications carry metric values and thresholds, never record content.
  */
 import * as z from 'zod';
-import { alarmName } from '../spec/policy';
+import { alarmName } from '../policy/names';
 import type { Policy } from '../policy/schema';
 import type { SwitchState } from '../policy/switches';
 import { isExpired, MAX_REASON_CHARS, truncate, type SwitchReading, type SwitchValue } from './values';

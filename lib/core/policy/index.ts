@@ -4,5 +4,5 @@ export * from './rules';
 export * from './schema';
 export * from './switches';
 export * from './json-schema';
-export * from '../spec/policy';
+export * from './names';
 export * from './tiers';

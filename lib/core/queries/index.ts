@@ -29,6 +29,11 @@ import { BUCKETS, type BucketName } from '../metrics/dictionary';
  * they name the Athena named queries (and their construct ids), and the runbooks in the
  * policy refer to them. A test checks that this list and the files agree.
  */
+/** A typed cell of a query result row (Athena's, or DuckDB's in the local plane). */
+export type CellValue = string | number | boolean | null;
+/** One row of a decision query's result, by column name. */
+export type Row = Record<string, CellValue>;
+
 export const DECISION_QUERY_IDS = [
   'latency-by-path',
   'errors-by-model-and-version',

@@ -19,7 +19,7 @@
  */
 import { findMetric } from '../metrics/dictionary';
 import type { Policy, SliceField } from '../policy/schema';
-import type { Row } from '../../aws/athena';
+import type { Row } from '../queries';
 import type { PlannedQuery } from './plan';
 
 export type RollupMetricName = 'ActiveUsersDaily' | 'ActiveUsersWeekly' | 'DailyCostUsd' | 'NewIntents' | 'RepeatUsers';

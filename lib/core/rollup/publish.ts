@@ -9,7 +9,6 @@
  * bucket keeps the previous version for its noncurrent-version days), never adds.
  */
 import { SERVICE_DIMENSION, SERVICE_OF } from '../metrics/dictionary';
-import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { RollupDatum } from './metrics';
 import { ROLLUP_FAILURES_DIMENSION, ROLLUP_FAILURES_METRIC } from './names';
 
@@ -23,6 +22,20 @@ export const PUT_METRIC_DATA_LIMITS = {
 
 /** The metrics-tier prefix the rollup writes under (TelemetryStorage's `rollups/`). */
 export const ROLLUPS_PREFIX = 'rollups/';
+
+/**
+ * The fields of CloudWatch's `MetricDatum` that a rollup sets (structurally a subset of the
+ * SDK's type, so the runner passes these to `PutMetricDataCommand` as they are; the core
+ * stays free of AWS clients).
+ */
+export interface MetricDatum {
+  readonly MetricName: string;
+  readonly Dimensions: { readonly Name: string; readonly Value: string }[];
+  readonly Timestamp: Date;
+  readonly Value: number;
+  readonly Unit: 'Count' | 'None' | 'Percent' | 'Milliseconds' | 'Seconds';
+  readonly StorageResolution?: number;
+}
 
 /**
  * A rollup datapoint as a CloudWatch MetricDatum (dimensions in name order, 1-minute

@@ -4,7 +4,8 @@
  * name it, and the worst-case time for a flip to take effect. No aws-cdk-lib here, so
  * the spec generator and the CLI can include it.
  */
-import { alarmName, cell } from './policy';
+import { alarmName } from '../policy/names';
+import { cell } from './markdown';
 import { durationDays, durationSeconds } from '../policy/durations';
 import { LOG_RETENTION_DAYS } from '../policy/rules';
 import type { AlarmPolicy, Policy } from '../policy/schema';

@@ -9,20 +9,13 @@ import { estimateSeries } from '../policy/series';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS, SECRET_DETECTORS } from '../redaction/catalog';
 import { DETECTOR_DESCRIPTIONS } from '../redaction/catalog-docs';
 import { durationSeconds } from '../policy/durations';
-import type { AlarmPolicy, Policy } from '../policy/schema';
+import type { Policy } from '../policy/schema';
 import { explainGate } from './gate';
 import { loadDecisionQueries } from '../queries';
 import { resolveSwitches } from '../policy/switches';
 import { describeTiers } from '../policy/tiers';
-
-/** Escapes text for a Markdown table cell. */
-export function cell(text: string | number | undefined): string {
-  return String(text ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function table(head: string[], rows: (string | number | undefined)[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
-}
+import { alarmCondition, alarmName } from '../policy/names';
+import { table } from './markdown';
 
 const ROLE_TITLES: Record<keyof Policy['access'], string> = {
   metrics_readers: 'metrics reader',
@@ -30,23 +23,6 @@ const ROLE_TITLES: Record<keyof Policy['access'], string> = {
   incident_responders: 'incident responder',
   kill_switch_operators: 'kill-switch operator',
 };
-
-/** The alarm's physical name: `<name>-<environment>-<bucket>-<alarm id>`. */
-export function alarmName(policy: Pick<Policy, 'name' | 'environment'>, bucket: string, id: string): string {
-  return `${policy.name}-${policy.environment}-${bucket}-${id}`;
-}
-
-/** The alarm's condition in words, e.g. `ProviderTimeoutRate (Average) above 5 over 1 x 5m`. */
-export function alarmCondition(a: AlarmPolicy): string {
-  const stat = a.statistic ? ` ${a.statistic}` : '';
-  const dims = Object.entries(a.dimensions ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
-  const subject = `${a.metric}${stat}${dims ? ` {${dims}}` : ''}`;
-  const test = a.anomaly_band !== undefined
-    ? `${a.comparison} its learned band (${a.anomaly_band} standard deviations)`
-    : `${a.comparison} ${a.threshold}`;
-  const m = a.datapoints_to_alarm ?? a.evaluation_periods;
-  return `${subject} ${test}, ${m} of ${a.evaluation_periods} x ${a.period}`;
-}
 
 export function explainPolicy(p: Policy): string {
   const out: string[] = [];

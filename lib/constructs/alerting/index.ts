@@ -4,7 +4,7 @@
  */
 import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_sns as sns, aws_sns_subscriptions as subs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { Policy, Severity } from '../core/policy';
+import type { Policy, Severity } from '../../core/policy';
 
 export interface AlertRoutingProps {
   /** The policy's alerting section (subscriptions per severity). */

@@ -6,9 +6,9 @@
  */
 import { RemovalPolicy, aws_athena as athena, aws_glue as glue, type aws_kms as kms, type aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { contractColumns, debugCaptureColumns, EVENT_TYPES, type ContractColumn } from '../core/contract';
-import { durationDays, durationDaysCeil, type Policy } from '../core/policy';
-import { loadDecisionQueries } from '../core/queries';
+import { contractColumns, debugCaptureColumns, EVENT_TYPES, type ContractColumn } from '../../core/contract';
+import { durationDays, durationDaysCeil, type Policy } from '../../core/policy';
+import { loadDecisionQueries } from '../../core/queries';
 
 export interface TelemetryCatalogProps {
   /** `name`, `environment`, `retention` and `queries.scan_limit_mb` are used. */

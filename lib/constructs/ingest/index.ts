@@ -5,13 +5,13 @@
  */
 import { Duration, Size, Stack, Validations, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_kms as kms, aws_logs as logs, aws_s3 as s3, aws_secretsmanager as secrets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { TelemetryCatalog } from './catalog';
-import { bucketMetricsConfig } from '../core/transform/metrics-config';
-import { redactorConfigFromPolicy } from '../core/transform/from-policy';
-import { TelemetryFunction } from './function';
-import type { Policy } from '../core/policy';
-import { logRetention } from './storage/lifecycle';
-import { removalPolicyFor, type TelemetryStorage } from './storage';
+import type { TelemetryCatalog } from '../catalog/index';
+import { bucketMetricsConfig } from '../../core/transform/metrics-config';
+import { redactorConfigFromPolicy } from '../../core/transform/from-policy';
+import { TelemetryFunction } from '../shared/function';
+import type { Policy } from '../../core/policy';
+import { logRetention } from '../storage/lifecycle';
+import { removalPolicyFor, type TelemetryStorage } from '../storage';
 
 /**
  * Processor settings, set explicitly because the L2 leaves gaps: it ignores

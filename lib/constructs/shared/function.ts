@@ -9,13 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { metricsNamespace } from '../core/metrics/dictionary';
-import type { Policy } from '../core/policy/schema';
-import { logRetention } from './storage/lifecycle';
-import { removalPolicyFor } from './storage/storage';
+import { metricsNamespace } from '../../core/metrics/dictionary';
+import type { Policy } from '../../core/policy/schema';
+import { logRetention } from '../storage/lifecycle';
+import { removalPolicyFor } from '../storage/storage';
 
 /** The repository root: esbuild's project root, the lock file's and the entries' base. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** The newest Node.js runtime aws-cdk-lib offers. */
 export const HOUSE_RUNTIME = lambda.Runtime.NODEJS_24_X;

@@ -14,17 +14,17 @@
  * - CloudWatch: PutMetricData, which has no resource-level permission, on `*` with the
  *   condition `cloudwatch:namespace` = the stack's namespace.
  */
-import { SERVICE_DIMENSION, SERVICE_OF } from '../core/metrics/dictionary';
+import { SERVICE_DIMENSION, SERVICE_OF } from '../../core/metrics/dictionary';
 import { Duration, Stack, Validations, aws_cloudwatch as cw, aws_cloudwatch_actions as actions, aws_events as events, aws_events_targets as targets, aws_iam as iam, type aws_s3 as s3, type aws_sns as sns } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { metricsNamespace } from '../core/metrics/dictionary';
-import type { TelemetryCatalog } from './catalog';
-import { TelemetryFunction } from './function';
-import { TelemetryMetrics } from './monitoring/metrics';
-import type { Policy } from '../core/policy/schema';
-import type { TelemetryStorage } from './storage';
-import { rollupUnit, type RollupMetricName } from '../core/rollup/metrics';
-import { ROLLUP_FAILURES_METRIC } from '../core/rollup/names';
+import { metricsNamespace } from '../../core/metrics/dictionary';
+import type { TelemetryCatalog } from '../catalog/index';
+import { TelemetryFunction } from '../shared/function';
+import { TelemetryMetrics } from '../monitoring/metrics';
+import type { Policy } from '../../core/policy/schema';
+import type { TelemetryStorage } from '../storage';
+import { rollupUnit, type RollupMetricName } from '../../core/rollup/metrics';
+import { ROLLUP_FAILURES_METRIC } from '../../core/rollup/names';
 
 /** The rollup metrics this construct publishes (checked against the dictionary at synth). */
 export const ROLLUP_METRICS: readonly RollupMetricName[] = ['ActiveUsersDaily', 'ActiveUsersWeekly', 'DailyCostUsd', 'NewIntents', 'RepeatUsers'];

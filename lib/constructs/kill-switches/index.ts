@@ -10,13 +10,13 @@ import {
   aws_sns as sns, aws_sns_subscriptions as subs, aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { TelemetryFunction } from './function';
-import type { Policy } from '../core/policy/schema';
-import { resolveSwitches, type ResolvedSwitch } from '../core/policy/switches';
-import { auditLogRetention } from './storage/lifecycle';
-import { removalPolicyFor } from './storage/storage';
-import { tripMap, type TripMap } from '../core/killswitch/trip';
-import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../core/killswitch/values';
+import { TelemetryFunction } from '../shared/function';
+import type { Policy } from '../../core/policy/schema';
+import { resolveSwitches, type ResolvedSwitch } from '../../core/policy/switches';
+import { auditLogRetention } from '../storage/lifecycle';
+import { removalPolicyFor } from '../storage/storage';
+import { tripMap, type TripMap } from '../../core/killswitch/trip';
+import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../../core/killswitch/values';
 
 /**
  * What Parameter Store accepts as a switch value (`AllowedPattern`): a one-line JSON
