@@ -57,7 +57,9 @@ const fmt = (x: number) => x.toFixed(x < 1 ? 3 : 1);
 export async function runRedactionBench(): Promise<void> {
   const lines = corpusLines(4 * MB);
   const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
-  console.log(`corpus: ${lines.length} lines, ${fmt(bytes / MB)} MB (sentences, log lines, JSON fragments; planted PII/secrets and harmless ids)`);
+  console.log(
+    `corpus: ${lines.length} lines, ${fmt(bytes / MB)} MB (sentences, log lines, JSON fragments; planted PII/secrets and harmless ids)`,
+  );
 
   const engine = createRedactor({});
   // Warm the JIT first: the CLI's 20 MB run is long enough to be warm for most of it.
@@ -77,7 +79,9 @@ export async function runRedactionBench(): Promise<void> {
     for (const l of rpSlice.lines) rp.redact(l);
   });
   const rpMbps = mbps(rpSlice.bytes, rpMs);
-  console.log(`redact-pii:    ${fmt(rpMbps)} MB/s (${rpMs.toFixed(0)} ms on ${fmt(rpSlice.bytes / MB)} MB)  -> engine is ${fmt(engineMbps / rpMbps)}x`);
+  console.log(
+    `redact-pii:    ${fmt(rpMbps)} MB/s (${rpMs.toFixed(0)} ms on ${fmt(rpSlice.bytes / MB)} MB)  -> engine is ${fmt(engineMbps / rpMbps)}x`,
+  );
 
   // openredaction is two orders of magnitude slower: it runs on a 128 KB slice of the same corpus.
   const or = new OpenRedaction();
@@ -86,7 +90,9 @@ export async function runRedactionBench(): Promise<void> {
   for (let i = 0; i < slice.length; i += 64) await or.detect(slice.slice(i, i + 64).join('\n'));
   const orMs = performance.now() - t0;
   const orMbps = mbps(sliceBytes, orMs);
-  console.log(`openredaction: ${fmt(orMbps)} MB/s (${orMs.toFixed(0)} ms on ${fmt(sliceBytes / 1024)} KB)  -> engine is ${fmt(engineMbps / orMbps)}x`);
+  console.log(
+    `openredaction: ${fmt(orMbps)} MB/s (${orMs.toFixed(0)} ms on ${fmt(sliceBytes / 1024)} KB)  -> engine is ${fmt(engineMbps / orMbps)}x`,
+  );
 
   cliBench(lines);
   batchBench(engine);
@@ -165,7 +171,10 @@ function cliBenchIn(dir: string, lines: string[]): void {
   console.log(`cli:           ${describe(ours)} via ${how}  [target >= 30 MB/s per core]`);
 
   const filter = join(dir, 'redact-pii-filter.mjs');
-  writeFileSync(filter, REDACT_PII_FILTER.replace('REDACT_PII', JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('redact-pii')).href)));
+  writeFileSync(
+    filter,
+    REDACT_PII_FILTER.replace('REDACT_PII', JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('redact-pii')).href)),
+  );
   const slice = sliceLines(lines, 2 * MB);
   const small = { file: join(dir, 'in-2mb.txt'), size: slice.bytes };
   writeFileSync(small.file, `${slice.lines.join('\n')}\n`);
@@ -215,7 +224,10 @@ function endToEnd(argv: string[], empty: string, file: string, size: number, run
 }
 
 function describe(r: EndToEnd): string {
-  const cpu = r.cpuMbps === undefined ? '' : `; by CPU time ${fmt(r.cpuMbps)} MB/s (${(r.bigCpuMs as number).toFixed(0)} - ${(r.emptyCpuMs as number).toFixed(0)} ms)`;
+  const cpu =
+    r.cpuMbps === undefined
+      ? ''
+      : `; by CPU time ${fmt(r.cpuMbps)} MB/s (${(r.bigCpuMs as number).toFixed(0)} - ${(r.emptyCpuMs as number).toFixed(0)} ms)`;
   return `${fmt(r.mbps)} MB/s end to end (${fmt(r.size / MB)} MB in ${r.bigMs.toFixed(0)} ms, empty input ${r.emptyMs.toFixed(0)} ms, best of ${r.runs}${cpu})`;
 }
 
@@ -257,16 +269,53 @@ function batchBench(redactor: ReturnType<typeof createRedactor>): void {
   let raw = 0;
   for (let i = 0; raw < 3 * MB; i++) {
     const ev = {
-      schema_version: 1, event_type: 'request', event_id: `ev-${i}`, timestamp: '2026-11-29T15:25:50.123Z',
-      trace_id: `4bf92f3577b34da6a3ce929d0e0e${String(i).padStart(4, '0')}`, request_id: `req-${i}`, session_id: `s-${i % 97}`,
-      tenant_id: 'acme', user_id: `user-${i % 500}@acme.example`, user_role: 'employee', intent: 'policy_qna', risk_level: 'low',
-      model: 'bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0', prompt_version: 'pv-2025-12-18', status: i % 7 === 0 ? 'error' : 'ok',
-      error_message: i % 7 === 0 ? `tool send_mail failed for jane.doe${i}@example.com (+44 20 7946 ${String(i % 10000).padStart(4, '0')}), token sk_live_4eC39HqLyjWDarjtT1zdp7dc` : undefined,
-      latency_ms: 1532, retrieval_latency_ms: 120, llm_latency_ms: 1200, tool_latency_ms: 80, input_tokens: 2048, output_tokens: 512,
-      cost_usd: 0.0123, llm_calls: 2, provider_retries: 0, fallback_used: false, cache_hit: false, retrieval_used: true,
-      sources: ['confluence', 'sharepoint'], sources_count: 4, access_denials: 0, citations_present: true, tool_path: 'read',
-      tools_proposed: 1, tools_executed: 1, tool_validation_failures: 0, tool_errors: 0, false_confirmation: false,
-      guardrail_action: 'allow', redaction_applied: false, input_chars: 420, output_chars: 1800, pii_detected: false, outcome: 'success',
+      schema_version: 1,
+      event_type: 'request',
+      event_id: `ev-${i}`,
+      timestamp: '2026-11-29T15:25:50.123Z',
+      trace_id: `4bf92f3577b34da6a3ce929d0e0e${String(i).padStart(4, '0')}`,
+      request_id: `req-${i}`,
+      session_id: `s-${i % 97}`,
+      tenant_id: 'acme',
+      user_id: `user-${i % 500}@acme.example`,
+      user_role: 'employee',
+      intent: 'policy_qna',
+      risk_level: 'low',
+      model: 'bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0',
+      prompt_version: 'pv-2025-12-18',
+      status: i % 7 === 0 ? 'error' : 'ok',
+      error_message:
+        i % 7 === 0
+          ? `tool send_mail failed for jane.doe${i}@example.com (+44 20 7946 ${String(i % 10000).padStart(4, '0')}), token sk_live_4eC39HqLyjWDarjtT1zdp7dc`
+          : undefined,
+      latency_ms: 1532,
+      retrieval_latency_ms: 120,
+      llm_latency_ms: 1200,
+      tool_latency_ms: 80,
+      input_tokens: 2048,
+      output_tokens: 512,
+      cost_usd: 0.0123,
+      llm_calls: 2,
+      provider_retries: 0,
+      fallback_used: false,
+      cache_hit: false,
+      retrieval_used: true,
+      sources: ['confluence', 'sharepoint'],
+      sources_count: 4,
+      access_denials: 0,
+      citations_present: true,
+      tool_path: 'read',
+      tools_proposed: 1,
+      tools_executed: 1,
+      tool_validation_failures: 0,
+      tool_errors: 0,
+      false_confirmation: false,
+      guardrail_action: 'allow',
+      redaction_applied: false,
+      input_chars: 420,
+      output_chars: 1800,
+      pii_detected: false,
+      outcome: 'success',
       attributes: { team: 'hr', note: `ticket for ${i % 3 === 0 ? 'call 555-234-5678' : 'n/a'}`, undeclared: 'x' },
       unknown_field: 'dropped',
     };
@@ -275,8 +324,15 @@ function batchBench(redactor: ReturnType<typeof createRedactor>): void {
     records.push({ recordId: `r${i}`, data: Buffer.from(json).toString('base64') });
   }
   const event: FirehoseEventIn = { invocationId: 'bench', records };
-  const ctx = { redactor, hashKey: Buffer.from('bench-key-0123456789abcdef'), allowedAttributes: new Set(['team', 'note']), now: () => new Date() };
+  const ctx = {
+    redactor,
+    hashKey: Buffer.from('bench-key-0123456789abcdef'),
+    allowedAttributes: new Set(['team', 'note']),
+    now: () => new Date(),
+  };
   best(3, () => transformBatch(event, ctx));
   const ms = best(5, () => transformBatch(event, ctx));
-  console.log(`transform:     ${records.length} records, ${fmt(raw / MB)} MB in ${ms.toFixed(0)} ms (best of 5, after 3 warm-up runs)  [target < 150 ms]`);
+  console.log(
+    `transform:     ${records.length} records, ${fmt(raw / MB)} MB in ${ms.toFixed(0)} ms (best of 5, after 3 warm-up runs)  [target < 150 ms]`,
+  );
 }

@@ -16,6 +16,8 @@ export function startTelemetry(firehose?: FirehoseClient): TelemetryClient {
 
 /** After each request: counts, lengths and outcomes, never the text. record() never throws or waits. */
 export function recordRequest(telemetry: TelemetryClient, requestId: string, latencyMs: number): void {
+  // The README shows this example: it stays compact.
+  // prettier-ignore
   telemetry.record({
     event_type: 'request', trace_id: requestId, request_id: requestId, session_id: 'sess-7f3a', tenant_id: 'emea',
     user_role: 'employee', intent: 'policy_qna', risk_level: 'low', model: 'anthropic:claude-sonnet-4', prompt_version: 'pv-2',

@@ -19,14 +19,49 @@ const HANDLER_ONLY = [/^@aws-lambda-powertools\/(logger|parameters)(\/|$)/];
  * (besides its own); `banned` the packages it may not import.
  */
 export const LAYERS = [
-  { name: 'lib/core', why: 'pure TypeScript: no CDK, no AWS clients, nothing above it', may: ['lib/core'], banned: [...CDK, ...SDK, ...HANDLER_ONLY] },
+  {
+    name: 'lib/core',
+    why: 'pure TypeScript: no CDK, no AWS clients, nothing above it',
+    may: ['lib/core'],
+    banned: [...CDK, ...SDK, ...HANDLER_ONLY],
+  },
   { name: 'lib/aws', why: 'AWS SDK adapters: core below, no CDK', may: ['lib/core'], banned: [...CDK, ...HANDLER_ONLY] },
-  { name: 'lib/client', why: 'the producer SDK ships inside applications: no CDK', may: ['lib/core', 'lib/aws'], banned: [...CDK, ...HANDLER_ONLY] },
-  { name: 'lib/constructs', why: 'CDK only: it imports the core, never handlers, adapters or clients', may: ['lib/core'], banned: [...SDK, ...HANDLER_ONLY] },
-  { name: 'lib/local', why: 'the local data plane runs the deployed code paths', may: ['lib/core', 'lib/aws', 'lib/client', 'lib/constructs'], banned: [...HANDLER_ONLY] },
-  { name: 'lib/cli', why: 'commands compose the layers below; never a Lambda handler', may: ['lib/core', 'lib/aws', 'lib/client', 'lib/constructs', 'lib/local'], banned: [...HANDLER_ONLY] },
-  { name: 'lib/index.ts', why: 'the library entry exports constructs and the core', may: ['lib/core', 'lib/constructs'], banned: [...SDK, ...HANDLER_ONLY] },
-  { name: 'lambdas', why: 'thin handlers: decode the environment, build clients, call a core', may: ['lib/core', 'lib/aws'], banned: [...CDK] },
+  {
+    name: 'lib/client',
+    why: 'the producer SDK ships inside applications: no CDK',
+    may: ['lib/core', 'lib/aws'],
+    banned: [...CDK, ...HANDLER_ONLY],
+  },
+  {
+    name: 'lib/constructs',
+    why: 'CDK only: it imports the core, never handlers, adapters or clients',
+    may: ['lib/core'],
+    banned: [...SDK, ...HANDLER_ONLY],
+  },
+  {
+    name: 'lib/local',
+    why: 'the local data plane runs the deployed code paths',
+    may: ['lib/core', 'lib/aws', 'lib/client', 'lib/constructs'],
+    banned: [...HANDLER_ONLY],
+  },
+  {
+    name: 'lib/cli',
+    why: 'commands compose the layers below; never a Lambda handler',
+    may: ['lib/core', 'lib/aws', 'lib/client', 'lib/constructs', 'lib/local'],
+    banned: [...HANDLER_ONLY],
+  },
+  {
+    name: 'lib/index.ts',
+    why: 'the library entry exports constructs and the core',
+    may: ['lib/core', 'lib/constructs'],
+    banned: [...SDK, ...HANDLER_ONLY],
+  },
+  {
+    name: 'lambdas',
+    why: 'thin handlers: decode the environment, build clients, call a core',
+    may: ['lib/core', 'lib/aws'],
+    banned: [...CDK],
+  },
 ];
 
 const inside = (path, folder) => path === folder || path.startsWith(`${folder}/`);
@@ -38,15 +73,21 @@ function check(context, node, spec) {
   const layer = layerOf(file);
   if (!layer) return;
   if (spec.startsWith('.')) {
-    const target = relative(ROOT, resolve(dirname(context.filename), spec)).split(sep).join('/');
+    const target = relative(ROOT, resolve(dirname(context.filename), spec))
+      .split(sep)
+      .join('/');
     if (!inside(target, 'lib') && !inside(target, 'lambdas')) return; // queries/, examples/, package.json
     if (inside(target, layer.name === 'lib/index.ts' ? 'lib' : layer.name) && layer.name !== 'lib/index.ts') return;
     if (layer.may.some((f) => inside(target, f))) return;
-    context.report({ node, message: `${file} (${layer.name}) imports ${target}: ${layer.name} may import only ${[layer.name, ...layer.may].join(', ')} (${layer.why})` });
+    context.report({
+      node,
+      message: `${file} (${layer.name}) imports ${target}: ${layer.name} may import only ${[layer.name, ...layer.may].join(', ')} (${layer.why})`,
+    });
     return;
   }
   const banned = layer.banned.find((re) => re.test(spec));
-  if (banned) context.report({ node, message: `${file} (${layer.name}) imports the package ${spec}: not allowed in ${layer.name} (${layer.why})` });
+  if (banned)
+    context.report({ node, message: `${file} (${layer.name}) imports the package ${spec}: not allowed in ${layer.name} (${layer.why})` });
 }
 
 const importsRule = {

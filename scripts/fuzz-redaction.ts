@@ -18,16 +18,108 @@ import { generateCorpus } from '../test/fixtures/redaction-corpus';
 const [first = 1, seeds = 10, runs = 100_000] = process.argv.slice(2).map(Number);
 
 const FRAGMENTS = [
-  'a@b.co', '@', '://', '::', ':', '.', '-', '--', ' ', '\n', '\t', '"', '\\"', "'", '=', ':=', '[', ']', '(', ')', '{', '}', ',', '/', '+', '_', '#', '%', '&', '?',
-  'password', 'Password', 'pwd', 'passwd', 'api_key', 'apiKey', 'x-api-key', 'Bearer ', 'Authorization: ', 'secret', 'token', 'auth', 'cred', 'key',
-  'AKIA', 'ASIA', 'ghp_', 'github_pat_', 'xoxb-', 'sk-', 'sk_live_', 'rk_test_', 'AIza', 'eyJ',
-  '-----BEGIN RSA PRIVATE KEY-----', '-----END RSA PRIVATE KEY-----', '-----BEGIN ', '-----END ',
-  '+44 ', '+1 ', '(555) ', '4111', '1111', '192.168.', '10.0.0.1', 'DE89', 'GB', '2001:db8', 'fe80::', '::1', 'https://', 'postgres://', 'user:pass@', 'user:', '@host.com',
-  '[EMAIL]', '[PHONE:0123456789]', '[PASSWORD]', '[PRIVATE_KEY]', '[CARD]', 'is ', 'was ', 'my password is ', 'SSN ', 'ssn: ', 'card ', 'iban ', 'aws_secret_access_key=', 'xn--',
+  'a@b.co',
+  '@',
+  '://',
+  '::',
+  ':',
+  '.',
+  '-',
+  '--',
+  ' ',
+  '\n',
+  '\t',
+  '"',
+  '\\"',
+  "'",
+  '=',
+  ':=',
+  '[',
+  ']',
+  '(',
+  ')',
+  '{',
+  '}',
+  ',',
+  '/',
+  '+',
+  '_',
+  '#',
+  '%',
+  '&',
+  '?',
+  'password',
+  'Password',
+  'pwd',
+  'passwd',
+  'api_key',
+  'apiKey',
+  'x-api-key',
+  'Bearer ',
+  'Authorization: ',
+  'secret',
+  'token',
+  'auth',
+  'cred',
+  'key',
+  'AKIA',
+  'ASIA',
+  'ghp_',
+  'github_pat_',
+  'xoxb-',
+  'sk-',
+  'sk_live_',
+  'rk_test_',
+  'AIza',
+  'eyJ',
+  '-----BEGIN RSA PRIVATE KEY-----',
+  '-----END RSA PRIVATE KEY-----',
+  '-----BEGIN ',
+  '-----END ',
+  '+44 ',
+  '+1 ',
+  '(555) ',
+  '4111',
+  '1111',
+  '192.168.',
+  '10.0.0.1',
+  'DE89',
+  'GB',
+  '2001:db8',
+  'fe80::',
+  '::1',
+  'https://',
+  'postgres://',
+  'user:pass@',
+  'user:',
+  '@host.com',
+  '[EMAIL]',
+  '[PHONE:0123456789]',
+  '[PASSWORD]',
+  '[PRIVATE_KEY]',
+  '[CARD]',
+  'is ',
+  'was ',
+  'my password is ',
+  'SSN ',
+  'ssn: ',
+  'card ',
+  'iban ',
+  'aws_secret_access_key=',
+  'xn--',
 ];
 const SEPARATORS = [' ', '"', "'", ',', ';', '=', '(', ')', '+(', '+', '{', '}', '<', '>', '|', '`', '\n', ' = ', '": "', '="'];
 
-const SELF_EVIDENT = new Set<DetectorId>(['aws_access_key', 'github_token', 'slack_token', 'stripe_key', 'openai_key', 'anthropic_key', 'google_api_key', 'jwt']);
+const SELF_EVIDENT = new Set<DetectorId>([
+  'aws_access_key',
+  'github_token',
+  'slack_token',
+  'stripe_key',
+  'openai_key',
+  'anthropic_key',
+  'google_api_key',
+  'jwt',
+]);
 
 const plain = createRedactor({});
 const keyed = createRedactor({
@@ -48,7 +140,9 @@ for (let seed = first; seed < first + seeds && !failed; seed++) {
     { weight: 1, arbitrary: fc.stringMatching(/^[0-9 .+()\-:]{1,24}$/) },
     { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9+/=_.~-]{1,40}$/) },
   );
-  const text = fc.array(fc.oneof({ weight: 2, arbitrary: piece }, { weight: 1, arbitrary: fc.constantFrom(...SEPARATORS) }), { maxLength: 24 }).map((xs) => xs.join(''));
+  const text = fc
+    .array(fc.oneof({ weight: 2, arbitrary: piece }, { weight: 1, arbitrary: fc.constantFrom(...SEPARATORS) }), { maxLength: 24 })
+    .map((xs) => xs.join(''));
   const result = fc.check(
     fc.property(text, fc.boolean(), (s, k) => {
       const red = k ? keyed : plain;
@@ -65,7 +159,9 @@ for (let seed = first; seed < first + seeds && !failed; seed++) {
     const [s, k] = result.counterexample as [string, boolean];
     const red = k ? keyed : plain;
     const once = red.redactText(s).text;
-    console.log(`seed ${seed}: counterexample (${k ? 'keyed' : 'plain'})\n  in    ${JSON.stringify(s)}\n  once  ${JSON.stringify(once)}\n  twice ${JSON.stringify(red.redactText(once).text)}`);
+    console.log(
+      `seed ${seed}: counterexample (${k ? 'keyed' : 'plain'})\n  in    ${JSON.stringify(s)}\n  once  ${JSON.stringify(once)}\n  twice ${JSON.stringify(red.redactText(once).text)}`,
+    );
   } else {
     console.log(`seed ${seed}: ${runs} texts, idempotent, no standalone token kept`);
   }

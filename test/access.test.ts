@@ -62,9 +62,19 @@ describe('one role per tier, trusted principals from the policy', () => {
   it('a 12-digit id is that account; an ARN is that principal; every incident responder principal needs MFA', () => {
     const { s, template, stack } = build(crossAccount);
     const trust = (role: iam.IRole) => trustOf(template, roleLogicalId(stack, role));
-    expect(trust(s.metricsReaderRole)).toEqual([[root(OTHER_ACCOUNT), null], [root('123456789012'), null]].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+    expect(trust(s.metricsReaderRole)).toEqual(
+      [
+        [root(OTHER_ACCOUNT), null],
+        [root('123456789012'), null],
+      ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
     expect(trust(s.traceAnalystRole)).toEqual([[root(OTHER_ACCOUNT), null]]);
-    expect(trust(s.incidentResponderRole)).toEqual([[ONCALL_ROLE, MFA], [root('123456789012'), MFA]].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+    expect(trust(s.incidentResponderRole)).toEqual(
+      [
+        [ONCALL_ROLE, MFA],
+        [root('123456789012'), MFA],
+      ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
     expect(trust(s.killSwitchOperatorRole)).toEqual([[ONCALL_ROLE, null]]);
   });
 
@@ -78,8 +88,10 @@ describe('each reader role reads its tier and nothing else', () => {
   const { s, template, objects, stack } = build(shipped);
   const grantsOfRole = (role: iam.IRole) => grantsOf(template, roleLogicalId(stack, role));
   const arnOf = (name: BucketName) => stack.resolve(s.bucket(name).bucketArn);
-  const list = (name: BucketName, prefixes: string[]) => grant('Allow', 's3:ListBucket', arnOf(name), { StringLike: { 's3:prefix': prefixes } });
-  const get = (name: BucketName, prefix: string, actions: readonly string[] = ['s3:GetObject']) => actions.map((a) => grant('Allow', a, objects(name, prefix)));
+  const list = (name: BucketName, prefixes: string[]) =>
+    grant('Allow', 's3:ListBucket', arnOf(name), { StringLike: { 's3:prefix': prefixes } });
+  const get = (name: BucketName, prefix: string, actions: readonly string[] = ['s3:GetObject']) =>
+    actions.map((a) => grant('Allow', a, objects(name, prefix)));
   const decrypt = (key: { keyArn: string }) => grant('Allow', 'kms:Decrypt', stack.resolve(key.keyArn));
   const location = (name: BucketName) => grant('Allow', 's3:GetBucketLocation', arnOf(name));
 
@@ -150,7 +162,9 @@ describe('bucket and key policies deny object reads outside a tier', () => {
       Bucket: bucketRef('traces'),
       PolicyDocument: {
         Statement: Match.arrayWith([
-          deny('DenyReadsOutsideTracesTier', [arn(s.traceAnalystRole)], { NotResource: [objects('traces', 'quarantine/*'), objects('traces', 'errors/*')] }),
+          deny('DenyReadsOutsideTracesTier', [arn(s.traceAnalystRole)], {
+            NotResource: [objects('traces', 'quarantine/*'), objects('traces', 'errors/*')],
+          }),
           deny('DenyReadsQuarantineOutsideDebugTier', [arn(s.incidentResponderRole)], { Resource: objects('traces', 'quarantine/*') }),
           deny('DenyReadsErrorsOutsideDebugTier', [arn(s.incidentResponderRole)], { Resource: objects('traces', 'errors/*') }),
         ]),
@@ -205,7 +219,9 @@ describe('bucket and key policies deny object reads outside a tier', () => {
 
   it('only data actions are denied: no deny names a bucket-management action', () => {
     for (const bp of Object.values(template.findResources('AWS::S3::BucketPolicy'))) {
-      const denies = (bp.Properties.PolicyDocument.Statement as { Effect: string; Sid?: string; Action: string | string[] }[]).filter((x) => x.Effect === 'Deny' && x.Sid);
+      const denies = (bp.Properties.PolicyDocument.Statement as { Effect: string; Sid?: string; Action: string | string[] }[]).filter(
+        (x) => x.Effect === 'Deny' && x.Sid,
+      );
       expect(denies.length).toBeGreaterThan(0);
       for (const d of denies) expect(d.Action).toEqual([...DENIED_OBJECT_READS]);
     }
@@ -224,7 +240,9 @@ describe('writers: grantWrite and allowWriter', () => {
       [
         grant('Allow', 's3:PutObject', objects('traces', '*')),
         grant('Allow', 's3:AbortMultipartUpload', objects('traces', '*')),
-        ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((a) => grant('Allow', a, stack.resolve(s.tracesBucket.bucketArn))),
+        ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((a) =>
+          grant('Allow', a, stack.resolve(s.tracesBucket.bucketArn)),
+        ),
         ...['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => grant('Allow', a, stack.resolve(s.dataKey.keyArn))),
       ].sort(),
     );
@@ -232,14 +250,27 @@ describe('writers: grantWrite and allowWriter', () => {
       Bucket: bucketRef('traces'),
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'DenyReadsOutsideTracesTier', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.traceAnalystRole), arn(firehose)] } } }),
-          Match.objectLike({ Sid: 'DenyReadsErrorsOutsideDebugTier', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.incidentResponderRole), arn(firehose)] } } }),
+          Match.objectLike({
+            Sid: 'DenyReadsOutsideTracesTier',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.traceAnalystRole), arn(firehose)] } },
+          }),
+          Match.objectLike({
+            Sid: 'DenyReadsErrorsOutsideDebugTier',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.incidentResponderRole), arn(firehose)] } },
+          }),
         ]),
       },
     });
     // Not a writer of the debug bucket: the debug key still denies it.
     template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'DenyDecryptOutsideDebugTier', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.incidentResponderRole)] } } })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DenyDecryptOutsideDebugTier',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.incidentResponderRole)] } },
+          }),
+        ]),
+      },
     });
   });
 
@@ -252,7 +283,10 @@ describe('writers: grantWrite and allowWriter', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'DenyDecryptOutsideDebugTier', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.incidentResponderRole), arn(capture)] } } }),
+          Match.objectLike({
+            Sid: 'DenyDecryptOutsideDebugTier',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.incidentResponderRole), arn(capture)] } },
+          }),
         ]),
       },
     });
@@ -267,7 +301,12 @@ describe('writers: grantWrite and allowWriter', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: bucketRef('metrics'),
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Sid: 'DenyReadsOutsideMetricsTier', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.metricsReaderRole), arn(writer)] } } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DenyReadsOutsideMetricsTier',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.metricsReaderRole), arn(writer)] } },
+          }),
+        ]),
       },
     });
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain(stack.resolve(writer.roleName).Ref);
@@ -279,10 +318,17 @@ describe('writers: grantWrite and allowWriter', () => {
       rollup = new iam.Role(st, 'Rollup', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       storage.grantRead('traces', rollup);
     });
-    for (const [name, sid] of [['traces', 'DenyReadsOutsideTracesTier'], ['results', 'DenyReadsOutsideTracesTier']] as const) {
+    for (const [name, sid] of [
+      ['traces', 'DenyReadsOutsideTracesTier'],
+      ['results', 'DenyReadsOutsideTracesTier'],
+    ] as const) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: bucketRef(name),
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: sid, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.traceAnalystRole), arn(rollup)] } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Sid: sid, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.traceAnalystRole), arn(rollup)] } } }),
+          ]),
+        },
       });
     }
   });
@@ -318,7 +364,9 @@ describe('in the composed stack', () => {
   /** The exempt principals of each read deny (bucket policies and the debug key), by resource and Sid. */
   const exemptions = (t: Template) => {
     const denies = [
-      ...Object.values(t.findResources('AWS::S3::BucketPolicy')).map((p) => [JSON.stringify(p.Properties.Bucket), p.Properties.PolicyDocument.Statement] as const),
+      ...Object.values(t.findResources('AWS::S3::BucketPolicy')).map(
+        (p) => [JSON.stringify(p.Properties.Bucket), p.Properties.PolicyDocument.Statement] as const,
+      ),
       ...Object.entries(t.findResources('AWS::KMS::Key')).map(([id, k]) => [id, k.Properties.KeyPolicy.Statement] as const),
     ].flatMap(([where, statements]) =>
       (statements as { Effect: string; Sid?: string; Condition?: { ArnNotEquals?: { 'aws:PrincipalArn': unknown[] } } }[])
@@ -347,7 +395,9 @@ describe('in the composed stack', () => {
     expect(parameters.length).toBeGreaterThan(0);
     const expected = [
       grant('Allow', 'ssm:GetParametersByPath', stack.resolve(ks.prefixArn)),
-      ...['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:GetParameterHistory'].flatMap((a) => parameters.map((p) => grant('Allow', a, p))),
+      ...['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:GetParameterHistory'].flatMap((a) =>
+        parameters.map((p) => grant('Allow', a, p)),
+      ),
     ].sort();
     expect(composedGrants(s.killSwitchOperatorRole)).toEqual(expected);
   });
@@ -357,7 +407,9 @@ describe('in the composed stack', () => {
     expect(dashboards.length).toBeGreaterThan(0);
     const cloudwatch = [
       // No resource-level permissions for these (acknowledged IAM5[Resource::*], see nag.test.ts).
-      ...['GetMetricData', 'GetMetricStatistics', 'ListMetrics', 'DescribeAlarms', 'DescribeAlarmHistory', 'ListDashboards'].map((a) => grant('Allow', `cloudwatch:${a}`, '*')),
+      ...['GetMetricData', 'GetMetricStatistics', 'ListMetrics', 'DescribeAlarms', 'DescribeAlarmHistory', 'ListDashboards'].map((a) =>
+        grant('Allow', `cloudwatch:${a}`, '*'),
+      ),
       ...dashboards.map((d) => grant('Allow', 'cloudwatch:GetDashboard', d)),
     ];
     expect(composedGrants(s.metricsReaderRole)).toEqual([...aloneGrants(s.metricsReaderRole), ...cloudwatch].sort());
@@ -395,7 +447,8 @@ describe('in the composed stack', () => {
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
     for (const k of Object.keys(extra)) expect(before, k).toHaveProperty([k]);
     const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
-    for (const [k, principals] of Object.entries(before)) expect(sorted(after[k] ?? []), k).toEqual(sorted([...principals, ...(extra[k] ?? [])]));
+    for (const [k, principals] of Object.entries(before))
+      expect(sorted(after[k] ?? []), k).toEqual(sorted([...principals, ...(extra[k] ?? [])]));
   });
 
   it('no bucket policy grants a delivery role anything: it writes with the identity policy grantWrite gives it, nothing more', () => {
@@ -418,10 +471,14 @@ describe('in the composed stack', () => {
       expect(s3).toEqual(
         [
           ...['s3:PutObject', 's3:AbortMultipartUpload'].map((a) => grant('Allow', a, stack.resolve(b.arnForObjects('*')))),
-          ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((a) => grant('Allow', a, stack.resolve(b.bucketArn))),
+          ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((a) =>
+            grant('Allow', a, stack.resolve(b.bucketArn)),
+          ),
         ].sort(),
       );
-      expect(composedGrants(role)).toEqual(expect.arrayContaining(['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => grant('Allow', a, stack.resolve(key.keyArn)))));
+      expect(composedGrants(role)).toEqual(
+        expect.arrayContaining(['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => grant('Allow', a, stack.resolve(key.keyArn)))),
+      );
       // The other tier's key: never.
       const other = key === s.dataKey ? s.debugKey : s.dataKey;
       expect(composedGrants(role).filter((g) => g.includes(JSON.stringify(stack.resolve(other.keyArn))))).toEqual([]);

@@ -17,9 +17,15 @@ describe('AlertRouting', () => {
     const { stack, r, template } = routing();
     template.resourceCountIs('AWS::SNS::Topic', 2);
     template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    template.resourcePropertiesCountIs('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
-    }, 2);
+    template.resourcePropertiesCountIs(
+      'AWS::SNS::TopicPolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      },
+      2,
+    );
     expect(stack.resolve(r.topicFor('page').topicArn)).toEqual(stack.resolve(r.pageTopic.topicArn));
     expect(stack.resolve(r.topicFor('ticket').topicArn)).toEqual(stack.resolve(r.ticketTopic.topicArn));
     expect(stack.resolve(r.pageTopic.topicArn)).not.toEqual(stack.resolve(r.ticketTopic.topicArn));
@@ -28,10 +34,14 @@ describe('AlertRouting', () => {
   it('lets CloudWatch alarms and EventBridge use the topic key', () => {
     routing().template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
-        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
     });
   });
 
@@ -40,7 +50,11 @@ describe('AlertRouting', () => {
       d.alerting.page.subscriptions.push({ protocol: 'https', endpoint: 'https://oncall.example.com/hook' });
     });
     const expected = (['page', 'ticket'] as const).flatMap((sev) =>
-      policy.alerting[sev].subscriptions.map((s) => ({ Protocol: s.protocol, Endpoint: s.endpoint, TopicArn: stack.resolve(r.topicFor(sev).topicArn) })),
+      policy.alerting[sev].subscriptions.map((s) => ({
+        Protocol: s.protocol,
+        Endpoint: s.endpoint,
+        TopicArn: stack.resolve(r.topicFor(sev).topicArn),
+      })),
     );
     const actual = Object.values(template.findResources('AWS::SNS::Subscription')).map((s) => s.Properties);
     expect(actual).toEqual(expect.arrayContaining(expected.map((e) => expect.objectContaining(e))));

@@ -111,7 +111,9 @@ function synthErrors(app: App): [string, string][] {
     pluginReports: { violations: { description: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
   };
   return report.pluginReports.flatMap((r) =>
-    r.violations.filter((v) => v.severity === 'error').flatMap((v) => v.violatingConstructs.map((c): [string, string] => [c.constructPath, v.description])),
+    r.violations
+      .filter((v) => v.severity === 'error')
+      .flatMap((v) => v.violatingConstructs.map((c): [string, string] => [c.constructPath, v.description])),
   );
 }
 
@@ -125,30 +127,33 @@ describe('TelemetryFunction (in a stack of its own)', () => {
   it.each([
     ['shipped (prod, logs 30d)', shipped, 30, 'Retain'],
     ['dev, logs 14d', dev14, 14, 'Delete'],
-  ] as const)('%s: newest Node.js on arm64, an explicit log group with retention.logs, Powertools defaults', (_n, policy, days, removal) => {
-    let fn!: TelemetryFunction;
-    const { stack, template, errors } = alone((st) => {
-      fn = new TelemetryFunction(st, 'ProbeFn', { policy, entry: ENTRY, environment: { EXTRA: 'yes' } });
-    });
-    expect(errors).toEqual([]);
-    template.resourceCountIs('AWS::Lambda::Function', 1);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      LoggingConfig: { LogGroup: stack.resolve(fn.logGroup.logGroupName) },
-      Environment: {
-        Variables: {
-          POWERTOOLS_SERVICE_NAME: 'probe-fn',
-          POWERTOOLS_METRICS_NAMESPACE: `LLMOps/${policy.name}-${policy.environment}`,
-          EXTRA: 'yes',
+  ] as const)(
+    '%s: newest Node.js on arm64, an explicit log group with retention.logs, Powertools defaults',
+    (_n, policy, days, removal) => {
+      let fn!: TelemetryFunction;
+      const { stack, template, errors } = alone((st) => {
+        fn = new TelemetryFunction(st, 'ProbeFn', { policy, entry: ENTRY, environment: { EXTRA: 'yes' } });
+      });
+      expect(errors).toEqual([]);
+      template.resourceCountIs('AWS::Lambda::Function', 1);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        LoggingConfig: { LogGroup: stack.resolve(fn.logGroup.logGroupName) },
+        Environment: {
+          Variables: {
+            POWERTOOLS_SERVICE_NAME: 'probe-fn',
+            POWERTOOLS_METRICS_NAMESPACE: `LLMOps/${policy.name}-${policy.environment}`,
+            EXTRA: 'yes',
+          },
         },
-      },
-    });
-    expect(stack.resolve(fn.logGroup.logGroupName)).toEqual({ Ref: logicalId(stack, fn.logGroup) });
-    expect(template.findResources('AWS::Logs::LogGroup')).toEqual({
-      [logicalId(stack, fn.logGroup)]: expect.objectContaining({ Properties: { RetentionInDays: days }, DeletionPolicy: removal }),
-    });
-  });
+      });
+      expect(stack.resolve(fn.logGroup.logGroupName)).toEqual({ Ref: logicalId(stack, fn.logGroup) });
+      expect(template.findResources('AWS::Logs::LogGroup')).toEqual({
+        [logicalId(stack, fn.logGroup)]: expect.objectContaining({ Properties: { RetentionInDays: days }, DeletionPolicy: removal }),
+      });
+    },
+  );
 
   it('the newest runtime aws-cdk-lib offers is the one used', () => {
     const newest = Object.entries(lambda.Runtime)
@@ -161,7 +166,12 @@ describe('TelemetryFunction (in a stack of its own)', () => {
   it('the caller overrides an environment default; the execution role may only write its own log group', () => {
     let fn!: TelemetryFunction;
     const { stack, template } = alone((st) => {
-      fn = new TelemetryFunction(st, 'Redact', { policy: shipped, entry: ENTRY, serviceName: 'redact', environment: { POWERTOOLS_METRICS_NAMESPACE: 'Custom' } });
+      fn = new TelemetryFunction(st, 'Redact', {
+        policy: shipped,
+        entry: ENTRY,
+        serviceName: 'redact',
+        environment: { POWERTOOLS_METRICS_NAMESPACE: 'Custom' },
+      });
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'redact', POWERTOOLS_METRICS_NAMESPACE: 'Custom' } },
@@ -169,11 +179,16 @@ describe('TelemetryFunction (in a stack of its own)', () => {
     const roles = template.findResources('AWS::IAM::Role');
     expect(Object.keys(roles)).toEqual([logicalId(stack, fn.role!)]);
     expect(Object.values(roles)[0]!.Properties).toEqual({
-      AssumeRolePolicyDocument: expect.objectContaining({ Statement: [expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } })] }),
+      AssumeRolePolicyDocument: expect.objectContaining({
+        Statement: [expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } })],
+      }),
     });
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     expect(policies.map((p) => [p.Properties.Roles, p.Properties.PolicyDocument.Statement])).toEqual([
-      [[stack.resolve(fn.role!.roleName)], [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: stack.resolve(fn.logGroup.logGroupArn) }]],
+      [
+        [stack.resolve(fn.role!.roleName)],
+        [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: stack.resolve(fn.logGroup.logGroupArn) }],
+      ],
     ]);
   });
 
@@ -181,13 +196,19 @@ describe('TelemetryFunction (in a stack of its own)', () => {
     const { stack } = alone((st) => new TelemetryFunction(st, 'ProbeFn', { policy: shipped, entry: ENTRY }));
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations).toEqual([]);
-    expect(stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))).toEqual([]);
+    expect(
+      stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)),
+    ).toEqual([]);
   });
 
   it('really bundles: one minified ESM file with the require shim, the AWS SDK left to the runtime', () => {
     const out = mkdtempSync(join(tmpdir(), 'llmops-bundle-'));
     let fn!: TelemetryFunction;
-    const { app, stack, template } = alone((st) => (fn = new TelemetryFunction(st, 'ProbeFn', { policy: shipped, entry: ENTRY })), CDK_CONTEXT, out);
+    const { app, stack, template } = alone(
+      (st) => (fn = new TelemetryFunction(st, 'ProbeFn', { policy: shipped, entry: ENTRY })),
+      CDK_CONTEXT,
+      out,
+    );
     app.synth();
     expect(readdirSync(out).filter((d) => d.startsWith('asset.'))).toHaveLength(1);
     const { files, code } = bundleOf(out, template, logicalId(stack, fn));
@@ -231,7 +252,11 @@ describe('the Lambdas of the stack, really bundled', () => {
       sizes[what] = bytes;
     }
     // All of them in one assertion, so a failure names every bundle over the budget.
-    expect(Object.entries(sizes).filter(([, b]) => b >= BUNDLE_BUDGET_BYTES).map(([name, b]) => `${name}: ${b} bytes, budget ${BUNDLE_BUDGET_BYTES}`)).toEqual([]);
+    expect(
+      Object.entries(sizes)
+        .filter(([, b]) => b >= BUNDLE_BUDGET_BYTES)
+        .map(([name, b]) => `${name}: ${b} bytes, budget ${BUNDLE_BUDGET_BYTES}`),
+    ).toEqual([]);
   }, 180_000);
 });
 
@@ -239,24 +264,27 @@ describe('BoundedLogsAspect', () => {
   it.each([
     ['shipped (prod, logs 30d)', shipped],
     ['dev, logs 14d', dev14],
-  ] as const)('the stack as built from the policy (%s) passes: every log group has its retention, every Lambda its own log group', (_n, policy) => {
-    const { stack, template, errors } = synth(policy, () => undefined);
-    expect(errors).toEqual([]);
-    const groups = template.findResources('AWS::Logs::LogGroup');
-    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    const audit = logicalId(stack, stack.killSwitches.auditLogGroup);
-    expect(Object.keys(groups)).toContain(audit);
-    expect(Object.keys(groups).length).toBeGreaterThan(1);
-    for (const [id, g] of Object.entries(groups)) {
-      expect(g.Properties.RetentionInDays, id).toBe(id === audit ? auditLogRetention(policy) : logRetention(policy));
-    }
-    expect(fns.length).toBeGreaterThan(0);
-    const targets = fns.map((f) => f.Properties.LoggingConfig?.LogGroup as { Ref?: string } | undefined);
-    for (const t of targets) expect(Object.keys(groups)).toContain(t?.Ref);
-    // Each Lambda its own group (none shares, none writes the audit group).
-    expect(new Set(targets.map((t) => t?.Ref)).size).toBe(fns.length);
-    expect(targets.map((t) => t?.Ref)).not.toContain(audit);
-  });
+  ] as const)(
+    'the stack as built from the policy (%s) passes: every log group has its retention, every Lambda its own log group',
+    (_n, policy) => {
+      const { stack, template, errors } = synth(policy, () => undefined);
+      expect(errors).toEqual([]);
+      const groups = template.findResources('AWS::Logs::LogGroup');
+      const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+      const audit = logicalId(stack, stack.killSwitches.auditLogGroup);
+      expect(Object.keys(groups)).toContain(audit);
+      expect(Object.keys(groups).length).toBeGreaterThan(1);
+      for (const [id, g] of Object.entries(groups)) {
+        expect(g.Properties.RetentionInDays, id).toBe(id === audit ? auditLogRetention(policy) : logRetention(policy));
+      }
+      expect(fns.length).toBeGreaterThan(0);
+      const targets = fns.map((f) => f.Properties.LoggingConfig?.LogGroup as { Ref?: string } | undefined);
+      for (const t of targets) expect(Object.keys(groups)).toContain(t?.Ref);
+      // Each Lambda its own group (none shares, none writes the audit group).
+      expect(new Set(targets.map((t) => t?.Ref)).size).toBe(fns.length);
+      expect(targets.map((t) => t?.Ref)).not.toContain(audit);
+    },
+  );
 
   it('fails when a log group keeps its events forever', () => {
     const app = appOf(shipped, (st) => new logs.LogGroup(st, 'Forever', { retention: logs.RetentionDays.INFINITE }));
@@ -267,8 +295,14 @@ describe('BoundedLogsAspect', () => {
   });
 
   it('fails when a Lambda logs to the implicit log group', () => {
-    const app = appOf(shipped, (st) =>
-      new lambda.Function(st, 'Bare', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;') }),
+    const app = appOf(
+      shipped,
+      (st) =>
+        new lambda.Function(st, 'Bare', {
+          runtime: lambda.Runtime.NODEJS_24_X,
+          handler: 'index.handler',
+          code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+        }),
     );
     expect(synthErrors(app)).toEqual([['Probe/Bare/Resource', FUNCTION_WITHOUT_LOG_GROUP]]);
     expect(FUNCTION_WITHOUT_LOG_GROUP).toBe(

@@ -10,18 +10,52 @@ const policy = variantPolicy(() => {});
 
 function request(over: Partial<RequestEvent> = {}): RequestEvent {
   return {
-    schema_version: 1, event_type: 'request', event_id: `e-${Math.random().toString(36).slice(2)}`, timestamp: '2026-11-29T10:00:00.000Z',
-    trace_id: 't1', request_id: 'r1', session_id: 's1', tenant_id: 'emea', user_role: 'employee', intent: 'policy_qna', risk_level: 'low',
-    status: 'ok', latency_ms: 1000, retrieval_latency_ms: 100, llm_latency_ms: 800, tool_latency_ms: 0, input_tokens: 1000, output_tokens: 200,
-    llm_calls: 1, provider_retries: 0, fallback_used: false, cache_hit: false, retrieval_used: true, sources: ['it_kb'], sources_count: 1,
-    access_denials: 0, citations_present: true, tool_path: 'none', tools_proposed: 0, tools_executed: 0, tool_validation_failures: 0, tool_errors: 0,
-    false_confirmation: false, guardrail_action: 'allow', redaction_applied: false, input_chars: 100, output_chars: 400, pii_detected: false,
-    outcome: 'success', ...over,
+    schema_version: 1,
+    event_type: 'request',
+    event_id: `e-${Math.random().toString(36).slice(2)}`,
+    timestamp: '2026-11-29T10:00:00.000Z',
+    trace_id: 't1',
+    request_id: 'r1',
+    session_id: 's1',
+    tenant_id: 'emea',
+    user_role: 'employee',
+    intent: 'policy_qna',
+    risk_level: 'low',
+    status: 'ok',
+    latency_ms: 1000,
+    retrieval_latency_ms: 100,
+    llm_latency_ms: 800,
+    tool_latency_ms: 0,
+    input_tokens: 1000,
+    output_tokens: 200,
+    llm_calls: 1,
+    provider_retries: 0,
+    fallback_used: false,
+    cache_hit: false,
+    retrieval_used: true,
+    sources: ['it_kb'],
+    sources_count: 1,
+    access_denials: 0,
+    citations_present: true,
+    tool_path: 'none',
+    tools_proposed: 0,
+    tools_executed: 0,
+    tool_validation_failures: 0,
+    tool_errors: 0,
+    false_confirmation: false,
+    guardrail_action: 'allow',
+    redaction_applied: false,
+    input_chars: 100,
+    output_chars: 400,
+    pii_detected: false,
+    outcome: 'success',
+    ...over,
   } as RequestEvent;
 }
 
 function group(groups: MetricGroup[], dims: Record<string, string>): Map<string, number[]> | undefined {
-  return groups.find((g) => JSON.stringify(Object.entries(g.dimensions).sort()) === JSON.stringify(Object.entries(dims).sort()))?.values as Map<string, number[]>;
+  return groups.find((g) => JSON.stringify(Object.entries(g.dimensions).sort()) === JSON.stringify(Object.entries(dims).sort()))
+    ?.values as Map<string, number[]>;
 }
 
 describe('bucket metrics of a batch', () => {
@@ -72,10 +106,35 @@ describe('bucket metrics of a batch', () => {
       request({ p0_category: 'access_violation' }),
       request({ p0_category: 'false_confirmation', guardrail_action: 'block', guardrail_category: 'injection' }),
       request({ guardrail_action: 'block', guardrail_category: 'something_new' }),
-      { schema_version: 1, event_type: 'feedback', event_id: 'f1', timestamp: '2026-11-29T10:00:00Z', trace_id: 't', request_id: 'r', session_id: 's',
-        tenant_id: 'emea', user_role: 'employee', intent: 'policy_qna', risk_level: 'low', user_rating: -1, follow_up_within_5m: true } as TelemetryEvent,
-      { schema_version: 1, event_type: 'feedback', event_id: 'f2', timestamp: '2026-11-29T10:00:00Z', trace_id: 't', request_id: 'r', session_id: 's',
-        tenant_id: 'emea', user_role: 'employee', intent: 'policy_qna', risk_level: 'low', user_rating: 1 } as TelemetryEvent,
+      {
+        schema_version: 1,
+        event_type: 'feedback',
+        event_id: 'f1',
+        timestamp: '2026-11-29T10:00:00Z',
+        trace_id: 't',
+        request_id: 'r',
+        session_id: 's',
+        tenant_id: 'emea',
+        user_role: 'employee',
+        intent: 'policy_qna',
+        risk_level: 'low',
+        user_rating: -1,
+        follow_up_within_5m: true,
+      } as TelemetryEvent,
+      {
+        schema_version: 1,
+        event_type: 'feedback',
+        event_id: 'f2',
+        timestamp: '2026-11-29T10:00:00Z',
+        trace_id: 't',
+        request_id: 'r',
+        session_id: 's',
+        tenant_id: 'emea',
+        user_role: 'employee',
+        intent: 'policy_qna',
+        risk_level: 'low',
+        user_rating: 1,
+      } as TelemetryEvent,
     ];
     const groups = aggregateBatch(events, { policy, admission: new SliceAdmission(policy.slices.dimensions) });
     expect(group(groups, {})?.get('P0Events')).toEqual([2]);
@@ -89,14 +148,18 @@ describe('bucket metrics of a batch', () => {
     expect(group(groups, {})?.get('NegativeRatings')).toEqual([1]);
     expect(group(groups, {})?.get('FollowUps')).toEqual([1]);
     const fiveStar = { ...policy, capture: { ...policy.capture, rating_scale: 'five_star' as const } };
-    const g5 = aggregateBatch([{ ...events[3], user_rating: 2 } as TelemetryEvent], { policy: fiveStar, admission: new SliceAdmission(policy.slices.dimensions) });
+    const g5 = aggregateBatch([{ ...events[3], user_rating: 2 } as TelemetryEvent], {
+      policy: fiveStar,
+      admission: new SliceAdmission(policy.slices.dimensions),
+    });
     expect(group(g5, {})?.get('NegativeRatings')).toEqual([1]);
   });
 
   it("prices a record without cost_usd from the policy's table", () => {
     const price = policy.pricing.models['anthropic:claude-sonnet-4']!;
-    expect(requestCost(request({ model: 'anthropic:claude-sonnet-4', input_tokens: 2000, output_tokens: 1000 }), policy.pricing))
-      .toBeCloseTo(2 * price.input_per_1k + price.output_per_1k, 12);
+    expect(
+      requestCost(request({ model: 'anthropic:claude-sonnet-4', input_tokens: 2000, output_tokens: 1000 }), policy.pricing),
+    ).toBeCloseTo(2 * price.input_per_1k + price.output_per_1k, 12);
     expect(requestCost(request({ model: 'unknown:model', input_tokens: 2000 }), policy.pricing)).toBe(0);
     expect(requestCost(request({ cost_usd: 0.5, model: 'anthropic:claude-sonnet-4' }), policy.pricing)).toBe(0.5);
   });
@@ -104,12 +167,14 @@ describe('bucket metrics of a batch', () => {
   it('admits at most max_values unlisted values per slice, the rest as other', () => {
     const admission = new SliceAdmission(policy.slices.dimensions);
     const max = policy.slices.dimensions.prompt_version!.max_values;
-    fc.assert(fc.property(fc.array(fc.stringMatching(/^pv-[0-9]{1,3}$/), { maxLength: 50 }), (versions) => {
-      for (const v of versions) admission.valueFor('prompt_version', v);
-      const published = new Set(versions.map((v) => admission.valueFor('prompt_version', v)));
-      published.delete(OTHER);
-      expect(published.size).toBeLessThanOrEqual(max);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(/^pv-[0-9]{1,3}$/), { maxLength: 50 }), (versions) => {
+        for (const v of versions) admission.valueFor('prompt_version', v);
+        const published = new Set(versions.map((v) => admission.valueFor('prompt_version', v)));
+        published.delete(OTHER);
+        expect(published.size).toBeLessThanOrEqual(max);
+      }),
+    );
   });
 
   it('agrees with a direct count over the query sample data', () => {

@@ -8,7 +8,14 @@ import { durationDays, durationDaysCeil, type Policy } from '../lib/core/policy'
 import { loadDecisionQueries } from '../lib/core/queries';
 import { variantPolicy } from './helpers';
 
-const GLUE: Record<string, string> = { string: 'string', int: 'bigint', double: 'double', boolean: 'boolean', 'array<string>': 'array<string>', 'map<string,string>': 'map<string,string>' };
+const GLUE: Record<string, string> = {
+  string: 'string',
+  int: 'bigint',
+  double: 'double',
+  boolean: 'boolean',
+  'array<string>': 'array<string>',
+  'map<string,string>': 'map<string,string>',
+};
 
 function build(policy: Policy) {
   const stack = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -16,7 +23,12 @@ function build(policy: Policy) {
   const dataKey = new kms.Key(stack, 'DataKey');
   const debugKey = new kms.Key(stack, 'DebugKey');
   const catalog = new TelemetryCatalog(stack, 'Catalog', {
-    policy, tracesBucket: bucket('Traces'), debugBucket: bucket('Debug'), resultsBucket: bucket('Results'), dataKey, debugKey,
+    policy,
+    tracesBucket: bucket('Traces'),
+    debugBucket: bucket('Debug'),
+    resultsBucket: bucket('Results'),
+    dataKey,
+    debugKey,
   });
   const template = Template.fromStack(stack);
   const tables = Object.values(template.findResources('AWS::Glue::Table')).map((t) => t.Properties.TableInput);
@@ -29,16 +41,27 @@ const shipped = variantPolicy(() => {});
 describe('Glue tables', () => {
   it('derive their columns from the event contract, with event_type and dt as partitions', () => {
     const { table } = build(shipped);
-    const expected = contractColumns().filter((c) => c.name !== 'event_type').map((c) => ({ Name: c.name, Type: GLUE[c.type] }));
+    const expected = contractColumns()
+      .filter((c) => c.name !== 'event_type')
+      .map((c) => ({ Name: c.name, Type: GLUE[c.type] }));
     for (const name of ['events', 'quarantine']) {
       expect(table(name).StorageDescriptor.Columns).toEqual(expected);
-      expect(table(name).PartitionKeys).toEqual([{ Name: 'event_type', Type: 'string' }, { Name: 'dt', Type: 'string' }]);
+      expect(table(name).PartitionKeys).toEqual([
+        { Name: 'event_type', Type: 'string' },
+        { Name: 'dt', Type: 'string' },
+      ]);
     }
     expect(table('captures').StorageDescriptor.Columns).toEqual(debugCaptureColumns().map((c) => ({ Name: c.name, Type: GLUE[c.type] })));
   });
 
   it('use partition projection over the days each tier keeps, in the layout Firehose writes', () => {
-    for (const policy of [shipped, variantPolicy((d) => { d.retention.traces = '7d'; d.retention.debug = '24h'; })]) {
+    for (const policy of [
+      shipped,
+      variantPolicy((d) => {
+        d.retention.traces = '7d';
+        d.retention.debug = '24h';
+      }),
+    ]) {
       const { table } = build(policy);
       const events = table('events').Parameters;
       expect(events).toMatchObject({
@@ -51,8 +74,9 @@ describe('Glue tables', () => {
         'storage.location.template': `s3://traces-bucket/${EVENTS_PREFIX}event_type=\${event_type}/dt=\${dt}/`,
       });
       // the same layout as the delivery stream's prefix with area=events
-      expect(EVENTS_DATA_PREFIX.replace('!{partitionKeyFromLambda:area}', 'events').replace(/!\{partitionKeyFromLambda:(\w+)\}/g, '${$1}'))
-        .toBe(`${EVENTS_PREFIX}event_type=\${event_type}/dt=\${dt}/`);
+      expect(
+        EVENTS_DATA_PREFIX.replace('!{partitionKeyFromLambda:area}', 'events').replace(/!\{partitionKeyFromLambda:(\w+)\}/g, '${$1}'),
+      ).toBe(`${EVENTS_PREFIX}event_type=\${event_type}/dt=\${dt}/`);
       expect(table('quarantine').Parameters).toMatchObject({
         'projection.dt.range': `NOW-${durationDaysCeil(policy.retention.debug) + 2}DAYS,NOW`,
         'projection.event_type.values': [...EVENT_TYPES, 'unknown'].join(','),
@@ -66,9 +90,14 @@ describe('Glue tables', () => {
 describe('Athena workgroups', () => {
   it('enforce their configuration, the scan cutoff from the policy and encrypted results per tier', () => {
     for (const mb of [10, 1024, 5000]) {
-      const policy = variantPolicy((d) => { d.queries.scan_limit_mb = mb; });
+      const policy = variantPolicy((d) => {
+        d.queries.scan_limit_mb = mb;
+      });
       const { stack, template, dataKey, debugKey } = build(policy);
-      for (const [name, prefix, key] of [['analysts', 'analysts/', dataKey], ['incident', 'incident/', debugKey]] as const) {
+      for (const [name, prefix, key] of [
+        ['analysts', 'analysts/', dataKey],
+        ['incident', 'incident/', debugKey],
+      ] as const) {
         template.hasResourceProperties('AWS::Athena::WorkGroup', {
           Name: `copilot-prod-${name}`,
           WorkGroupConfiguration: {
@@ -92,8 +121,11 @@ describe('Athena workgroups', () => {
     expect(named).toHaveLength(queries.length);
     for (const q of queries) {
       expect(named).toContainEqual({
-        Name: `copilot-prod-${q.id}`, Description: q.decision, QueryString: q.sql,
-        Database: stack.resolve(catalog.database.databaseName), WorkGroup: stack.resolve(catalog.analystsWorkGroup.ref),
+        Name: `copilot-prod-${q.id}`,
+        Description: q.decision,
+        QueryString: q.sql,
+        Database: stack.resolve(catalog.database.databaseName),
+        WorkGroup: stack.resolve(catalog.analystsWorkGroup.ref),
       });
     }
   });

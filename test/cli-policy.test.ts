@@ -24,7 +24,9 @@ describe('llmops policy check', () => {
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`^${bad}:\\d+:\\d+ retention\\.traces: is "365d"; the traces tier keeps data for 1d to 90d$`)),
-      expect.stringMatching(new RegExp(`^${bad}:\\d+:\\d+ buckets\\.reliability\\.alarms\\[0\\]\\.severity: is "later"; allowed: "page", "ticket"$`)),
+      expect.stringMatching(
+        new RegExp(`^${bad}:\\d+:\\d+ buckets\\.reliability\\.alarms\\[0\\]\\.severity: is "later"; allowed: "page", "ticket"$`),
+      ),
       `2 problem(s) in ${bad}`,
     ]);
     expect(r.stderr).not.toMatch(/^\s+at /m);
@@ -38,7 +40,9 @@ describe('llmops policy check', () => {
 
   it('fails with exit 2 on a usage error', async () => {
     expect((await runCli(['policy', 'check', '--bogus'])).code).toBe(2);
-    expect((await runCli(['policy', 'check', 'a.yaml', 'b.yaml'])).stderr).toBe('llmops policy check: expected at most one policy file, got 2\n');
+    expect((await runCli(['policy', 'check', 'a.yaml', 'b.yaml'])).stderr).toBe(
+      'llmops policy check: expected at most one policy file, got 2\n',
+    );
     expect((await runCli(['policy', 'check', '--now', 'yesterday'])).code).toBe(2);
     expect((await runCli(['nonsense'])).code).toBe(2);
     expect((await runCli([])).code).toBe(2);

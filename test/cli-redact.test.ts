@@ -51,31 +51,49 @@ describe('llmops redact --text', () => {
   });
 
   it('blanks a multi-line PEM block line by line', async () => {
-    const r = await run(redactCommand, ['--text'], '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----\nok\n');
+    const r = await run(
+      redactCommand,
+      ['--text'],
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----\nok\n',
+    );
     expect(r.stdout).toBe('[PRIVATE_KEY]\n[PRIVATE_KEY]\n[PRIVATE_KEY]\n[PRIVATE_KEY]\nok\n');
   });
 
   it('warns on stderr when no hash key is given and uses an ephemeral one', async () => {
     const r = await run(redactCommand, ['--text'], 'x\n', {});
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('llmops: warning: no hash key (--hash-key-file or LLMOPS_HASH_KEY); using an ephemeral random key, so user_id hashes and keyed tokens will not match any other run\n');
+    expect(r.stderr).toBe(
+      'llmops: warning: no hash key (--hash-key-file or LLMOPS_HASH_KEY); using an ephemeral random key, so user_id hashes and keyed tokens will not match any other run\n',
+    );
   });
 
   it('fails when neither or both of --text and --events are given', async () => {
-    expect(await run(redactCommand, [], '')).toEqual({ code: 2, stdout: '', stderr: 'llmops redact: give exactly one of --text or --events\n' });
+    expect(await run(redactCommand, [], '')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'llmops redact: give exactly one of --text or --events\n',
+    });
     expect((await run(redactCommand, ['--text', '--events'], '')).stderr).toBe('llmops redact: give exactly one of --text or --events\n');
   });
 
   it('fails when an option is unknown', async () => {
-    expect(await run(redactCommand, ['--text', '--bogus'], '')).toEqual({ code: 2, stdout: '', stderr: "llmops redact: Unknown option '--bogus'\n" });
+    expect(await run(redactCommand, ['--text', '--bogus'], '')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "llmops redact: Unknown option '--bogus'\n",
+    });
   });
 
   it('fails when the hash key file is missing or too short', async () => {
-    expect((await run(redactCommand, ['--text', '--hash-key-file', join(dir, 'none')], '')).stderr).toBe(`llmops redact: cannot read the hash key file ${join(dir, 'none')} (ENOENT)\n`);
+    expect((await run(redactCommand, ['--text', '--hash-key-file', join(dir, 'none')], '')).stderr).toBe(
+      `llmops redact: cannot read the hash key file ${join(dir, 'none')} (ENOENT)\n`,
+    );
     const short = join(dir, 'short.key');
     writeFileSync(short, 'abc\n');
     expect(await run(redactCommand, ['--text', '--hash-key-file', short], '')).toEqual({
-      code: 2, stdout: '', stderr: `llmops redact: the hash key file ${short} holds 3 bytes; the hash key must be at least 16 bytes\n`,
+      code: 2,
+      stdout: '',
+      stderr: `llmops redact: the hash key file ${short} holds 3 bytes; the hash key must be at least 16 bytes\n`,
     });
   });
 
@@ -103,7 +121,12 @@ describe('llmops redact --events', () => {
     expect(ev.user_id).toMatch(/^[0-9a-f]{64}$/);
     // No policy: no attribute key is declared, so every attribute is dropped.
     expect(ev.attributes).toEqual({});
-    expect(r.stderr.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       { line: 2, reason: 'unparseable_json', detail: 'record is not valid JSON' },
       { line: 4, reason: 'schema_violation', detail: 'trace_id: must match [A-Za-z0-9._:-]{1,128}' },
       { line: 5, reason: 'not_an_object', detail: 'record is an array; expected a JSON object' },
@@ -133,34 +156,62 @@ describe('llmops redact --events', () => {
 });
 
 describe('llmops transform', () => {
-  const event = (datas: string[]) => JSON.stringify({ invocationId: 'i', records: datas.map((d, i) => ({ recordId: `r${i}`, data: Buffer.from(d).toString('base64') })) });
+  const event = (datas: string[]) =>
+    JSON.stringify({ invocationId: 'i', records: datas.map((d, i) => ({ recordId: `r${i}`, data: Buffer.from(d).toString('base64') })) });
 
   it('prints the exact Lambda response and writes the EMF documents', async () => {
     const emf = join(dir, 'emf.jsonl');
     const r = await run(transformCommand, ['--emf', emf], event([JSON.stringify(sampleEvents().request), 'nope']));
     expect(r.code).toBe(0);
-    const resp = JSON.parse(r.stdout) as { records: { recordId: string; result: string; metadata: { partitionKeys: Record<string, string> } }[] };
-    expect(resp.records.map((x) => [x.recordId, x.result, x.metadata.partitionKeys.area])).toEqual([['r0', 'Ok', 'events'], ['r1', 'Ok', 'quarantine']]);
-    const docs = readFileSync(emf, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const resp = JSON.parse(r.stdout) as {
+      records: { recordId: string; result: string; metadata: { partitionKeys: Record<string, string> } }[];
+    };
+    expect(resp.records.map((x) => [x.recordId, x.result, x.metadata.partitionKeys.area])).toEqual([
+      ['r0', 'Ok', 'events'],
+      ['r1', 'Ok', 'quarantine'],
+    ]);
+    const docs = readFileSync(emf, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(docs[0]).toMatchObject({ RecordsIn: 2, RecordsOk: 1, RecordsQuarantined: 1, service: 'ingest' });
-    expect(docs.slice(1, 3).map((d) => [d.Reason ?? d.Type, d.RecordsQuarantined ?? d.Redactions])).toEqual([['unparseable_json', 1], ['email', 1]]);
+    expect(docs.slice(1, 3).map((d) => [d.Reason ?? d.Type, d.RecordsQuarantined ?? d.Redactions])).toEqual([
+      ['unparseable_json', 1],
+      ['email', 1],
+    ]);
     // the bucket metrics of the valid record follow, one document per dimension set
-    expect(docs.find((d) => Object.keys(d).includes('Requests') && !Object.keys(d).some((k) => ['Path', 'Category', 'intent'].includes(k)))).toMatchObject({ Requests: 1, service: 'ingest' });
+    expect(
+      docs.find((d) => Object.keys(d).includes('Requests') && !Object.keys(d).some((k) => ['Path', 'Category', 'intent'].includes(k))),
+    ).toMatchObject({ Requests: 1, service: 'ingest' });
     expect(readFileSync(emf, 'utf8')).not.toContain('example.com');
   });
 
   it('runs the debug-capture transform with --debug-capture', async () => {
-    const cap = { trace_id: 't', request_id: 'r', tenant_id: 'acme', timestamp: '2026-11-29T10:00:00Z', cohort: 'nobody', reason: 'x', prompt_text: 'a@example.com' };
+    const cap = {
+      trace_id: 't',
+      request_id: 'r',
+      tenant_id: 'acme',
+      timestamp: '2026-11-29T10:00:00Z',
+      cohort: 'nobody',
+      reason: 'x',
+      prompt_text: 'a@example.com',
+    };
     const r = await run(transformCommand, ['--debug-capture'], event([JSON.stringify(cap)]));
     expect((JSON.parse(r.stdout) as { records: { result: string }[] }).records.map((x) => x.result)).toEqual(['Dropped']);
   });
 
   it('fails when stdin is not a Firehose transformation event', async () => {
     expect(await run(transformCommand, [], 'nope')).toEqual({
-      code: 2, stdout: '', stderr: 'llmops transform: stdin is not JSON; expected a Firehose transformation event {"records":[{"recordId","data"}]}\n',
+      code: 2,
+      stdout: '',
+      stderr: 'llmops transform: stdin is not JSON; expected a Firehose transformation event {"records":[{"recordId","data"}]}\n',
     });
-    expect((await run(transformCommand, [], '{"records":[{"recordId":1}]}')).stderr).toBe('llmops transform: records[0] needs a string recordId and a base64 string data\n');
-    expect((await run(transformCommand, [], '{}')).stderr).toBe('llmops transform: stdin has no "records" array; expected a Firehose transformation event {"records":[{"recordId","data"}]}\n');
+    expect((await run(transformCommand, [], '{"records":[{"recordId":1}]}')).stderr).toBe(
+      'llmops transform: records[0] needs a string recordId and a base64 string data\n',
+    );
+    expect((await run(transformCommand, [], '{}')).stderr).toBe(
+      'llmops transform: stdin has no "records" array; expected a Firehose transformation event {"records":[{"recordId","data"}]}\n',
+    );
   });
 });
 

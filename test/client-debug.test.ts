@@ -6,7 +6,14 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enrolmentVerdict } from '../lib/core/transform/transform';
-import { DebugCaptureSender, captureVerdict, type DebugCaptureInput, type DebugCaptureSenderOptions, type DropNotice, type CaptureDropReason } from '../lib/client';
+import {
+  DebugCaptureSender,
+  captureVerdict,
+  type DebugCaptureInput,
+  type DebugCaptureSenderOptions,
+  type DropNotice,
+  type CaptureDropReason,
+} from '../lib/client';
 import { KillSwitches } from '../lib/client/kill-switches';
 import { parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
 import type { Policy } from '../lib/core/policy';
@@ -46,7 +53,10 @@ let drops: DropNotice<CaptureDropReason>[];
 const senders: DebugCaptureSender[] = [];
 
 async function switches(state: 'on' | 'off'): Promise<KillSwitches> {
-  ssm.put(parameterName(switchPrefix(policy), 'debug_capture'), serializeSwitchValue({ state, reason: 'test', changed_by: 'tester', changed_at: new Date(T0).toISOString() }));
+  ssm.put(
+    parameterName(switchPrefix(policy), 'debug_capture'),
+    serializeSwitchValue({ state, reason: 'test', changed_by: 'tester', changed_at: new Date(T0).toISOString() }),
+  );
   const ks = new KillSwitches({ policy, ssm: ssm.client(), now: () => clock, onError: () => undefined });
   await ks.ready();
   return ks;
@@ -54,8 +64,14 @@ async function switches(state: 'on' | 'off'): Promise<KillSwitches> {
 
 function sender(opts: Partial<DebugCaptureSenderOptions> = {}): DebugCaptureSender {
   const s = new DebugCaptureSender({
-    streamName: DEBUG_STREAM, firehose: firehose.client(), policy, now: () => clock, flushIntervalMs: 60_000,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 }, onDrop: (d) => drops.push(d), ...opts,
+    streamName: DEBUG_STREAM,
+    firehose: firehose.client(),
+    policy,
+    now: () => clock,
+    flushIntervalMs: 60_000,
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    onDrop: (d) => drops.push(d),
+    ...opts,
   });
   senders.push(s);
   return s;
@@ -100,8 +116,18 @@ describe('DebugCaptureSender', () => {
     expect(s.send(capture())).toBe(false);
     await s.flush();
     expect(firehose.requests).toHaveLength(0);
-    expect(s.stats()).toMatchObject({ recorded: 4, sent: 0, dropped: 4, droppedByReason: { not_enrolled: 1, tenant_mismatch: 1, expired: 2 } });
-    expect(drops.map((d) => d.detail)).toEqual(['cohort inc_9999: not enrolled', 'cohort inc_4711: tenant mismatch', 'cohort inc_short: expired', 'cohort inc_4711: expired']);
+    expect(s.stats()).toMatchObject({
+      recorded: 4,
+      sent: 0,
+      dropped: 4,
+      droppedByReason: { not_enrolled: 1, tenant_mismatch: 1, expired: 2 },
+    });
+    expect(drops.map((d) => d.detail)).toEqual([
+      'cohort inc_9999: not enrolled',
+      'cohort inc_4711: tenant mismatch',
+      'cohort inc_short: expired',
+      'cohort inc_4711: expired',
+    ]);
   });
 
   it('does not send when the policy has debug capture disabled', async () => {
@@ -114,7 +140,13 @@ describe('DebugCaptureSender', () => {
   it('without a kill-switch client, enrolment alone decides; a switch client that throws refuses', async () => {
     const plain = sender({ policy: undefined, enrolments: policy.debug_capture.enrolments });
     expect(plain.send(capture())).toBe(true);
-    const broken = sender({ killSwitches: { isDebugCaptureAllowed: () => { throw new Error('ssm'); } } });
+    const broken = sender({
+      killSwitches: {
+        isDebugCaptureAllowed: () => {
+          throw new Error('ssm');
+        },
+      },
+    });
     expect(broken.send(capture())).toBe(false);
     expect(broken.stats().droppedByReason.switch_off).toBe(1);
     await plain.flush();
@@ -136,10 +168,18 @@ describe('DebugCaptureSender', () => {
     const s = sender();
     let calls = 0;
     fc.assert(
-      fc.property(fc.oneof(fc.anything({ withBigInt: true, withNullPrototype: true }), fc.record({ cohort: fc.string(), tenant_id: fc.string(), timestamp: fc.anything() }, { requiredKeys: [] }).map((x) => ({ ...capture(), ...x }))), (x) => {
-        expect(typeof s.send(x as DebugCaptureInput)).toBe('boolean');
-        calls++;
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything({ withBigInt: true, withNullPrototype: true }),
+          fc
+            .record({ cohort: fc.string(), tenant_id: fc.string(), timestamp: fc.anything() }, { requiredKeys: [] })
+            .map((x) => ({ ...capture(), ...x })),
+        ),
+        (x) => {
+          expect(typeof s.send(x as DebugCaptureInput)).toBe('boolean');
+          calls++;
+        },
+      ),
       { numRuns: 300 },
     );
     const st = s.stats();
@@ -156,15 +196,26 @@ describe('DebugCaptureSender', () => {
   it('decides exactly as the ingest check does (fast-check against lambdas/redact enrolmentVerdict)', () => {
     const name = fc.constantFrom('a', 'b', 'c');
     const enrolment = fc.record({
-      cohort: name, tenant_id: fc.option(fc.constantFrom('emea', 'amer'), { nil: undefined }), reason: fc.constant('r'),
-      expires_at: fc.oneof(fc.integer({ min: -5, max: 5 }).map((h) => new Date(T0 + h * HOUR).toISOString()), fc.constant('not a date')),
+      cohort: name,
+      tenant_id: fc.option(fc.constantFrom('emea', 'amer'), { nil: undefined }),
+      reason: fc.constant('r'),
+      expires_at: fc.oneof(
+        fc.integer({ min: -5, max: 5 }).map((h) => new Date(T0 + h * HOUR).toISOString()),
+        fc.constant('not a date'),
+      ),
     });
     fc.assert(
-      fc.property(fc.array(enrolment, { maxLength: 5 }), name, fc.constantFrom('emea', 'amer'), fc.integer({ min: -6, max: 6 }), (enrolments, cohort, tenant, h) => {
-        const c = { ...capture({ cohort, tenant_id: tenant }), timestamp: TEST_NOW.toISOString() };
-        const now = T0 + h * HOUR;
-        expect(captureVerdict(c, enrolments, now)).toBe(enrolmentVerdict(c, enrolments, new Date(now)));
-      }),
+      fc.property(
+        fc.array(enrolment, { maxLength: 5 }),
+        name,
+        fc.constantFrom('emea', 'amer'),
+        fc.integer({ min: -6, max: 6 }),
+        (enrolments, cohort, tenant, h) => {
+          const c = { ...capture({ cohort, tenant_id: tenant }), timestamp: TEST_NOW.toISOString() };
+          const now = T0 + h * HOUR;
+          expect(captureVerdict(c, enrolments, now)).toBe(enrolmentVerdict(c, enrolments, new Date(now)));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -17,7 +17,14 @@ const PARENT = 'a3ce929d0e0e4736';
 const START: [number, number] = [1_795_965_950, 123_456_789];
 const END: [number, number] = [1_795_965_951, 623_456_789]; // 1,500 ms later
 
-const context: OtelSpanContext = { tenant_id: 'emea', user_role: 'employee', intent: 'policy_qna', risk_level: 'low', request_id: 'req-1', session_id: 'sess-ctx' };
+const context: OtelSpanContext = {
+  tenant_id: 'emea',
+  user_role: 'employee',
+  intent: 'policy_qna',
+  risk_level: 'low',
+  request_id: 'req-1',
+  session_id: 'sess-ctx',
+};
 
 /** An SDK-1.x-like ReadableSpan: `spanContext()` method, HrTime, `parentSpanId`. */
 function readableSpan(attributes: Record<string, unknown>, extra: Partial<OtelSpanInput> = {}): OtelSpanInput {
@@ -94,13 +101,18 @@ describe('fromOtelSpan: mapping', () => {
   });
 
   it('execute_tool: the name is gen_ai.tool.name and the tool counts as executed (unless the context says)', () => {
-    const span = readableSpan({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'create_ticket' }, { name: 'execute_tool create_ticket' });
+    const span = readableSpan(
+      { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'create_ticket' },
+      { name: 'execute_tool create_ticket' },
+    );
     expect(ok(span)).toMatchObject({ span_kind: 'tool', name: 'create_ticket', executed: true });
     expect(ok(span, { ...context, executed: false })).toMatchObject({ executed: false });
   });
 
   it('model: gen_ai.provider.name, else the deprecated gen_ai.system; the model id alone without either', () => {
-    expect(ok(readableSpan({ ...chat, 'gen_ai.provider.name': undefined, 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o' })).model).toBe('openai:gpt-4o');
+    expect(
+      ok(readableSpan({ ...chat, 'gen_ai.provider.name': undefined, 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o' })).model,
+    ).toBe('openai:gpt-4o');
     expect(ok(readableSpan({ ...chat, 'gen_ai.system': 'openai' })).model).toBe('anthropic:claude-sonnet-4');
     expect(ok(readableSpan({ ...chat, 'gen_ai.provider.name': undefined })).model).toBe('claude-sonnet-4');
     expect(ok(readableSpan({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic' }))).not.toHaveProperty('model');
@@ -113,7 +125,10 @@ describe('fromOtelSpan: mapping', () => {
 
   it('status: error.type gives error and error_code; a timeout type gives timeout; status code ERROR gives error with its message', () => {
     expect(ok(readableSpan({ ...chat, 'error.type': 'RateLimitError' }))).toMatchObject({ status: 'error', error_code: 'RateLimitError' });
-    expect(ok(readableSpan({ ...chat, 'error.type': 'ProviderTimeout' }))).toMatchObject({ status: 'timeout', error_code: 'ProviderTimeout' });
+    expect(ok(readableSpan({ ...chat, 'error.type': 'ProviderTimeout' }))).toMatchObject({
+      status: 'timeout',
+      error_code: 'ProviderTimeout',
+    });
     const failed = ok(readableSpan(chat, { status: { code: 2, message: 'upstream returned 529' } }));
     expect(failed).toMatchObject({ status: 'error', error_message: 'upstream returned 529' });
     expect(failed).not.toHaveProperty('error_code');
@@ -129,15 +144,24 @@ describe('fromOtelSpan: mapping', () => {
       endTime: Date.parse('2026-11-29T15:25:50.250Z'),
       attributes: { 'gen_ai.operation.name': 'embeddings' },
     };
-    expect(ok(plain)).toMatchObject({ parent_span_id: PARENT, latency_ms: 250, timestamp: '2026-11-29T15:25:50.000Z', span_kind: 'retrieval', status: 'ok' });
+    expect(ok(plain)).toMatchObject({
+      parent_span_id: PARENT,
+      latency_ms: 250,
+      timestamp: '2026-11-29T15:25:50.000Z',
+      span_kind: 'retrieval',
+      status: 'ok',
+    });
     expect(spanTimeMs([1, 500_000])).toBe(1_000.5);
     expect(spanTimeMs(new Date(5))).toBe(5);
   });
 
   it('the context supplies the rest: span_kind for an unmapped operation, parent_span_id of a root span, version tags', () => {
     const guard = readableSpan({ 'gen_ai.operation.name': 'invoke_agent' }, { parentSpanId: undefined });
-    expect(ok(guard, { ...context, span_kind: 'guardrail', parent_span_id: 'root-1', prompt_version: 'pv-2' }))
-      .toMatchObject({ span_kind: 'guardrail', parent_span_id: 'root-1', prompt_version: 'pv-2' });
+    expect(ok(guard, { ...context, span_kind: 'guardrail', parent_span_id: 'root-1', prompt_version: 'pv-2' })).toMatchObject({
+      span_kind: 'guardrail',
+      parent_span_id: 'root-1',
+      prompt_version: 'pv-2',
+    });
     // ...but what the span carries wins.
     expect(ok(readableSpan(chat), { ...context, span_kind: 'guardrail' }).span_kind).toBe('llm');
   });
@@ -156,12 +180,16 @@ describe('fromOtelSpan: rejections', () => {
   });
 
   it('fails when the span has not ended or ends before it starts', () => {
-    expect(reason(readableSpan(chat, { endTime: [0, 0] }))).toBe('endTime: expected HrTime [seconds, nanos] or epoch milliseconds (has the span ended?)');
+    expect(reason(readableSpan(chat, { endTime: [0, 0] }))).toBe(
+      'endTime: expected HrTime [seconds, nanos] or epoch milliseconds (has the span ended?)',
+    );
     expect(reason(readableSpan(chat, { startTime: END, endTime: START }))).toBe('endTime: before startTime');
   });
 
   it('fails when attributes have the wrong type', () => {
-    expect(reason(readableSpan({ ...chat, 'gen_ai.usage.input_tokens': '812', 'gen_ai.usage.output_tokens': -1, 'gen_ai.request.model': 7 }))).toBe(
+    expect(
+      reason(readableSpan({ ...chat, 'gen_ai.usage.input_tokens': '812', 'gen_ai.usage.output_tokens': -1, 'gen_ai.request.model': 7 })),
+    ).toBe(
       'gen_ai.request.model: expected a string; gen_ai.usage.input_tokens: expected a non-negative integer; gen_ai.usage.output_tokens: expected a non-negative integer',
     );
   });
@@ -175,21 +203,35 @@ describe('fromOtelSpan: rejections', () => {
   });
 
   it('never throws, whatever the span and context (fast-check), and ignores prototype keys', () => {
-    const evil = Object.defineProperty(readableSpan(chat), 'attributes', { get: () => { throw new Error('boom'); } });
+    const evil = Object.defineProperty(readableSpan(chat), 'attributes', {
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     expect(fromOtelSpan(evil, context)).toEqual({ ok: false, reason: 'unreadable span (Error)' });
-    const protoAttrs = readableSpan(JSON.parse('{"__proto__":{"gen_ai.operation.name":"chat"},"gen_ai.operation.name":"embeddings"}') as Record<string, unknown>);
+    const protoAttrs = readableSpan(
+      JSON.parse('{"__proto__":{"gen_ai.operation.name":"chat"},"gen_ai.operation.name":"embeddings"}') as Record<string, unknown>,
+    );
     expect(ok(protoAttrs).span_kind).toBe('retrieval');
-    expect(reason(readableSpan(JSON.parse('{"__proto__":{"gen_ai.operation.name":"chat"}}') as Record<string, unknown>))).toBe('gen_ai.operation.name: absent; pass context.span_kind');
+    expect(reason(readableSpan(JSON.parse('{"__proto__":{"gen_ai.operation.name":"chat"}}') as Record<string, unknown>))).toBe(
+      'gen_ai.operation.name: absent; pass context.span_kind',
+    );
     const anyValue = fc.anything({ withBigInt: true, withNullPrototype: true, withBoxedValues: true, withMap: true });
-    const spanLike = fc.record({
-      name: fc.oneof(fc.string(), anyValue),
-      spanContext: fc.oneof(fc.record({ traceId: fc.string(), spanId: fc.string() }), anyValue),
-      parentSpanId: fc.oneof(fc.string(), anyValue),
-      startTime: fc.oneof(fc.tuple(fc.integer(), fc.integer()), fc.double(), anyValue),
-      endTime: fc.oneof(fc.tuple(fc.integer(), fc.integer()), fc.double(), anyValue),
-      attributes: fc.oneof(fc.dictionary(fc.constantFrom(...Object.keys(chat), 'error.type', 'gen_ai.tool.name', 'gen_ai.system', '__proto__'), anyValue), anyValue),
-      status: fc.oneof(fc.record({ code: fc.integer({ min: 0, max: 2 }), message: fc.string() }), anyValue),
-    }, { requiredKeys: [] });
+    const spanLike = fc.record(
+      {
+        name: fc.oneof(fc.string(), anyValue),
+        spanContext: fc.oneof(fc.record({ traceId: fc.string(), spanId: fc.string() }), anyValue),
+        parentSpanId: fc.oneof(fc.string(), anyValue),
+        startTime: fc.oneof(fc.tuple(fc.integer(), fc.integer()), fc.double(), anyValue),
+        endTime: fc.oneof(fc.tuple(fc.integer(), fc.integer()), fc.double(), anyValue),
+        attributes: fc.oneof(
+          fc.dictionary(fc.constantFrom(...Object.keys(chat), 'error.type', 'gen_ai.tool.name', 'gen_ai.system', '__proto__'), anyValue),
+          anyValue,
+        ),
+        status: fc.oneof(fc.record({ code: fc.integer({ min: 0, max: 2 }), message: fc.string() }), anyValue),
+      },
+      { requiredKeys: [] },
+    );
     fc.assert(
       fc.property(fc.oneof(spanLike, anyValue), fc.oneof(fc.constant(context), anyValue), (span, ctx) => {
         const r = fromOtelSpan(span as OtelSpanInput, ctx as OtelSpanContext);
@@ -215,7 +257,10 @@ describe('fromOtelSpan through the client', () => {
     const client = new TelemetryClient({ streamName: 'events', firehose: server.client(), flushIntervalMs: 60_000 });
     const spans = [
       readableSpan(chat),
-      readableSpan({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search_kb' }, { spanContext: () => ({ traceId: TRACE, spanId: 'b7ad6b7169203331' }) }),
+      readableSpan(
+        { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search_kb' },
+        { spanContext: () => ({ traceId: TRACE, spanId: 'b7ad6b7169203331' }) },
+      ),
     ];
     for (const s of spans) {
       const r = fromOtelSpan(s, context);

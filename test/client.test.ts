@@ -31,7 +31,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** Retries fast enough for tests, generous enough that a quarter failing every time still converges. */
 const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 10, maxAttempts: 30, maxElapsedMs: 10_000, requestTimeoutMs: 5_000 } as const;
 
-type RequestInput = Omit<RequestEvent, 'event_id' | 'timestamp' | 'schema_version'> & Partial<Pick<RequestEvent, 'event_id' | 'timestamp' | 'schema_version'>>;
+type RequestInput = Omit<RequestEvent, 'event_id' | 'timestamp' | 'schema_version'> &
+  Partial<Pick<RequestEvent, 'event_id' | 'timestamp' | 'schema_version'>>;
 
 /** A valid request event; `i` makes request_id unique. `pad` adds that many characters in attributes. */
 function requestEvent(i: number, pad = 0, extra: Partial<RequestInput> = {}): RequestInput {
@@ -85,7 +86,14 @@ let drops: DropNotice[];
 const clients: TelemetryClient[] = [];
 
 function client(opts: Partial<TelemetryClientOptions> = {}): TelemetryClient {
-  const c = new TelemetryClient({ streamName: STREAM, firehose: server.client(), flushIntervalMs: 60_000, retry: FAST_RETRY, onDrop: (d) => drops.push(d), ...opts });
+  const c = new TelemetryClient({
+    streamName: STREAM,
+    firehose: server.client(),
+    flushIntervalMs: 60_000,
+    retry: FAST_RETRY,
+    onDrop: (d) => drops.push(d),
+    ...opts,
+  });
   clients.push(c);
   return c;
 }
@@ -139,7 +147,11 @@ describe('TelemetryClient: delivery', () => {
     // Small events and ~12 KB events, in several waves so that timer flushes and retries overlap.
     for (let wave = 0; wave < 4; wave++) {
       for (let i = wave * 2_500; i < (wave + 1) * 2_500; i++) {
-        const e = requestEvent(i, i % 50 === 0 ? 12_000 : 0, i % 3 === 0 ? { event_id: `id-${i}`, timestamp: '2026-11-29T15:25:50.123Z' } : {});
+        const e = requestEvent(
+          i,
+          i % 50 === 0 ? 12_000 : 0,
+          i % 3 === 0 ? { event_id: `id-${i}`, timestamp: '2026-11-29T15:25:50.123Z' } : {},
+        );
         if (c.record(e as TelemetryEventInput)) sent.set(e.request_id, e);
       }
       await new Promise((r) => setTimeout(r, 15));
@@ -175,7 +187,8 @@ describe('TelemetryClient: delivery', () => {
       const { event_id, timestamp } = first as { event_id: string; timestamp: string };
       if (!isDeepStrictEqual(first, { schema_version: 1, event_id, timestamp, ...input })) mismatches.push(`${requestId}: not as recorded`);
       if (input.event_id ? event_id !== input.event_id : !UUID.test(event_id)) mismatches.push(`${requestId}: event_id ${event_id}`);
-      if (input.timestamp ? timestamp !== input.timestamp : !parseTelemetryEvent(first).ok) mismatches.push(`${requestId}: timestamp ${timestamp}`);
+      if (input.timestamp ? timestamp !== input.timestamp : !parseTelemetryEvent(first).ok)
+        mismatches.push(`${requestId}: timestamp ${timestamp}`);
     }
     expect(mismatches).toEqual([]);
     // Duplicates come only from requests whose connection dropped after the records were accepted.
@@ -257,7 +270,11 @@ describe('TelemetryClient: delivery', () => {
 describe('TelemetryClient: bounded memory', () => {
   it('with the endpoint down, holds at most maxBufferedEvents and accounts for every event', async () => {
     await server.down();
-    const c = client({ maxBufferedEvents: 100, flushIntervalMs: 5, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5, maxElapsedMs: 200 } });
+    const c = client({
+      maxBufferedEvents: 100,
+      flushIntervalMs: 5,
+      retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5, maxElapsedMs: 200 },
+    });
     let maxBuffered = 0;
     for (let i = 0; i < 2_000; i++) {
       c.record(requestEvent(i, i % 10 === 0 ? 8_000 : 0) as TelemetryEventInput);
@@ -278,7 +295,12 @@ describe('TelemetryClient: bounded memory', () => {
     expect(s.droppedByReason.send_failed).toBeGreaterThanOrEqual(100);
     expect(s.droppedByReason.invalid).toBe(40);
     expect(drops.filter((d) => d.reason === 'send_failed')[0]?.detail).toMatch(/^Error \(ECONNREFUSED\) after \d attempt\(s\)$/);
-    expect(drops.find((d) => d.reason === 'buffer_full')).toEqual({ reason: 'buffer_full', count: 1, detail: '100 events buffered (maxBufferedEvents 100)', eventId: expect.any(String) });
+    expect(drops.find((d) => d.reason === 'buffer_full')).toEqual({
+      reason: 'buffer_full',
+      count: 1,
+      detail: '100 events buffered (maxBufferedEvents 100)',
+      eventId: expect.any(String),
+    });
 
     // Back up: new events flow again.
     await server.up();
@@ -320,7 +342,9 @@ describe('TelemetryClient: packing', () => {
     const eventBytes = toLine(parseOk(server.events(STREAM)[0])).bytes;
     const perRecord = Math.floor(FIREHOSE_LIMITS.maxRecordBytes / eventBytes);
     // Every record but the last of a flush is full: no room for one more event.
-    expect(server.records.filter((r) => r.data.split('\n').length - 1 === perRecord).length).toBeGreaterThanOrEqual(server.records.length - 1);
+    expect(server.records.filter((r) => r.data.split('\n').length - 1 === perRecord).length).toBeGreaterThanOrEqual(
+      server.records.length - 1,
+    );
     expect(server.requests.length).toBeGreaterThanOrEqual(3);
     // Every batch but the last packed one is full (requests run concurrently: arrival order is not packing order).
     const bySize = server.requests.map((r) => r.bytes).sort((x, y) => y - x);
@@ -336,7 +360,14 @@ describe('TelemetryClient: packing', () => {
     await c.flush();
     expect(server.events(STREAM).map((e) => e.request_id)).toEqual(['req-1', 'req-3']);
     expect(c.stats()).toMatchObject({ recorded: 3, sent: 2, dropped: 1, droppedByReason: { oversized: 1 } });
-    expect(drops).toEqual([{ reason: 'oversized', count: 1, eventId: 'too-big', detail: expect.stringMatching(/^the event is 11\d{5} bytes; a Firehose record holds at most 1024000$/) }]);
+    expect(drops).toEqual([
+      {
+        reason: 'oversized',
+        count: 1,
+        eventId: 'too-big',
+        detail: expect.stringMatching(/^the event is 11\d{5} bytes; a Firehose record holds at most 1024000$/),
+      },
+    ]);
   });
 
   it('packRecords: at most 500 events and 1,000 KiB per record, order kept', () => {
@@ -344,7 +375,11 @@ describe('TelemetryClient: packing', () => {
     expect(packRecords(lines).map((r) => r.events)).toEqual([500, 500, 200]);
     const big = Array.from({ length: 5 }, () => ({ text: `${'x'.repeat(399_999)}\n`, bytes: 400_000 }));
     const records = packRecords(big);
-    expect(records.map((r) => [r.events, r.data.length])).toEqual([[2, 800_000], [2, 800_000], [1, 400_000]]);
+    expect(records.map((r) => [r.events, r.data.length])).toEqual([
+      [2, 800_000],
+      [2, 800_000],
+      [1, 400_000],
+    ]);
     const exact = [{ text: `${'y'.repeat(FIREHOSE_LIMITS.maxRecordBytes - 1)}\n`, bytes: FIREHOSE_LIMITS.maxRecordBytes }];
     expect(packRecords(exact).map((r) => r.data.length)).toEqual([FIREHOSE_LIMITS.maxRecordBytes]);
     expect(Buffer.from(packRecords(lines)[2]!.data).toString().split('\n')[0]).toBe('{"i":1000}');
@@ -371,23 +406,82 @@ describe('TelemetryClient: never breaks the application', () => {
     cyclic.self = cyclic;
     cyclic.attributes = { a: 'b' };
     (cyclic.attributes as Record<string, unknown>).loop = cyclic;
-    const throwing = Object.defineProperty({ ...requestEvent(2) }, 'tenant_id', { enumerable: true, get: () => { throw new Error('boom'); } });
-    const proxy = new Proxy({}, { ownKeys: () => { throw new Error('trap'); }, get: () => { throw new Error('trap'); } });
-    const protoKeys = JSON.parse(`{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"attributes":{"__proto__":"x"}}`) as object;
-    const special = fc.constantFrom<unknown>(cyclic, throwing, proxy, protoKeys, 10n, Symbol('s'), () => 1, new Date(), new Map(), [requestEvent(3)], null, undefined, 'x'.repeat(2_000_000));
-    const mutated = fc.tuple(fc.constantFrom(...Object.keys(requestEvent(0))), fc.anything({ withBigInt: true, withBoxedValues: true, withMap: true, withSet: true, withNullPrototype: true, withObjectString: true, withTypedArray: true, withSparseArray: true }))
+    const throwing = Object.defineProperty({ ...requestEvent(2) }, 'tenant_id', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    const protoKeys = JSON.parse(
+      `{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"attributes":{"__proto__":"x"}}`,
+    ) as object;
+    const special = fc.constantFrom<unknown>(
+      cyclic,
+      throwing,
+      proxy,
+      protoKeys,
+      10n,
+      Symbol('s'),
+      () => 1,
+      new Date(),
+      new Map(),
+      [requestEvent(3)],
+      null,
+      undefined,
+      'x'.repeat(2_000_000),
+    );
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...Object.keys(requestEvent(0))),
+        fc.anything({
+          withBigInt: true,
+          withBoxedValues: true,
+          withMap: true,
+          withSet: true,
+          withNullPrototype: true,
+          withObjectString: true,
+          withTypedArray: true,
+          withSparseArray: true,
+        }),
+      )
       .map(([k, v]) => ({ ...requestEvent(4), [k]: v }));
-    const withProtoKey = fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'event_id', 'toString', 'hasOwnProperty'), fc.anything({ withBigInt: true }))
+    const withProtoKey = fc
+      .dictionary(
+        fc.constantFrom('__proto__', 'constructor', 'prototype', 'event_id', 'toString', 'hasOwnProperty'),
+        fc.anything({ withBigInt: true }),
+      )
       .map((d) => Object.assign(JSON.parse('{"__proto__":{"polluted":true}}') as object, requestEvent(5), d));
-    const huge = fc.constantFrom('error_message', 'intent', 'event_id', 'tenant_id').map((k) => ({ ...requestEvent(6), [k]: 'é'.repeat(300_000) }));
+    const huge = fc
+      .constantFrom('error_message', 'intent', 'event_id', 'tenant_id')
+      .map((k) => ({ ...requestEvent(6), [k]: 'é'.repeat(300_000) }));
     let calls = 0;
     fc.assert(
-      fc.property(fc.oneof(fc.anything({ withBigInt: true, withNullPrototype: true, withBoxedValues: true, withMap: true, withSet: true }), special, mutated, withProtoKey, huge), (input) => {
-        const r = c.record(input as TelemetryEventInput);
-        calls++;
-        expect(typeof r).toBe('boolean');
-        expect(proto.polluted).toBeUndefined();
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything({ withBigInt: true, withNullPrototype: true, withBoxedValues: true, withMap: true, withSet: true }),
+          special,
+          mutated,
+          withProtoKey,
+          huge,
+        ),
+        (input) => {
+          const r = c.record(input as TelemetryEventInput);
+          calls++;
+          expect(typeof r).toBe('boolean');
+          expect(proto.polluted).toBeUndefined();
+        },
+      ),
       { numRuns: 600 },
     );
     const s = c.stats();
@@ -398,7 +492,11 @@ describe('TelemetryClient: never breaks the application', () => {
   });
 
   it('record() stays synchronous and returns at once, and an onDrop that throws is swallowed', async () => {
-    const c = client({ onDrop: () => { throw new Error('handler bug'); } });
+    const c = client({
+      onDrop: () => {
+        throw new Error('handler bug');
+      },
+    });
     expect(c.record({} as TelemetryEventInput)).toBe(false);
     expect(c.record(requestEvent(1, 1_100_000) as TelemetryEventInput)).toBe(false);
     expect(c.record(requestEvent(2) as TelemetryEventInput)).toBe(true);
@@ -410,7 +508,13 @@ describe('TelemetryClient: never breaks the application', () => {
   it('an invalid event is reported with key paths, never values', () => {
     const c = client();
     c.record({ ...requestEvent(1), tenant_id: 'alice@example.com', latency_ms: -1 } as TelemetryEventInput);
-    expect(drops).toEqual([{ reason: 'invalid', count: 1, detail: 'schema_violation: tenant_id: must match [A-Za-z0-9._:-]{1,128}; latency_ms: too small (at least 0)' }]);
+    expect(drops).toEqual([
+      {
+        reason: 'invalid',
+        count: 1,
+        detail: 'schema_violation: tenant_id: must match [A-Za-z0-9._:-]{1,128}; latency_ms: too small (at least 0)',
+      },
+    ]);
     expect(c.stats()).toMatchObject({ recorded: 0, invalid: 1, dropped: 0 });
   });
 });
@@ -428,15 +532,18 @@ describe('TelemetryClient: close()', () => {
   });
 
   it('never keeps the process alive: a child exits at once with a pending retry, and close() sends before exit', async () => {
-    const run = (code: string) => new Promise<{ code: number | null; ms: number; stderr: string }>((done) => {
-      const t = Date.now();
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-        cwd: ROOT, env: { ...process.env, ...server.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'ignore', 'pipe'],
+    const run = (code: string) =>
+      new Promise<{ code: number | null; ms: number; stderr: string }>((done) => {
+        const t = Date.now();
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+          cwd: ROOT,
+          env: { ...process.env, ...server.env, NODE_NO_WARNINGS: '1' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (exit) => done({ code: exit, ms: Date.now() - t, stderr }));
       });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (exit) => done({ code: exit, ms: Date.now() - t, stderr }));
-    });
     const prelude = `import { FirehoseClient } from '@aws-sdk/client-firehose';
       import { TelemetryClient } from './lib/client/index.ts';
       const event = ${JSON.stringify(requestEvent(1))};`;
@@ -467,8 +574,14 @@ describe('TelemetryClient: close()', () => {
 describe('packaging', () => {
   it('is importable without aws-cdk-lib: the bundle of lib/client contains no CDK module', async () => {
     const result = await build({
-      entryPoints: ['lib/client/index.ts'], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm',
-      external: ['@aws-sdk/*'], logLevel: 'silent',
+      entryPoints: ['lib/client/index.ts'],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['@aws-sdk/*'],
+      logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain('lib/client/index.ts');
@@ -484,14 +597,24 @@ describe('retry policy', () => {
   });
 
   it('classifies throttling, 5xx and network errors as retryable, other 4xx as final', () => {
-    const err = (name: string, status?: number) => Object.assign(new Error('x'), { name, $metadata: status === undefined ? {} : { httpStatusCode: status } });
-    expect(classifyError(err('ServiceUnavailableException', 400))).toEqual({ retryable: true, code: 'ServiceUnavailableException (HTTP 400)' });
+    const err = (name: string, status?: number) =>
+      Object.assign(new Error('x'), { name, $metadata: status === undefined ? {} : { httpStatusCode: status } });
+    expect(classifyError(err('ServiceUnavailableException', 400))).toEqual({
+      retryable: true,
+      code: 'ServiceUnavailableException (HTTP 400)',
+    });
     expect(classifyError(err('ThrottlingException', 400)).retryable).toBe(true);
     expect(classifyError(err('InternalFailure', 500)).retryable).toBe(true);
     expect(classifyError(err('Anything', 503)).retryable).toBe(true);
     expect(classifyError(err('TimeoutError'))).toEqual({ retryable: true, code: 'TimeoutError' });
-    expect(classifyError(Object.assign(err('TimeoutError'), { code: 'ECONNRESET' }))).toEqual({ retryable: true, code: 'TimeoutError (ECONNRESET)' });
-    expect(classifyError(err('ResourceNotFoundException', 400))).toEqual({ retryable: false, code: 'ResourceNotFoundException (HTTP 400)' });
+    expect(classifyError(Object.assign(err('TimeoutError'), { code: 'ECONNRESET' }))).toEqual({
+      retryable: true,
+      code: 'TimeoutError (ECONNRESET)',
+    });
+    expect(classifyError(err('ResourceNotFoundException', 400))).toEqual({
+      retryable: false,
+      code: 'ResourceNotFoundException (HTTP 400)',
+    });
     expect(classifyError(err('AccessDeniedException', 403)).retryable).toBe(false);
     expect(classifyError(err('InvalidArgumentException', 400)).retryable).toBe(false);
     expect(classifyError('not an error')).toEqual({ retryable: true, code: 'Error' });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DebugCapture, EVENT_TYPES, QuarantineRecord, TelemetryEvent, contractColumns, contractFields, parseDebugCapture, parseTelemetryEvent,
+  DebugCapture,
+  EVENT_TYPES,
+  QuarantineRecord,
+  TelemetryEvent,
+  contractColumns,
+  contractFields,
+  parseDebugCapture,
+  parseTelemetryEvent,
 } from '../lib/core/contract';
 import { sampleEvents } from './fixtures/redaction-corpus';
 
@@ -24,7 +31,9 @@ describe('event contract', () => {
   });
 
   it('keeps __proto__ and constructor keys as data, counted as unknown', () => {
-    const raw = JSON.parse(`{"__proto__": {"polluted": true}, "constructor": "x", ${JSON.stringify(sampleEvents().feedback).slice(1)}`) as unknown;
+    const raw = JSON.parse(
+      `{"__proto__": {"polluted": true}, "constructor": "x", ${JSON.stringify(sampleEvents().feedback).slice(1)}`,
+    ) as unknown;
     const r = parseTelemetryEvent(raw);
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.droppedFields).toEqual(['__proto__', 'constructor']);
@@ -33,17 +42,27 @@ describe('event contract', () => {
 
   it('fails when event_type is missing', () => {
     const { event_type: _omit, ...rest } = sampleEvents().span;
-    expect(parseTelemetryEvent(rest)).toEqual({ ok: false, reason: 'schema_violation', detail: 'event_type: required (one of request, span, feedback)' });
+    expect(parseTelemetryEvent(rest)).toEqual({
+      ok: false,
+      reason: 'schema_violation',
+      detail: 'event_type: required (one of request, span, feedback)',
+    });
   });
 
   it('fails when event_type is not one of the three', () => {
     expect(parseTelemetryEvent({ ...sampleEvents().span, event_type: 'log' })).toEqual({
-      ok: false, reason: 'schema_violation', detail: 'event_type: not one of request, span, feedback',
+      ok: false,
+      reason: 'schema_violation',
+      detail: 'event_type: not one of request, span, feedback',
     });
   });
 
   it('fails when the record is not an object', () => {
-    expect(parseTelemetryEvent([1, 2])).toEqual({ ok: false, reason: 'not_an_object', detail: 'record is an array; expected a JSON object' });
+    expect(parseTelemetryEvent([1, 2])).toEqual({
+      ok: false,
+      reason: 'not_an_object',
+      detail: 'record is an array; expected a JSON object',
+    });
     expect(parseTelemetryEvent(null)).toEqual({ ok: false, reason: 'not_an_object', detail: 'record is null; expected a JSON object' });
   });
 
@@ -55,7 +74,12 @@ describe('event contract', () => {
   it('fails when timestamp is not RFC 3339 UTC', () => {
     for (const ts of ['2026-11-29 15:25:50', '2026-11-29T15:25:50+01:00', '2026-02-30T00:00:00Z']) {
       const r = parseTelemetryEvent({ ...sampleEvents().feedback, timestamp: ts });
-      expect(r).toEqual({ ok: false, reason: 'schema_violation', detail: 'timestamp: must be an RFC 3339 UTC timestamp, e.g. 2026-11-29T15:25:50.123Z', eventType: 'feedback' });
+      expect(r).toEqual({
+        ok: false,
+        reason: 'schema_violation',
+        detail: 'timestamp: must be an RFC 3339 UTC timestamp, e.g. 2026-11-29T15:25:50.123Z',
+        eventType: 'feedback',
+      });
     }
   });
 
@@ -80,11 +104,27 @@ describe('event contract', () => {
   });
 
   it('parses a debug capture and a quarantine record', () => {
-    const cap = { trace_id: 't1', request_id: 'r1', tenant_id: 'acme', timestamp: '2026-11-29T15:25:50Z', cohort: 'inc_42', reason: 'INC-42', prompt_text: 'hi' };
+    const cap = {
+      trace_id: 't1',
+      request_id: 'r1',
+      tenant_id: 'acme',
+      timestamp: '2026-11-29T15:25:50Z',
+      cohort: 'inc_42',
+      reason: 'INC-42',
+      prompt_text: 'hi',
+    };
     expect(DebugCapture.safeParse(cap).success).toBe(true);
     const r = parseDebugCapture({ ...cap, extra: 1 });
     expect(r.ok && r.droppedFields).toEqual(['extra']);
-    const q = { schema_version: 1, timestamp: '2026-11-29T15:25:50Z', quarantine_reason: 'oversized', quarantine_detail: 'x', raw_bytes: 10, raw_sha256: 'a'.repeat(64), raw_excerpt: '' };
+    const q = {
+      schema_version: 1,
+      timestamp: '2026-11-29T15:25:50Z',
+      quarantine_reason: 'oversized',
+      quarantine_detail: 'x',
+      raw_bytes: 10,
+      raw_sha256: 'a'.repeat(64),
+      raw_excerpt: '',
+    };
     expect(QuarantineRecord.safeParse(q).success).toBe(true);
     expect(QuarantineRecord.safeParse({ ...q, quarantine_reason: 'other' }).success).toBe(false);
   });
@@ -96,7 +136,8 @@ describe('contract columns', () => {
 
   it('lists every field of the three event types and the quarantine record once', () => {
     expect(new Set(cols.map((c) => c.name)).size).toBe(cols.length);
-    for (const name of ['event_id', 'span_id', 'user_rating', 'p0_category', 'quarantine_reason', 'raw_sha256', 'raw_excerpt']) expect(byName.has(name), name).toBe(true);
+    for (const name of ['event_id', 'span_id', 'user_rating', 'p0_category', 'quarantine_reason', 'raw_sha256', 'raw_excerpt'])
+      expect(byName.has(name), name).toBe(true);
   });
 
   it('maps types from the schemas', () => {
@@ -111,7 +152,12 @@ describe('contract columns', () => {
   });
 
   it('marks exactly the free-text fields', () => {
-    expect(cols.filter((c) => c.freeText).map((c) => c.name).sort()).toEqual(['attributes', 'error_message', 'raw_excerpt']);
+    expect(
+      cols
+        .filter((c) => c.freeText)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['attributes', 'error_message', 'raw_excerpt']);
   });
 
   it('records which record types carry each field and whether it is optional', () => {

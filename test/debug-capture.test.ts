@@ -11,10 +11,19 @@ const ENROLMENTS = [
   { cohort: 'any_tenant', reason: 'INC-7', expires_at: '2026-12-01T08:00:01Z' },
 ];
 const ctx: DebugTransformContext = {
-  redactor: createRedactor({}), hashKey: new Uint8Array(32).fill(1), allowedAttributes: new Set(), now: () => NOW, enrolments: ENROLMENTS,
+  redactor: createRedactor({}),
+  hashKey: new Uint8Array(32).fill(1),
+  allowedAttributes: new Set(),
+  now: () => NOW,
+  enrolments: ENROLMENTS,
 };
 const capture = (over: Record<string, unknown> = {}) => ({
-  trace_id: 't-1', request_id: 'r-1', tenant_id: 'acme', timestamp: '2026-11-30T22:10:00Z', cohort: 'inc_42', reason: 'INC-42',
+  trace_id: 't-1',
+  request_id: 'r-1',
+  tenant_id: 'acme',
+  timestamp: '2026-11-30T22:10:00Z',
+  cohort: 'inc_42',
+  reason: 'INC-42',
   prompt_text: 'I am alice@example.com, my card is 4111 1111 1111 1111',
   completion_text: 'Sent to +44 20 7946 0958',
   retrieved_text: 'db postgres://admin:pa55w0rd@db.internal/app',
@@ -23,7 +32,10 @@ const capture = (over: Record<string, unknown> = {}) => ({
 });
 const batch = (...records: unknown[]): FirehoseEventIn => ({
   invocationId: 'inv-d',
-  records: records.map((r, i) => ({ recordId: `d${i}`, data: Buffer.from(typeof r === 'string' ? r : JSON.stringify(r)).toString('base64') })),
+  records: records.map((r, i) => ({
+    recordId: `d${i}`,
+    data: Buffer.from(typeof r === 'string' ? r : JSON.stringify(r)).toString('base64'),
+  })),
 });
 const decode = (data: string) => JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, unknown>;
 
@@ -46,7 +58,12 @@ describe('transformDebugBatch', () => {
 
   it('drops captures whose cohort is not enrolled, is expired, or names another tenant, counted by reason', () => {
     const { response, stats } = transformDebugBatch(
-      batch(capture({ cohort: 'nobody' }), capture({ cohort: 'old' }), capture({ tenant_id: 'globex' }), capture({ cohort: 'any_tenant', tenant_id: 'globex' })),
+      batch(
+        capture({ cohort: 'nobody' }),
+        capture({ cohort: 'old' }),
+        capture({ tenant_id: 'globex' }),
+        capture({ cohort: 'any_tenant', tenant_id: 'globex' }),
+      ),
       ctx,
     );
     expect(response.records.map((r) => [r.recordId, r.result, r.data])).toEqual([
@@ -60,7 +77,8 @@ describe('transformDebugBatch', () => {
   });
 
   it('treats an enrolment as expired from its expires_at instant on', () => {
-    const at = (iso: string) => transformDebugBatch(batch(capture({ cohort: 'any_tenant' })), { ...ctx, now: () => new Date(iso) }).response.records[0]?.result;
+    const at = (iso: string) =>
+      transformDebugBatch(batch(capture({ cohort: 'any_tenant' })), { ...ctx, now: () => new Date(iso) }).response.records[0]?.result;
     expect(at('2026-12-01T08:00:00.999Z')).toBe('Ok');
     expect(at('2026-12-01T08:00:01.000Z')).toBe('Dropped');
   });
@@ -70,13 +88,20 @@ describe('transformDebugBatch', () => {
     expect(response.records.map((r) => r.metadata.partitionKeys.area)).toEqual(['quarantine', 'quarantine']);
     const q = decode(response.records[0]?.data ?? '');
     expect(QuarantineRecord.safeParse(q).success).toBe(true);
-    expect(q).toMatchObject({ quarantine_reason: 'schema_violation', quarantine_detail: 'timestamp: must be an RFC 3339 UTC timestamp, e.g. 2026-11-29T15:25:50.123Z', trace_id: 't-1' });
+    expect(q).toMatchObject({
+      quarantine_reason: 'schema_violation',
+      quarantine_detail: 'timestamp: must be an RFC 3339 UTC timestamp, e.g. 2026-11-29T15:25:50.123Z',
+      trace_id: 't-1',
+    });
     expect(JSON.stringify(q)).not.toContain('alice@example.com');
     expect(stats.quarantined).toEqual({ schema_violation: 1, unparseable_json: 1 });
   });
 
   it('redacts a non-JSON tool payload as text', () => {
-    const { response } = transformDebugBatch(batch(capture({ tool_payload: 'curl -H "Authorization: Bearer abcDEF123456ghiJKL789"' })), ctx);
+    const { response } = transformDebugBatch(
+      batch(capture({ tool_payload: 'curl -H "Authorization: Bearer abcDEF123456ghiJKL789"' })),
+      ctx,
+    );
     expect(decode(response.records[0]?.data ?? '').tool_payload).toBe('curl -H "Authorization: Bearer [BEARER_TOKEN]"');
   });
 });
@@ -106,14 +131,18 @@ describe('debug-capture handler', () => {
     expect(second.records.map((r) => r.result)).toEqual(['Ok']);
     expect(keyLoads).toBe(1);
     const all = written.join('');
-    for (const p of ['alice@example.com', '4111 1111 1111 1111', 'pa55w0rd', 'Zx8Kq2LmN4pR7sT1vW3yB6dF9hJ0', '+44 20 7946 0958']) expect(all).not.toContain(p);
+    for (const p of ['alice@example.com', '4111 1111 1111 1111', 'pa55w0rd', 'Zx8Kq2LmN4pR7sT1vW3yB6dF9hJ0', '+44 20 7946 0958'])
+      expect(all).not.toContain(p);
     expect(all).toContain('"CapturesDropped":1');
     expect(all).toContain('"Reason":"expired"');
   });
 
   it('fails the invocation when ENROLMENTS is not valid JSON', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const handler = createTransformHandler('captures', { env: { REDACTION_CONFIG: '{}', ENROLMENTS: '[{' }, loadHashKey: async () => new Uint8Array(32) });
+    const handler = createTransformHandler('captures', {
+      env: { REDACTION_CONFIG: '{}', ENROLMENTS: '[{' },
+      loadHashKey: async () => new Uint8Array(32),
+    });
     await expect(handler(batch(capture()))).rejects.toThrow('ENROLMENTS is not valid JSON');
   });
 });

@@ -50,7 +50,9 @@ describe('examples/producer.ts', () => {
     const program = ts.createProgram([EXAMPLE], { ...options, noEmit: true });
     // Only the example's own diagnostics: the rest of the program is type-checked by `npm run typecheck`.
     const file = program.getSourceFile(EXAMPLE);
-    const diagnostics = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)].map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const diagnostics = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)].map((d) =>
+      ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+    );
     expect(diagnostics).toEqual([]);
   });
 

@@ -15,7 +15,10 @@ const minimal = policyFrom(readFileSync('test/fixtures/minimal-policy.yaml', 'ut
 
 /** The table rows of a Markdown document, as arrays of cells. */
 function rows(md: string): string[][] {
-  return md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('|---')).map((l) => l.slice(2, -2).split(' | '));
+  return md
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('|---'))
+    .map((l) => l.slice(2, -2).split(' | '));
 }
 
 /** Checks the spec says what the policy says, each expectation derived from the parsed policy. */
@@ -42,13 +45,19 @@ function expectSpecMatches(policy: Policy): void {
   }
   for (const bucket of BUCKETS) {
     const b = policy.buckets[bucket];
-    expect(md).toContain(`### ${bucket}\n\nOwner: ${policy.owners[b.owner].name} (${b.owner}, ${policy.owners[b.owner].contact}). Decision: ${b.decision}`);
+    expect(md).toContain(
+      `### ${bucket}\n\nOwner: ${policy.owners[b.owner].name} (${b.owner}, ${policy.owners[b.owner].contact}). Decision: ${b.decision}`,
+    );
     for (const m of documentedMetricsOf(bucket)) expect(hasRow(m.name, m.definition, m.decision)).toBe(true);
     for (const a of b.alarms) {
       const name = alarmName(policy, bucket, a.id);
       expect(hasRow(name, alarmCondition(a), a.missing_data, a.severity)).toBe(true);
-      expect(alarmCondition(a)).toContain(a.anomaly_band !== undefined ? `${a.anomaly_band} standard deviations` : `${a.comparison} ${a.threshold}`);
-      expect(md).toContain(`**${name}** (${a.severity})\n\n- Mitigation: ${a.runbook.mitigation}\n- Confirm impact: ${a.runbook.confirm}\n- Diagnose: ${a.runbook.diagnose}\n- Roll back: ${a.runbook.rollback}`);
+      expect(alarmCondition(a)).toContain(
+        a.anomaly_band !== undefined ? `${a.anomaly_band} standard deviations` : `${a.comparison} ${a.threshold}`,
+      );
+      expect(md).toContain(
+        `**${name}** (${a.severity})\n\n- Mitigation: ${a.runbook.mitigation}\n- Confirm impact: ${a.runbook.confirm}\n- Diagnose: ${a.runbook.diagnose}\n- Roll back: ${a.runbook.rollback}`,
+      );
     }
   }
   for (const s of resolveSwitches(policy)) expect(hasRow(s.ref, s.meaning, s.initial, s.safeDefault)).toBe(true);
@@ -60,7 +69,8 @@ function expectSpecMatches(policy: Policy): void {
   expect(md).toContain(explainGate(policy).trimEnd());
   expect(md).toContain(`npx llmops gate --baseline <current ${g.dimension}> --canary <new ${g.dimension}>`);
   expect(md).toContain(`at least ${g.min_requests} requests`);
-  for (const [m, pr] of Object.entries(policy.pricing.models)) expect(hasRow(m, String(pr.input_per_1k), String(pr.output_per_1k))).toBe(true);
+  for (const [m, pr] of Object.entries(policy.pricing.models))
+    expect(hasRow(m, String(pr.input_per_1k), String(pr.output_per_1k))).toBe(true);
   expect(md).toContain('up to about two days');
   for (const q of loadDecisionQueries()) expect(hasRow(q.id, q.bucket, q.decision)).toBe(true);
   expect(md).toContain(`each stopping at ${policy.queries.scan_limit_mb} MB scanned`);
@@ -78,13 +88,20 @@ describe('llmops policy explain', () => {
     });
     expectSpecMatches(changed);
     const md = explainPolicy(changed);
-    expect(rows(md)).toContainEqual(['copilot-prod-reliability-p95-latency', 'Latency p95 above 6500, 3 of 3 x 5m', 'not_breaching', 'page']);
+    expect(rows(md)).toContainEqual([
+      'copilot-prod-reliability-p95-latency',
+      'Latency p95 above 6500, 3 of 3 x 5m',
+      'not_breaching',
+      'page',
+    ]);
     expect(rows(md)).toContainEqual(expect.arrayContaining(['traces', '14d', 'traces bucket, events/']));
     expect(md).not.toContain('Latency p95 above 8000');
   });
 
   it('docs/telemetry-policy.md is the output for the shipped policy (regenerate with npm run docs)', () => {
-    expect(readFileSync('docs/telemetry-policy.md', 'utf8')).toBe(explainPolicy(parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml').policy));
+    expect(readFileSync('docs/telemetry-policy.md', 'utf8')).toBe(
+      explainPolicy(parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml').policy),
+    );
   });
 });
 
@@ -95,7 +112,23 @@ describe('the editor JSON Schema', () => {
 
   it('describes every section as strict, with the severities closed', () => {
     const schema = JSON.parse(policyJsonSchemaText());
-    expect(Object.keys(schema.properties)).toEqual(['name', 'environment', 'owners', 'capture', 'redaction', 'retention', 'access', 'debug_capture', 'buckets', 'slices', 'alerting', 'kill_switches', 'gates', 'pricing', 'queries']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'name',
+      'environment',
+      'owners',
+      'capture',
+      'redaction',
+      'retention',
+      'access',
+      'debug_capture',
+      'buckets',
+      'slices',
+      'alerting',
+      'kill_switches',
+      'gates',
+      'pricing',
+      'queries',
+    ]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.retention.additionalProperties).toBe(false);
     const alarm = schema.properties.buckets.properties.safety.properties.alarms.items;

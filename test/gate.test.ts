@@ -32,12 +32,60 @@ describe('evaluateGate', () => {
   it('gives the exact rows for one slice, in metric order', () => {
     const r = evaluateGate([slice({ errorRatePct: 2.5, p95LatencyMs: 2200 })], gates);
     expect(r.rows).toEqual([
-      { metric: 'p0_events', slice: 'all', baseline: 0, canary: 0, tolerance: '0', verdict: 'pass', reason: 'no P0 event attributed to the canary' },
-      { metric: 'requests', slice: 'all', baseline: 1000, canary: 1000, tolerance: '>= 200', verdict: 'pass', reason: 'enough traffic on both arms (at least 200 each)' },
-      { metric: 'error_rate', slice: 'all', baseline: 1, canary: 2.5, tolerance: '+1 pp', verdict: 'fail', reason: 'canary error rate 2.5% exceeds the baseline 1% plus +1 pp (limit 2%)' },
-      { metric: 'p95_latency', slice: 'all', baseline: 2000, canary: 2200, tolerance: '+15%', verdict: 'pass', reason: 'within +15% of the baseline (limit 2300 ms)' },
-      { metric: 'refusal_rate', slice: 'all', baseline: 3, canary: 3, tolerance: '+2 pp', verdict: 'pass', reason: 'within +2 pp of the baseline (limit 5%)' },
-      { metric: 'tool_failure_rate', slice: 'all', baseline: 2, canary: 2, tolerance: '+1 pp', verdict: 'pass', reason: 'within +1 pp of the baseline (limit 3%)' },
+      {
+        metric: 'p0_events',
+        slice: 'all',
+        baseline: 0,
+        canary: 0,
+        tolerance: '0',
+        verdict: 'pass',
+        reason: 'no P0 event attributed to the canary',
+      },
+      {
+        metric: 'requests',
+        slice: 'all',
+        baseline: 1000,
+        canary: 1000,
+        tolerance: '>= 200',
+        verdict: 'pass',
+        reason: 'enough traffic on both arms (at least 200 each)',
+      },
+      {
+        metric: 'error_rate',
+        slice: 'all',
+        baseline: 1,
+        canary: 2.5,
+        tolerance: '+1 pp',
+        verdict: 'fail',
+        reason: 'canary error rate 2.5% exceeds the baseline 1% plus +1 pp (limit 2%)',
+      },
+      {
+        metric: 'p95_latency',
+        slice: 'all',
+        baseline: 2000,
+        canary: 2200,
+        tolerance: '+15%',
+        verdict: 'pass',
+        reason: 'within +15% of the baseline (limit 2300 ms)',
+      },
+      {
+        metric: 'refusal_rate',
+        slice: 'all',
+        baseline: 3,
+        canary: 3,
+        tolerance: '+2 pp',
+        verdict: 'pass',
+        reason: 'within +2 pp of the baseline (limit 5%)',
+      },
+      {
+        metric: 'tool_failure_rate',
+        slice: 'all',
+        baseline: 2,
+        canary: 2,
+        tolerance: '+1 pp',
+        verdict: 'pass',
+        reason: 'within +1 pp of the baseline (limit 3%)',
+      },
     ]);
     expect(r.verdict).toBe('fail');
     expect(r.decidedBy.map((x) => [x.metric, x.slice])).toEqual([['error_rate', 'all']]);
@@ -78,7 +126,10 @@ describe('evaluateGate', () => {
     const r = evaluateGate([slice({ requests: 199, errorRatePct: 50 })], gates);
     expect(r.verdict).toBe('inconclusive');
     expect(r.rows.find((x) => x.metric === 'requests')?.reason).toBe('too few requests to judge (canary 199; at least 200 each)');
-    expect(r.rows.find((x) => x.metric === 'error_rate')).toMatchObject({ verdict: 'inconclusive', reason: 'not judged: too few requests (canary 199 < 200)' });
+    expect(r.rows.find((x) => x.metric === 'error_rate')).toMatchObject({
+      verdict: 'inconclusive',
+      reason: 'not judged: too few requests (canary 199 < 200)',
+    });
     expect(r.summary).toMatch(/^inconclusive: requests in slice all; error_rate in slice all/);
     expect(evaluateGate([slice({ requests: 200 })], gates).verdict).toBe('pass');
   });
@@ -88,26 +139,44 @@ describe('evaluateGate', () => {
   });
 
   it('is inconclusive without any slice, and treats a missing canary rate as not applicable', () => {
-    expect(evaluateGate([], gates)).toEqual({ verdict: 'inconclusive', rows: [], decidedBy: [], summary: 'inconclusive: no data for either version in the window' });
+    expect(evaluateGate([], gates)).toEqual({
+      verdict: 'inconclusive',
+      rows: [],
+      decidedBy: [],
+      summary: 'inconclusive: no data for either version in the window',
+    });
     const r = evaluateGate([slice({ toolFailureRatePct: null }, { toolFailureRatePct: null })], gates);
     expect(r.verdict).toBe('pass');
-    expect(r.rows.find((x) => x.metric === 'tool_failure_rate')).toMatchObject({ verdict: 'n/a', reason: 'no canary tool failure rate: no denominator in the window' });
+    expect(r.rows.find((x) => x.metric === 'tool_failure_rate')).toMatchObject({
+      verdict: 'n/a',
+      reason: 'no canary tool failure rate: no denominator in the window',
+    });
     const noBaseline = evaluateGate([slice({}, { toolFailureRatePct: null })], gates);
     expect(noBaseline.verdict).toBe('inconclusive');
     expect(noBaseline.decidedBy.map((x) => x.reason)).toEqual(['no baseline tool failure rate to compare with']);
   });
 
   it('judges slices independently: one failing slice fails the gate and is named; the others keep their verdicts', () => {
-    const r = evaluateGate([
-      slice({}, {}, 'intent=policy_qna'),
-      slice({ refusalRatePct: 9 }, {}, 'intent=hr_request'),
-      slice({ requests: 5 }, {}, 'intent=ticket_create'),
-    ], gates);
+    const r = evaluateGate(
+      [
+        slice({}, {}, 'intent=policy_qna'),
+        slice({ refusalRatePct: 9 }, {}, 'intent=hr_request'),
+        slice({ requests: 5 }, {}, 'intent=ticket_create'),
+      ],
+      gates,
+    );
     expect(r.verdict).toBe('fail');
     expect(r.decidedBy.map((x) => `${x.slice}/${x.metric}`)).toEqual(['intent=hr_request/refusal_rate']);
     const bySlice = (name: string) => r.rows.filter((x) => x.slice === name).map((x) => x.verdict);
     expect(bySlice('intent=policy_qna')).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
-    expect(bySlice('intent=ticket_create')).toEqual(['pass', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive']);
+    expect(bySlice('intent=ticket_create')).toEqual([
+      'pass',
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+      'inconclusive',
+    ]);
     // Without the failing slice, the thin one decides: inconclusive.
     expect(evaluateGate([slice({}, {}, 'a'), slice({ requests: 5 }, {}, 'b')], gates).verdict).toBe('inconclusive');
   });
@@ -138,35 +207,46 @@ const tolerances = fc.record({
 
 describe('gate properties', () => {
   it('a canary equal to its baseline, without P0 and above min traffic, never fails', () => {
-    fc.assert(fc.property(arm, tolerances, fc.integer({ min: 1, max: 1000 }), (a, tol, min) => {
-      const figures = { ...a, p0Events: 0, requests: Math.max(a.requests, min) };
-      const r = evaluateGate([{ slice: 'all', baseline: figures, canary: figures }], { min_requests: min, tolerances: tol });
-      expect(r.verdict).not.toBe('fail');
-    }));
+    fc.assert(
+      fc.property(arm, tolerances, fc.integer({ min: 1, max: 1000 }), (a, tol, min) => {
+        const figures = { ...a, p0Events: 0, requests: Math.max(a.requests, min) };
+        const r = evaluateGate([{ slice: 'all', baseline: figures, canary: figures }], { min_requests: min, tolerances: tol });
+        expect(r.verdict).not.toBe('fail');
+      }),
+    );
   });
 
   it('raising a tolerance never turns pass into fail', () => {
-    fc.assert(fc.property(fc.array(fc.record({ slice: fc.string(), baseline: arm, canary: arm }), { maxLength: 5 }), tolerances, tolerances, (slices, tol, extra) => {
-      const lower = evaluateGate(slices, { min_requests: 200, tolerances: tol });
-      const raised = {
-        error_rate_pp: tol.error_rate_pp + extra.error_rate_pp,
-        p95_latency_pct: tol.p95_latency_pct + extra.p95_latency_pct,
-        refusal_rate_pp: tol.refusal_rate_pp + extra.refusal_rate_pp,
-        tool_failure_rate_pp: tol.tool_failure_rate_pp + extra.tool_failure_rate_pp,
-      };
-      const higher = evaluateGate(slices, { min_requests: 200, tolerances: raised });
-      if (lower.verdict === 'pass') expect(higher.verdict).toBe('pass');
-      if (lower.verdict !== 'fail') expect(higher.verdict).not.toBe('fail');
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ slice: fc.string(), baseline: arm, canary: arm }), { maxLength: 5 }),
+        tolerances,
+        tolerances,
+        (slices, tol, extra) => {
+          const lower = evaluateGate(slices, { min_requests: 200, tolerances: tol });
+          const raised = {
+            error_rate_pp: tol.error_rate_pp + extra.error_rate_pp,
+            p95_latency_pct: tol.p95_latency_pct + extra.p95_latency_pct,
+            refusal_rate_pp: tol.refusal_rate_pp + extra.refusal_rate_pp,
+            tool_failure_rate_pp: tol.tool_failure_rate_pp + extra.tool_failure_rate_pp,
+          };
+          const higher = evaluateGate(slices, { min_requests: 200, tolerances: raised });
+          if (lower.verdict === 'pass') expect(higher.verdict).toBe('pass');
+          if (lower.verdict !== 'fail') expect(higher.verdict).not.toBe('fail');
+        },
+      ),
+    );
   });
 
   it('never mutates its input and always returns six rows per slice', () => {
-    fc.assert(fc.property(fc.array(fc.record({ slice: fc.string(), baseline: arm, canary: arm }), { maxLength: 5 }), (slices) => {
-      const copy = structuredClone(slices);
-      const r = evaluateGate(slices, gates);
-      expect(slices).toEqual(copy);
-      expect(r.rows).toHaveLength(slices.length * 6);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.record({ slice: fc.string(), baseline: arm, canary: arm }), { maxLength: 5 }), (slices) => {
+        const copy = structuredClone(slices);
+        const r = evaluateGate(slices, gates);
+        expect(slices).toEqual(copy);
+        expect(r.rows).toHaveLength(slices.length * 6);
+      }),
+    );
   });
 });
 
@@ -174,7 +254,9 @@ describe('explainGate', () => {
   it('names the gate command, its exit codes and the policy thresholds', () => {
     const md = explainGate(policy);
     expect(md.startsWith('## Release checklist\n')).toBe(true);
-    expect(md).toContain('npx llmops gate --baseline <current prompt_version> --canary <new prompt_version> --dimension prompt_version --window 1h');
+    expect(md).toContain(
+      'npx llmops gate --baseline <current prompt_version> --canary <new prompt_version> --dimension prompt_version --window 1h',
+    );
     expect(md).toContain('at least 200 requests within the gate window (1h)');
     expect(md).toContain('| error rate | baseline + 1 percentage points | fail |');
     expect(md).toContain('| p95 latency | baseline + 15% | fail |');
@@ -186,7 +268,12 @@ describe('explainGate', () => {
 
   it('follows the policy, and warns when the gate dimension is not a slice', () => {
     const p = variantPolicy((d) => {
-      d.gates = { dimension: 'model', window: '30m', min_requests: 50, tolerances: { error_rate_pp: 0.5, p95_latency_pct: 10, refusal_rate_pp: 1, tool_failure_rate_pp: 3 } };
+      d.gates = {
+        dimension: 'model',
+        window: '30m',
+        min_requests: 50,
+        tolerances: { error_rate_pp: 0.5, p95_latency_pct: 10, refusal_rate_pp: 1, tool_failure_rate_pp: 3 },
+      };
     });
     const md = explainGate(p);
     expect(md).toContain('--dimension model --window 30m');

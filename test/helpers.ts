@@ -41,7 +41,8 @@ export interface SynthOptions {
 }
 
 /** The feature flags of cdk.json, so tests build the template `cdk synth` builds. */
-export const CDK_CONTEXT: Record<string, unknown> = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
+export const CDK_CONTEXT: Record<string, unknown> = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> })
+  .context;
 
 export function buildStack(policy: Policy, opts: SynthOptions = {}): { app: App; stack: TelemetryStack; template: Template } {
   const app = new App({ context: { ...CDK_CONTEXT, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });

@@ -14,28 +14,43 @@ const KEY = new Uint8Array(32).fill(7);
 /** Runs the real events handler on `events`, with the Lambda environment the stack gives it; returns the EMF documents. */
 async function emfOf(events: readonly TelemetryEvent[]): Promise<Record<string, unknown>[]> {
   const written: string[] = [];
-  const capture = (chunk: unknown) => (written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')), true);
+  const capture = (chunk: unknown) => (
+    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')),
+    true
+  );
   vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void written.push(a.map(String).join(' ')));
   const handler = createTransformHandler('events', {
     env: { ...transformEnvironment(policy), POWERTOOLS_METRICS_NAMESPACE: 'LLMOps/copilot-prod' },
     loadHashKey: async () => KEY,
   });
-  const records = events.map((e, i) => ({ recordId: `r${i}`, approximateArrivalTimestamp: 0, data: Buffer.from(JSON.stringify(e)).toString('base64') }));
+  const records = events.map((e, i) => ({
+    recordId: `r${i}`,
+    approximateArrivalTimestamp: 0,
+    data: Buffer.from(JSON.stringify(e)).toString('base64'),
+  }));
   await handler({ invocationId: 'inv', deliveryStreamArn: 'arn', region: 'eu-west-1', records } as never);
   vi.restoreAllMocks();
-  return written.join('\n').split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+  return written
+    .join('\n')
+    .split('\n')
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l));
 }
 
-const dims = (d: Record<string, unknown>) => ((d._aws as any).CloudWatchMetrics[0].Dimensions[0] as string[]);
+const dims = (d: Record<string, unknown>) => (d._aws as any).CloudWatchMetrics[0].Dimensions[0] as string[];
 /** Documents merged by dimension set (Powertools splits a document when a metric reaches 100 values): "k=v,..." -> metric -> values. */
 function merged(docs: Record<string, unknown>[]): Map<string, Map<string, number[]>> {
   const out = new Map<string, Map<string, number[]>>();
   for (const d of docs) {
-    const key = dims(d).filter((k) => k !== 'service').map((k) => `${k}=${String(d[k])}`).join(',');
+    const key = dims(d)
+      .filter((k) => k !== 'service')
+      .map((k) => `${k}=${String(d[k])}`)
+      .join(',');
     const g = out.get(key) ?? new Map<string, number[]>();
     out.set(key, g);
-    for (const m of (d._aws as any).CloudWatchMetrics[0].Metrics) g.set(m.Name, [...(g.get(m.Name) ?? []), ...[d[m.Name] as number | number[]].flat()]);
+    for (const m of (d._aws as any).CloudWatchMetrics[0].Metrics)
+      g.set(m.Name, [...(g.get(m.Name) ?? []), ...[d[m.Name] as number | number[]].flat()]);
   }
   return out;
 }
@@ -72,7 +87,9 @@ describe('bucket metrics emitted by the transform (EMF through Powertools)', () 
   it('keeps latency observations (percentiles possible) by path', async () => {
     const m = merged(await emfOf(events));
     for (const path of ['rag', 'tool', 'plain'] as const) {
-      const expected = requests.filter((r) => (r.retrieval_used ? 'rag' : r.tool_path === 'none' ? 'plain' : 'tool') === path).map((r) => r.latency_ms);
+      const expected = requests
+        .filter((r) => (r.retrieval_used ? 'rag' : r.tool_path === 'none' ? 'plain' : 'tool') === path)
+        .map((r) => r.latency_ms);
       expect([...(m.get(`Path=${path}`)?.get('Latency') ?? [])].sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
     }
     expect([...(m.get('')?.get('Latency') ?? [])].sort((a, b) => a - b)).toEqual(requests.map((r) => r.latency_ms).sort((a, b) => a - b));
@@ -81,7 +98,9 @@ describe('bucket metrics emitted by the transform (EMF through Powertools)', () 
   it('publishes only dictionary metrics, and only values the policy or the dictionary allow as dimensions', async () => {
     const docs = await emfOf(events);
     const allowed: Record<string, readonly string[]> = Object.fromEntries(
-      Object.entries(policy.slices.dimensions).filter(([, v]) => v?.values).map(([k, v]) => [k, [...v!.values!, OTHER]]),
+      Object.entries(policy.slices.dimensions)
+        .filter(([, v]) => v?.values)
+        .map(([k, v]) => [k, [...v!.values!, OTHER]]),
     );
     for (const d of docs) {
       for (const m of (d._aws as any).CloudWatchMetrics[0].Metrics) expect(METRIC_NAMES).toContain(m.Name);

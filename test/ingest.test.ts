@@ -1,7 +1,14 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { bucketMetricsConfig } from '../lib/core/transform/metrics-config';
-import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX, redactionConfig, transformEnvironment } from '../lib/constructs/ingest/index';
+import {
+  DEBUG_DATA_PREFIX,
+  DEBUG_ERROR_PREFIX,
+  EVENTS_DATA_PREFIX,
+  EVENTS_ERROR_PREFIX,
+  redactionConfig,
+  transformEnvironment,
+} from '../lib/constructs/ingest/index';
 import { durationDays } from '../lib/core/policy';
 import { buildStack, TEST_NOW, variantPolicy } from './helpers';
 
@@ -27,7 +34,10 @@ describe('the events stream', () => {
 
   it('is Direct PUT, encrypted with the data key', () => {
     expect(props.DeliveryStreamType).toBe('DirectPut');
-    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: stack.resolve(built.stack.storage.dataKey.keyArn) });
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({
+      KeyType: 'CUSTOMER_MANAGED_CMK',
+      KeyARN: stack.resolve(built.stack.storage.dataKey.keyArn),
+    });
   });
 
   it('de-aggregates JSON, then runs the redaction Lambda with an explicit buffer and retry count', () => {
@@ -40,7 +50,9 @@ describe('the events stream', () => {
   it('partitions by the Lambda keys into <area>/event_type=<type>/dt=<date>/, errors under errors/', () => {
     expect(dest.DynamicPartitioningConfiguration).toMatchObject({ Enabled: true });
     expect(dest.Prefix).toBe(EVENTS_DATA_PREFIX);
-    expect(EVENTS_DATA_PREFIX).toBe('!{partitionKeyFromLambda:area}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/');
+    expect(EVENTS_DATA_PREFIX).toBe(
+      '!{partitionKeyFromLambda:area}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/',
+    );
     expect(dest.ErrorOutputPrefix).toBe(EVENTS_ERROR_PREFIX);
     expect(EVENTS_ERROR_PREFIX.startsWith('errors/')).toBe(true);
     expect(EVENTS_ERROR_PREFIX).toContain('!{firehose:error-output-type}');
@@ -80,32 +92,54 @@ describe('the debug stream', () => {
   const dest = props.ExtendedS3DestinationConfiguration;
 
   it('delivers to the debug bucket with the debug key, through the debug-capture Lambda', () => {
-    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: stack.resolve(built.stack.storage.debugKey.keyArn) });
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({
+      KeyType: 'CUSTOMER_MANAGED_CMK',
+      KeyARN: stack.resolve(built.stack.storage.debugKey.keyArn),
+    });
     expect(dest.BucketARN).toEqual(stack.resolve(built.stack.storage.debugBucket.bucketArn));
     expect(dest.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toEqual(stack.resolve(built.stack.storage.debugKey.keyArn));
     expect(dest.Prefix).toBe(DEBUG_DATA_PREFIX);
     expect(dest.ErrorOutputPrefix).toBe(DEBUG_ERROR_PREFIX);
-    const lambdaArn = dest.ProcessingConfiguration.Processors.find((p: any) => p.Type === 'Lambda').Parameters.find((q: any) => q.ParameterName === 'LambdaArn').ParameterValue;
+    const lambdaArn = dest.ProcessingConfiguration.Processors.find((p: any) => p.Type === 'Lambda').Parameters.find(
+      (q: any) => q.ParameterName === 'LambdaArn',
+    ).ParameterValue;
     expect(lambdaArn).toEqual(stack.resolve(ingest.debugCaptureFunction.functionArn));
   });
 
   it('gets the enrolments only when debug capture is enabled', () => {
     const fnEnv = (p: typeof shipped) => {
       const b = buildStack(p);
-      const fn = b.template.findResources('AWS::Lambda::Function')[b.stack.getLogicalId(b.stack.ingest.debugCaptureFunction.node.defaultChild as never)];
+      const fn =
+        b.template.findResources('AWS::Lambda::Function')[
+          b.stack.getLogicalId(b.stack.ingest.debugCaptureFunction.node.defaultChild as never)
+        ];
       return JSON.parse(fn!.Properties.Environment.Variables.ENROLMENTS);
     };
     expect(fnEnv(shipped)).toEqual([]);
     const expires = new Date(TEST_NOW.getTime() + 24 * 3_600_000).toISOString();
     const enrolment = { cohort: 'inc_1', tenant_id: 'emea', reason: 'INC-1', expires_at: expires };
-    expect(fnEnv(variantPolicy((d) => { d.debug_capture = { enabled: true, enrolments: [enrolment] }; }))).toEqual([enrolment]);
-    expect(fnEnv(variantPolicy((d) => { d.debug_capture = { enabled: false, enrolments: [enrolment] }; }))).toEqual([]);
+    expect(
+      fnEnv(
+        variantPolicy((d) => {
+          d.debug_capture = { enabled: true, enrolments: [enrolment] };
+        }),
+      ),
+    ).toEqual([enrolment]);
+    expect(
+      fnEnv(
+        variantPolicy((d) => {
+          d.debug_capture = { enabled: false, enrolments: [enrolment] };
+        }),
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('access around the streams', () => {
   it('gives the delivery roles only what delivery needs: no delete, no wildcard resource', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('DeliveryRole'));
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('DeliveryRole'),
+    );
     expect(policies).toHaveLength(2);
     for (const p of policies) {
       for (const st of p.Properties.PolicyDocument.Statement) {
@@ -119,7 +153,15 @@ describe('access around the streams', () => {
 
   it('exposes a managed policy that may only put records to the events stream', () => {
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: stack.resolve(ingest.eventsStream.deliveryStreamArn) }] },
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+            Resource: stack.resolve(ingest.eventsStream.deliveryStreamArn),
+          },
+        ],
+      },
     });
   });
 
@@ -128,7 +170,12 @@ describe('access around the streams', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: Match.absent(),
         Architectures: ['arm64'],
-        Environment: { Variables: Match.objectLike({ REDACTION_CONFIG: redactionConfig(shipped), HASH_KEY_SECRET_ARN: stack.resolve(ingest.hashKey.secretArn) }) },
+        Environment: {
+          Variables: Match.objectLike({
+            REDACTION_CONFIG: redactionConfig(shipped),
+            HASH_KEY_SECRET_ARN: stack.resolve(ingest.hashKey.secretArn),
+          }),
+        },
         Role: stack.resolve((fn.role!.node.defaultChild as never as { attrArn: string }).attrArn),
       });
     }
@@ -140,7 +187,11 @@ describe('access around the streams', () => {
 
   it('fails when the transform configuration would not fit in a Lambda environment', () => {
     const big = variantPolicy((d) => {
-      d.redaction.custom_patterns = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, pattern: `X[0-9]{${i + 1}}${'[A-Z]'.repeat(20)}`, placeholder: `P${i}X` }));
+      d.redaction.custom_patterns = Array.from({ length: 20 }, (_, i) => ({
+        name: `p${i}`,
+        pattern: `X[0-9]{${i + 1}}${'[A-Z]'.repeat(20)}`,
+        placeholder: `P${i}X`,
+      }));
     });
     const env = { REDACTION_CONFIG: redactionConfig(big), METRICS_CONFIG: JSON.stringify(bucketMetricsConfig(big)) };
     const size = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
@@ -148,6 +199,10 @@ describe('access around the streams', () => {
     expect(() => transformEnvironment(big)).toThrow(
       `the transform configuration is ${size} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in 3500 bytes`,
     );
-    expect(JSON.parse(transformEnvironment(shipped).METRICS_CONFIG!)).toEqual({ slices: shipped.slices.dimensions, pricing: shipped.pricing.models, rating_scale: 'thumbs' });
+    expect(JSON.parse(transformEnvironment(shipped).METRICS_CONFIG!)).toEqual({
+      slices: shipped.slices.dimensions,
+      pricing: shipped.pricing.models,
+      rating_scale: 'thumbs',
+    });
   });
 });

@@ -29,7 +29,10 @@ function client(extra: Partial<ConstructorParameters<typeof KillSwitches>[0]> = 
 }
 
 function set(ref: string, value: Partial<SwitchValue> & Pick<SwitchValue, 'state'>): void {
-  server.put(parameterName(prefix, ref), serializeSwitchValue({ reason: 'test', changed_by: 'tester', changed_at: new Date(clock).toISOString(), ...value }));
+  server.put(
+    parameterName(prefix, ref),
+    serializeSwitchValue({ reason: 'test', changed_by: 'tester', changed_at: new Date(clock).toISOString(), ...value }),
+  );
 }
 
 /** Deploy-time documents for every switch, as the construct writes them. */
@@ -60,7 +63,11 @@ describe('KillSwitches: reading', () => {
 
     const pages = server.callsOf('GetParametersByPath');
     expect(pages).toHaveLength(Math.ceil(switches.length / 10));
-    expect(pages[0]).toEqual({ operation: 'GetParametersByPath', body: { Path: prefix, Recursive: true, WithDecryption: false, MaxResults: 10 }, signed: true });
+    expect(pages[0]).toEqual({
+      operation: 'GetParametersByPath',
+      body: { Path: prefix, Recursive: true, WithDecryption: false, MaxResults: 10 },
+      signed: true,
+    });
     expect(server.calls.every((c) => c.operation === 'GetParametersByPath')).toBe(true);
     expect(ks.isToolAllowed('create_ticket')).toBe(false);
     expect(ks.isToolAllowed('update_ticket')).toBe(true);
@@ -70,7 +77,11 @@ describe('KillSwitches: reading', () => {
     expect(ks.requiresHumanReview('ticket_create')).toBe(false);
     expect(ks.isDebugCaptureAllowed()).toBe(false);
     for (const sw of switches) {
-      const expected = ['tools.create_ticket', 'connectors.hr_policies'].includes(sw.ref) ? 'off' : sw.ref === 'human_review.hr_request' ? 'on' : sw.initial;
+      const expected = ['tools.create_ticket', 'connectors.hr_policies'].includes(sw.ref)
+        ? 'off'
+        : sw.ref === 'human_review.hr_request'
+          ? 'on'
+          : sw.initial;
       expect(ks.evaluate(sw.ref), sw.ref).toEqual({ state: expected, source: 'set' });
     }
     expect(ks.status()).toEqual({ loadedAt: T0, failedAt: undefined, basis: 'fresh' });
@@ -150,7 +161,13 @@ describe('KillSwitches: failing safe', () => {
     expect(ks.isDebugCaptureAllowed()).toBe(false);
     expect(ks.status().basis).toBe('safe_defaults');
     expect(problems).toEqual([
-      expect.objectContaining({ kind: 'read_failed', fallback: 'safe_defaults', message: expect.stringMatching(/^cannot read the kill switches under \/copilot\/prod\/kill-switches \(ThrottlingException: Rate exceeded\); using the safe defaults$/) }),
+      expect.objectContaining({
+        kind: 'read_failed',
+        fallback: 'safe_defaults',
+        message: expect.stringMatching(
+          /^cannot read the kill switches under \/copilot\/prod\/kill-switches \(ThrottlingException: Rate exceeded\); using the safe defaults$/,
+        ),
+      }),
     ]);
   });
 
@@ -206,24 +223,31 @@ describe('KillSwitches: failing safe', () => {
     server.put(parameterName(prefix, 'tools.update_ticket'), `{"state":"on","reason":"${secret}"`); // not JSON
     server.put(parameterName(prefix, 'connectors.it_kb'), JSON.stringify({ state: 'maybe', reason: secret, changed_by: 'x' }));
     server.put(parameterName(prefix, 'human_review.hr_request'), JSON.stringify({ state: 'off', changed_by: 'x' }));
-    server.put(parameterName(prefix, 'read_only_mode'), JSON.stringify({ state: 'off', reason: 'r', changed_by: 'x', expires_at: 'tomorrow' }));
+    server.put(
+      parameterName(prefix, 'read_only_mode'),
+      JSON.stringify({ state: 'off', reason: 'r', changed_by: 'x', expires_at: 'tomorrow' }),
+    );
     const ks = client();
     await ks.ready();
     const bad = ['tools.update_ticket', 'connectors.it_kb', 'human_review.hr_request', 'read_only_mode'];
     for (const sw of switches) {
-      expect(ks.evaluate(sw.ref), sw.ref).toEqual(bad.includes(sw.ref) ? { state: sw.safeDefault, source: 'malformed' } : { state: sw.initial, source: 'set' });
+      expect(ks.evaluate(sw.ref), sw.ref).toEqual(
+        bad.includes(sw.ref) ? { state: sw.safeDefault, source: 'malformed' } : { state: sw.initial, source: 'set' },
+      );
     }
     expect(ks.isToolAllowed('create_ticket')).toBe(false); // read_only_mode malformed -> safe default on
     expect(ks.isToolAllowed('search_kb')).toBe(true);
     expect(problems.map((p) => p.kind === 'malformed' && p.ref).sort()).toEqual([...bad].sort());
-    expect(problems.find((p) => p.kind === 'malformed' && p.ref === 'connectors.it_kb')?.message)
-      .toBe("connectors.it_kb: the parameter holds no valid switch document (state: state must be 'on' or 'off'); using its safe default");
+    expect(problems.find((p) => p.kind === 'malformed' && p.ref === 'connectors.it_kb')?.message).toBe(
+      "connectors.it_kb: the parameter holds no valid switch document (state: state must be 'on' or 'off'); using its safe default",
+    );
     for (const p of problems) expect(p.message).not.toContain(secret);
   });
 
   it('missing parameters: the safe default for each missing switch', async () => {
     deployAll();
-    for (const ref of ['tools.search_kb', 'tools.create_ticket', 'connectors.service_desk', 'human_review.ticket_create']) server.parameters.delete(parameterName(prefix, ref));
+    for (const ref of ['tools.search_kb', 'tools.create_ticket', 'connectors.service_desk', 'human_review.ticket_create'])
+      server.parameters.delete(parameterName(prefix, ref));
     const ks = client();
     await ks.ready();
     expect(ks.evaluate('tools.create_ticket')).toEqual({ state: 'off', source: 'missing' });
@@ -277,7 +301,18 @@ describe('KillSwitches: failing safe', () => {
 
   it('never throws into the caller: unreachable endpoint, timeouts, 500s, a throwing onError, unknown names', async () => {
     deployAll();
-    const dead = new KillSwitches({ policy, ssm: new (await import('@aws-sdk/client-ssm')).SSMClient({ endpoint: 'http://127.0.0.1:9', region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }), onError: () => { throw new Error('handler bug'); } });
+    const dead = new KillSwitches({
+      policy,
+      ssm: new (await import('@aws-sdk/client-ssm')).SSMClient({
+        endpoint: 'http://127.0.0.1:9',
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        maxAttempts: 1,
+      }),
+      onError: () => {
+        throw new Error('handler bug');
+      },
+    });
     await expect(dead.ready()).resolves.toBeUndefined();
     expect(dead.isToolAllowed('create_ticket')).toBe(false);
 
@@ -288,7 +323,11 @@ describe('KillSwitches: failing safe', () => {
     server.delayMs = 0;
 
     server.failNext({ type: 'InternalServerError', status: 500 });
-    const ks = client({ onError: () => { throw new Error('handler bug'); } });
+    const ks = client({
+      onError: () => {
+        throw new Error('handler bug');
+      },
+    });
     await expect(ks.refresh()).resolves.toBeUndefined();
     expect(() => {
       ks.isToolAllowed('no_such_tool');
@@ -307,7 +346,13 @@ describe('KillSwitches: failing safe', () => {
     const ks = client();
     await ks.ready();
     for (let i = 0; i < 5; i++) ks.isToolAllowed('shell_exec');
-    expect(problems).toEqual([{ kind: 'unknown', ref: 'tools.shell_exec', message: "tools.shell_exec is not declared in the policy's kill_switches; it is treated as off" }]);
+    expect(problems).toEqual([
+      {
+        kind: 'unknown',
+        ref: 'tools.shell_exec',
+        message: "tools.shell_exec is not declared in the policy's kill_switches; it is treated as off",
+      },
+    ]);
   });
 });
 
@@ -346,8 +391,14 @@ describe('KillSwitches: debug capture and construction', () => {
 
   it('is importable without aws-cdk-lib: the bundle of kill-switches.ts contains no CDK module', async () => {
     const result = await build({
-      entryPoints: ['lib/client/kill-switches.ts'], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm',
-      external: ['@aws-sdk/*'], logLevel: 'silent',
+      entryPoints: ['lib/client/kill-switches.ts'],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['@aws-sdk/*'],
+      logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain('lib/client/kill-switches.ts');

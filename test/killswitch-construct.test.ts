@@ -28,11 +28,19 @@ function build(policy: Policy = shipped, opts: { auditRetentionDays?: number; bu
   const alerts = new AlertRouting(stack, 'Alerting', { alerting: policy.alerting, prefix: `${policy.name}-${policy.environment}` });
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   const ks = new KillSwitchParameters(stack, 'KillSwitches', {
-    policy, pageTopic: alerts.pageTopic, ticketTopic: alerts.ticketTopic, operatorRole: operator, auditRetentionDays: opts.auditRetentionDays,
+    policy,
+    pageTopic: alerts.pageTopic,
+    ticketTopic: alerts.ticketTopic,
+    operatorRole: operator,
+    auditRetentionDays: opts.auditRetentionDays,
   });
   let template: Template | undefined;
   return {
-    app, stack, alerts, operator, ks,
+    app,
+    stack,
+    alerts,
+    operator,
+    ks,
     /** Synthesizes on first use: add constructs (grants) before reading it. */
     get template(): Template {
       return (template ??= Template.fromStack(stack));
@@ -67,12 +75,15 @@ const noTrips = variantPolicy((d) => {
 describe('KillSwitchParameters: parameters', () => {
   for (const [label, policy] of [
     ['the shipped policy', shipped],
-    ['a variant with another tool, connector and intent', variantPolicy((d) => {
-      d.kill_switches.tools.reset_password = { kind: 'write', initial: 'off' };
-      d.kill_switches.connectors.wiki = {};
-      d.kill_switches.human_review.payroll = { initial: 'on' };
-      d.kill_switches.debug_capture = { initial: 'on' };
-    })],
+    [
+      'a variant with another tool, connector and intent',
+      variantPolicy((d) => {
+        d.kill_switches.tools.reset_password = { kind: 'write', initial: 'off' };
+        d.kill_switches.connectors.wiki = {};
+        d.kill_switches.human_review.payroll = { initial: 'on' };
+        d.kill_switches.debug_capture = { initial: 'on' };
+      }),
+    ],
   ] as const) {
     it(`creates one String parameter per switch with its initial document (${label})`, () => {
       const { template, ks, stack } = build(policy);
@@ -81,11 +92,20 @@ describe('KillSwitchParameters: parameters', () => {
       for (const sw of switches) {
         const name = parameterName(switchPrefix(policy), sw.ref);
         template.hasResourceProperties('AWS::SSM::Parameter', {
-          Name: name, Type: 'String', Tier: 'Standard', AllowedPattern: SWITCH_VALUE_PATTERN,
+          Name: name,
+          Type: 'String',
+          Tier: 'Standard',
+          AllowedPattern: SWITCH_VALUE_PATTERN,
           Value: serializeSwitchValue(initialValue(sw)),
         });
-        expect(JSON.parse(serializeSwitchValue(initialValue(sw)))).toEqual({ state: sw.initial, reason: 'initial state from the telemetry policy', changed_by: 'deploy' });
-        expect(stack.resolve(ks.parameter(sw.ref).parameterArn)).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter', { Ref: expect.any(String) }]] });
+        expect(JSON.parse(serializeSwitchValue(initialValue(sw)))).toEqual({
+          state: sw.initial,
+          reason: 'initial state from the telemetry policy',
+          changed_by: 'deploy',
+        });
+        expect(stack.resolve(ks.parameter(sw.ref).parameterArn)).toEqual({
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter', { Ref: expect.any(String) }]],
+        });
       }
     });
   }
@@ -98,12 +118,24 @@ describe('KillSwitchParameters: parameters', () => {
   it('the allowed pattern accepts every document the stack writes and refuses a bare state', () => {
     const re = new RegExp(SWITCH_VALUE_PATTERN);
     for (const sw of resolveSwitches(shipped)) expect(re.test(serializeSwitchValue(initialValue(sw)))).toBe(true);
-    expect(re.test(serializeSwitchValue({ state: 'off', reason: 'INC-1', changed_by: 'alice', changed_at: '2026-11-29T12:00:00.000Z', expires_at: '2026-11-29T14:00:00.000Z' }))).toBe(true);
+    expect(
+      re.test(
+        serializeSwitchValue({
+          state: 'off',
+          reason: 'INC-1',
+          changed_by: 'alice',
+          changed_at: '2026-11-29T12:00:00.000Z',
+          expires_at: '2026-11-29T14:00:00.000Z',
+        }),
+      ),
+    ).toBe(true);
     for (const bad of ['off', 'on', '{"state":"maybe"}', '']) expect(re.test(bad), bad).toBe(false);
   });
 
   it('fails when asked for a switch the policy does not declare', () => {
-    expect(() => build().ks.parameter('tools.nope')).toThrow(/^kill switch "tools\.nope" is not declared in the policy\. Declared: read_only_mode, debug_capture, tools\.search_kb/);
+    expect(() => build().ks.parameter('tools.nope')).toThrow(
+      /^kill switch "tools\.nope" is not declared in the policy\. Declared: read_only_mode, debug_capture, tools\.search_kb/,
+    );
   });
 });
 
@@ -112,12 +144,16 @@ describe('KillSwitchParameters: access', () => {
     const { template, ks, stack } = build();
     const arns = resolveSwitches(shipped).map((s) => stack.resolve(ks.parameter(s.ref).parameterArn));
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      PolicyDocument: { Statement: [
-        { Sid: 'ReadAllSwitchesByPath', Effect: 'Allow', Action: 'ssm:GetParametersByPath', Resource: stack.resolve(ks.prefixArn) },
-        { Sid: 'ReadSwitchesByName', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: arns },
-      ] },
+      PolicyDocument: {
+        Statement: [
+          { Sid: 'ReadAllSwitchesByPath', Effect: 'Allow', Action: 'ssm:GetParametersByPath', Resource: stack.resolve(ks.prefixArn) },
+          { Sid: 'ReadSwitchesByName', Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: arns },
+        ],
+      },
     });
-    expect(stack.resolve(ks.prefixArn)).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/copilot/prod/kill-switches']] });
+    expect(stack.resolve(ks.prefixArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/copilot/prod/kill-switches']],
+    });
   });
 
   it('grantRead gives an application role the same read access and no write', () => {
@@ -132,15 +168,22 @@ describe('KillSwitchParameters: access', () => {
     const { template, ks, stack } = build();
     const all = resolveSwitches(shipped).map((s) => stack.resolve(ks.parameter(s.ref).parameterArn));
     const puts = statements(template).filter((s) => actionsOf(s).some((a) => a === 'ssm:PutParameter' || a === 'ssm:*' || a === '*'));
-    const operatorPolicy = stack.resolve((stack.node.findChild('Operator').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId);
-    const tripPolicy = stack.resolve((ks.node.findChild('TripRole').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId);
+    const operatorPolicy = stack.resolve(
+      (stack.node.findChild('Operator').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId,
+    );
+    const tripPolicy = stack.resolve(
+      (ks.node.findChild('TripRole').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId,
+    );
     expect(puts.map((s) => s.id).sort()).toEqual([operatorPolicy, tripPolicy].sort());
     expect(resourcesOf(puts.find((s) => s.id === operatorPolicy)!)).toEqual(all);
   });
 });
 
 describe('KillSwitchParameters: automatic trips', () => {
-  for (const [label, policy] of [['the shipped policy', shipped], ['a variant with three trips on two alarms', twoTrips]] as const) {
+  for (const [label, policy] of [
+    ['the shipped policy', shipped],
+    ['a variant with three trips on two alarms', twoTrips],
+  ] as const) {
     it(`wires the trip Lambda for exactly the mapped alarms and switches (${label})`, () => {
       const { template, ks, stack, alerts } = build(policy);
       const map = tripMap(policy);
@@ -153,7 +196,10 @@ describe('KillSwitchParameters: automatic trips', () => {
         Environment: { Variables: { SWITCH_PREFIX: switchPrefix(policy), TRIP_MAP: JSON.stringify(map) } },
         LoggingConfig: { LogGroup: Match.anyValue() },
       });
-      template.resourceCountIs('AWS::SNS::Subscription', policy.alerting.page.subscriptions.length + policy.alerting.ticket.subscriptions.length + 1);
+      template.resourceCountIs(
+        'AWS::SNS::Subscription',
+        policy.alerting.page.subscriptions.length + policy.alerting.ticket.subscriptions.length + 1,
+      );
       template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'lambda',
         TopicArn: stack.resolve(alerts.pageTopic.topicArn),
@@ -162,16 +208,28 @@ describe('KillSwitchParameters: automatic trips', () => {
         FilterPolicy: { AlarmName: Object.keys(map), NewStateValue: ['ALARM'] },
       });
 
-      const tripPolicy = stack.resolve((ks.node.findChild('TripRole').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId);
+      const tripPolicy = stack.resolve(
+        (ks.node.findChild('TripRole').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId,
+      );
       const tripStatements = statements(template).filter((s) => s.id === tripPolicy);
       const ssmStatements = tripStatements.filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')));
       expect(ssmStatements).toHaveLength(1);
       expect(actionsOf(ssmStatements[0]!).sort()).toEqual(['ssm:GetParameters', 'ssm:PutParameter']);
       const key = (x: unknown) => JSON.stringify(x);
-      expect(resourcesOf(ssmStatements[0]!).map(key).sort()).toEqual(refs.map((r) => key(stack.resolve(ks.parameter(r).parameterArn))).sort());
-      expect(tripStatements.flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameters', 'ssm:PutParameter']);
+      expect(resourcesOf(ssmStatements[0]!).map(key).sort()).toEqual(
+        refs.map((r) => key(stack.resolve(ks.parameter(r).parameterArn))).sort(),
+      );
+      expect(tripStatements.flatMap(actionsOf).sort()).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'ssm:GetParameters',
+        'ssm:PutParameter',
+      ]);
       // no AWS managed policy on the trip role
-      template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }, ManagedPolicyArns: Match.absent() });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+        ManagedPolicyArns: Match.absent(),
+      });
     });
   }
 
@@ -183,7 +241,9 @@ describe('KillSwitchParameters: automatic trips', () => {
         d.kill_switches.auto_trips.push({ alarm: `safety.p0-events-copy-number-${i}`, switch: `tools.tool_number_${i}`, set: 'off' });
       }
     });
-    expect(() => build(many)).toThrow(/^kill_switches\.auto_trips maps 41 alarms to 41 switches; as TRIP_MAP that is \d+ characters, over the 3000 this stack allows/);
+    expect(() => build(many)).toThrow(
+      /^kill_switches\.auto_trips maps 41 alarms to 41 switches; as TRIP_MAP that is \d+ characters, over the 3000 this stack allows/,
+    );
   });
 
   it('creates no trip Lambda and no page-topic subscription when the policy maps no alarm', () => {
@@ -192,7 +252,9 @@ describe('KillSwitchParameters: automatic trips', () => {
     expect(ks.tripMap).toEqual({});
     template.resourceCountIs('AWS::Lambda::Function', 0);
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'lambda' }, 0);
-    const writers = statements(template).filter((s) => actionsOf(s).includes('ssm:PutParameter')).map((s) => s.id);
+    const writers = statements(template)
+      .filter((s) => actionsOf(s).includes('ssm:PutParameter'))
+      .map((s) => s.id);
     expect(writers).toHaveLength(1);
     expect(writers[0]).toMatch(/^OperatorDefaultPolicy/);
   });
@@ -203,11 +265,29 @@ describe('KillSwitchParameters: audit', () => {
     const { template, ks, stack, alerts } = build();
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { 'source': ['aws.ssm'], 'detail-type': ['Parameter Store Change'], 'detail': { name: [{ prefix: '/copilot/prod/kill-switches/' }] } },
+      EventPattern: {
+        source: ['aws.ssm'],
+        'detail-type': ['Parameter Store Change'],
+        detail: { name: [{ prefix: '/copilot/prod/kill-switches/' }] },
+      },
       State: 'ENABLED',
       Targets: [
-        { Id: 'Target0', Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:', stack.resolve(ks.auditLogGroup.logGroupName)]] } },
-        Match.objectLike({ Id: 'Target1', Arn: stack.resolve(alerts.ticketTopic.topicArn), InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-name': '$.detail.name', 'detail-operation': '$.detail.operation' }) }) }),
+        {
+          Id: 'Target0',
+          Arn: {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:', stack.resolve(ks.auditLogGroup.logGroupName)],
+            ],
+          },
+        },
+        Match.objectLike({
+          Id: 'Target1',
+          Arn: stack.resolve(alerts.ticketTopic.topicArn),
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({ 'detail-name': '$.detail.name', 'detail-operation': '$.detail.operation' }),
+          }),
+        }),
       ],
     });
   });
@@ -223,15 +303,26 @@ describe('KillSwitchParameters: audit', () => {
     expect(parts.filter((p) => typeof p !== 'string')).toEqual([stack.resolve(ks.auditLogGroup.logGroupArn)]);
     expect(JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'AUDIT_LOG_GROUP_ARN')).join(''))).toEqual({
       Version: '2012-10-17',
-      Statement: [{
-        Sid: 'EventBridgeWritesSwitchChanges', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' },
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: 'AUDIT_LOG_GROUP_ARN',
-      }],
+      Statement: [
+        {
+          Sid: 'EventBridgeWritesSwitchChanges',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: 'AUDIT_LOG_GROUP_ARN',
+        },
+      ],
     });
   });
 
   it('rounds auditRetentionDays up to a value CloudWatch Logs allows', () => {
-    for (const [days, expected] of [[400, 400], [401, 545], [1, 1], [2, 3], [3653, 3653]] as const) {
+    for (const [days, expected] of [
+      [400, 400],
+      [401, 545],
+      [1, 1],
+      [2, 3],
+      [3653, 3653],
+    ] as const) {
       build(shipped, { auditRetentionDays: days }).template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: expected });
     }
     expect(() => build(shipped, { auditRetentionDays: 4000 })).toThrow(/^retention\.audit is 4000d; CloudWatch Logs keeps at most 3653d/);
@@ -249,7 +340,10 @@ describe('KillSwitchParameters: compliance', () => {
     for (const policy of [shipped, twoTrips, noTrips]) {
       const { stack, ks } = build(policy);
       expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
-      const acks = ks.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+      const acks = ks.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
       expect(acks).toEqual([]);
     }
   });

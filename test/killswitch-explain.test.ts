@@ -10,7 +10,11 @@ import { resolveSwitches } from '../lib/core/policy';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 
 const shipped = policyFrom(shippedPolicyData());
-const rowOf = (md: string, ref: string) => md.split('\n').find((l) => l.startsWith(`| \`${ref}\` |`))?.split(' | ');
+const rowOf = (md: string, ref: string) =>
+  md
+    .split('\n')
+    .find((l) => l.startsWith(`| \`${ref}\` |`))
+    ?.split(' | ');
 
 describe('explainKillSwitches', () => {
   it('docs/kill-switches.md is the output for the shipped policy', () => {
@@ -35,7 +39,10 @@ describe('explainKillSwitches', () => {
       d.kill_switches.auto_trips = [{ alarm: 'safety.p0-events', switch: 'read_only_mode', set: 'on' }];
     });
     const md = explainKillSwitches(p);
-    expect(rowOf(md, 'read_only_mode')!.slice(4, 6)).toEqual(['kill-switch operators, the trip Lambda', 'copilot-prod-safety-p0-events (page; fires after 5m of breach)']);
+    expect(rowOf(md, 'read_only_mode')!.slice(4, 6)).toEqual([
+      'kill-switch operators, the trip Lambda',
+      'copilot-prod-safety-p0-events (page; fires after 5m of breach)',
+    ]);
     expect(rowOf(md, 'connectors.hr_policies')!.slice(4, 6)).toEqual(['kill-switch operators', '-']);
     expect(rowOf(md, 'read_only_mode')![7]).toBe('45 s after the flip; automatically: the alarm delay, then 45 s |');
   });

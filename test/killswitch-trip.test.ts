@@ -28,7 +28,10 @@ const alarm = (over: Partial<AlarmNotification> = {}): AlarmNotification => ({
   StateChangeTime: '2026-11-29T11:59:58.123+0000',
   ...over,
 });
-const value = (state: 'on' | 'off', extra: object = {}): SwitchReading => ({ kind: 'value', value: { state, reason: 'r', changed_by: 'deploy', ...extra } });
+const value = (state: 'on' | 'off', extra: object = {}): SwitchReading => ({
+  kind: 'value',
+  value: { state, reason: 'r', changed_by: 'deploy', ...extra },
+});
 
 describe('tripMap', () => {
   it('maps each auto_trips alarm, by its physical name, to its switches', () => {
@@ -46,15 +49,26 @@ describe('tripMap', () => {
       ];
     });
     expect(tripMap(p)).toEqual({
-      'copilot-prod-safety-p0-events': [{ ref: 'read_only_mode', set: 'on' }, { ref: 'tools.create_ticket', set: 'off' }],
+      'copilot-prod-safety-p0-events': [
+        { ref: 'read_only_mode', set: 'on' },
+        { ref: 'tools.create_ticket', set: 'off' },
+      ],
       'copilot-prod-reliability-provider-timeouts': [{ ref: 'read_only_mode', set: 'on' }],
     });
-    expect(tripMap(variantPolicy((d) => { d.kill_switches.auto_trips = []; }))).toEqual({});
+    expect(
+      tripMap(
+        variantPolicy((d) => {
+          d.kill_switches.auto_trips = [];
+        }),
+      ),
+    ).toEqual({});
   });
 
   it('round-trips through TRIP_MAP, and fails when TRIP_MAP is missing or invalid', () => {
     expect(parseTripMap(JSON.stringify(map))).toEqual(map);
-    expect(() => parseTripMap(undefined)).toThrow('TRIP_MAP is not set; expected JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}');
+    expect(() => parseTripMap(undefined)).toThrow(
+      'TRIP_MAP is not set; expected JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}',
+    );
     expect(() => parseTripMap('{')).toThrow('TRIP_MAP is not JSON; expected {"<alarm name>":[{"ref":"<switch>","set":"on|off"}]}');
     expect(() => parseTripMap('{"a":[{"ref":"tools.x","set":"maybe"}]}')).toThrow(/^TRIP_MAP is invalid: a\.0\.set: /);
   });
@@ -67,15 +81,17 @@ describe('planTrip (pure core)', () => {
       alarm: mappedAlarm,
       outcome: 'trip',
       unchanged: [],
-      writes: [{
-        ref: trip.switch,
-        value: {
-          state: trip.set,
-          reason: `${mappedAlarm}: ${alarm().NewStateReason}`,
-          changed_by: `auto-trip:${mappedAlarm}`,
-          changed_at: '2026-11-29T12:00:00.000Z',
+      writes: [
+        {
+          ref: trip.switch,
+          value: {
+            state: trip.set,
+            reason: `${mappedAlarm}: ${alarm().NewStateReason}`,
+            changed_by: `auto-trip:${mappedAlarm}`,
+            changed_at: '2026-11-29T12:00:00.000Z',
+          },
         },
-      }],
+      ],
     });
   });
 
@@ -83,13 +99,23 @@ describe('planTrip (pure core)', () => {
     for (const state of ['OK', 'INSUFFICIENT_DATA']) {
       const n = alarm({ NewStateValue: state });
       expect(mappedRefs(n, map)).toEqual([]);
-      expect(planTrip(n, map, new Map([[trip.switch, value('on')]]), NOW)).toEqual({ alarm: mappedAlarm, outcome: 'not_alarm_state', writes: [], unchanged: [] });
+      expect(planTrip(n, map, new Map([[trip.switch, value('on')]]), NOW)).toEqual({
+        alarm: mappedAlarm,
+        outcome: 'not_alarm_state',
+        writes: [],
+        unchanged: [],
+      });
     }
   });
 
   it('an unmapped alarm writes nothing, including names that are Object prototype keys', () => {
     for (const name of ['copilot-prod-safety-p0-events', 'constructor', '__proto__', 'toString']) {
-      expect(planTrip(alarm({ AlarmName: name }), map, new Map(), NOW)).toEqual({ alarm: name, outcome: 'unmapped', writes: [], unchanged: [] });
+      expect(planTrip(alarm({ AlarmName: name }), map, new Map(), NOW)).toEqual({
+        alarm: name,
+        outcome: 'unmapped',
+        writes: [],
+        unchanged: [],
+      });
     }
   });
 
@@ -120,7 +146,8 @@ describe('planTrip (pure core)', () => {
 
   it('parses alarm notifications and nothing else', () => {
     expect(parseAlarmNotification(JSON.stringify({ ...alarm(), AWSAccountId: '123456789012', Trigger: {} }))).toEqual(alarm());
-    for (const m of ['not json', '{}', '[]', 'null', JSON.stringify({ AlarmName: 'x' })]) expect(parseAlarmNotification(m), m).toBeUndefined();
+    for (const m of ['not json', '{}', '[]', 'null', JSON.stringify({ AlarmName: 'x' })])
+      expect(parseAlarmNotification(m), m).toBeUndefined();
   });
 });
 
@@ -145,7 +172,12 @@ describe('runTrip and the handler against the local SSM server', () => {
     ]);
     expect(await readSwitch(server.client(), prefix, trip.switch)).toEqual({
       kind: 'value',
-      value: { state: trip.set, reason: `${mappedAlarm}: ${alarm().NewStateReason}`, changed_by: `auto-trip:${mappedAlarm}`, changed_at: '2026-11-29T12:00:00.000Z' },
+      value: {
+        state: trip.set,
+        reason: `${mappedAlarm}: ${alarm().NewStateReason}`,
+        changed_by: `auto-trip:${mappedAlarm}`,
+        changed_at: '2026-11-29T12:00:00.000Z',
+      },
     });
     const again = await runTrip(JSON.stringify(alarm()), deps);
     expect(again).toEqual({ alarm: mappedAlarm, outcome: 'trip', written: [], unchanged: [trip.switch] });
@@ -168,9 +200,19 @@ describe('runTrip and the handler against the local SSM server', () => {
   });
 
   it('the Lambda handler trips from an SNS event, configured by SWITCH_PREFIX and TRIP_MAP', async () => {
-    Object.assign(process.env, server.env, { AWS_ENDPOINT_URL_SSM: server.endpoint, SWITCH_PREFIX: prefix, TRIP_MAP: JSON.stringify(map), POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    Object.assign(process.env, server.env, {
+      AWS_ENDPOINT_URL_SSM: server.endpoint,
+      SWITCH_PREFIX: prefix,
+      TRIP_MAP: JSON.stringify(map),
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
     const { handler } = await import('../lambdas/trip/index');
-    const event = { Records: [{ Sns: { MessageId: 'm-1', Message: JSON.stringify(alarm()) } }, { Sns: { MessageId: 'm-2', Message: JSON.stringify(alarm()) } }] } as unknown as SNSEvent;
+    const event = {
+      Records: [
+        { Sns: { MessageId: 'm-1', Message: JSON.stringify(alarm()) } },
+        { Sns: { MessageId: 'm-2', Message: JSON.stringify(alarm()) } },
+      ],
+    } as unknown as SNSEvent;
     expect(await handler(event)).toEqual({ tripped: 1 });
     expect(server.callsOf('PutParameter')).toHaveLength(1);
     const r = await readSwitch(server.client(), prefix, trip.switch);

@@ -20,7 +20,11 @@ async function layerErrors(filePath: string, code: string): Promise<string[]> {
 
 describe('lint enforces the layers', () => {
   it.each([
-    ['lib/core/policy/planted.ts', "import { handler } from '../../../lambdas/redact/index';", 'lib/core/policy/planted.ts (lib/core) imports lambdas/redact/index'],
+    [
+      'lib/core/policy/planted.ts',
+      "import { handler } from '../../../lambdas/redact/index';",
+      'lib/core/policy/planted.ts (lib/core) imports lambdas/redact/index',
+    ],
     ['lib/core/policy/planted.ts', "import { TelemetryStorage } from '../../constructs/storage';", 'imports lib/constructs/storage'],
     ['lib/core/policy/planted.ts', "import { runAthenaQuery } from '../../aws/athena';", 'imports lib/aws/athena'],
     ['lib/core/policy/planted.ts', "import { Stack } from 'aws-cdk-lib';", 'imports the package aws-cdk-lib'],
@@ -39,9 +43,18 @@ describe('lint enforces the layers', () => {
   });
 
   it('passes imports that point down', async () => {
-    expect(await layerErrors('lib/constructs/planted.ts', "import { loadPolicy } from '../core/policy';\nimport { Stack } from 'aws-cdk-lib';")).toEqual([]);
-    expect(await layerErrors('lambdas/planted/index.ts', "import { runTrip } from '../../lib/aws/trip-runner';\nimport { Logger } from '@aws-lambda-powertools/logger';")).toEqual([]);
-    expect(await layerErrors('lib/core/policy/planted.ts', "import { z } from 'zod';\nimport { BUCKETS } from '../metrics/dictionary';")).toEqual([]);
+    expect(
+      await layerErrors('lib/constructs/planted.ts', "import { loadPolicy } from '../core/policy';\nimport { Stack } from 'aws-cdk-lib';"),
+    ).toEqual([]);
+    expect(
+      await layerErrors(
+        'lambdas/planted/index.ts',
+        "import { runTrip } from '../../lib/aws/trip-runner';\nimport { Logger } from '@aws-lambda-powertools/logger';",
+      ),
+    ).toEqual([]);
+    expect(
+      await layerErrors('lib/core/policy/planted.ts', "import { z } from 'zod';\nimport { BUCKETS } from '../metrics/dictionary';"),
+    ).toEqual([]);
   });
 });
 
@@ -111,7 +124,9 @@ describe('folders', () => {
 
   it('no lib/ file imports lambdas/', () => {
     const edges = folderEdges();
-    const intoLambdas = [...edges].flatMap(([from, out]) => (from.startsWith('lib') ? [...out].filter(([to]) => to.startsWith('lambdas')).map(([, why]) => why) : []));
+    const intoLambdas = [...edges].flatMap(([from, out]) =>
+      from.startsWith('lib') ? [...out].filter(([to]) => to.startsWith('lambdas')).map(([, why]) => why) : [],
+    );
     expect(intoLambdas).toEqual([]);
   });
 });

@@ -40,7 +40,9 @@ describe('lifecycleRulesFor, the shipped policy', () => {
   });
 
   it('debug: 3 days; audit: 400 days, versioned', () => {
-    expect(lifecycleRulesFor('debug', shipped)).toEqual([{ id: 'current-objects', expirationDays: 3, abortIncompleteMultipartUploadDays: 1 }]);
+    expect(lifecycleRulesFor('debug', shipped)).toEqual([
+      { id: 'current-objects', expirationDays: 3, abortIncompleteMultipartUploadDays: 1 },
+    ]);
     expect(lifecycleRulesFor('audit', shipped)).toEqual([
       { id: 'current-objects', expirationDays: 400, abortIncompleteMultipartUploadDays: 1 },
       { id: 'noncurrent-versions', noncurrentVersionExpirationDays: 7, expiredObjectDeleteMarker: true },
@@ -58,7 +60,11 @@ describe('lifecycleRulesFor, the shipped policy', () => {
 describe('lifecycleRulesFor, variants', () => {
   it('traces 7d and debug 48h: bucket-wide 7 days, errors/ and quarantine/ 2 days', () => {
     const rules = lifecycleRulesFor('traces', retention({ traces: '7d', debug: '48h' }));
-    expect(rules.map((r) => [r.prefix ?? '*', r.expirationDays])).toEqual([['*', 7], ['quarantine/', 2], ['errors/', 2]]);
+    expect(rules.map((r) => [r.prefix ?? '*', r.expirationDays])).toEqual([
+      ['*', 7],
+      ['quarantine/', 2],
+      ['errors/', 2],
+    ]);
   });
 
   it('debug 25h rounds up to 2 whole days, 24h is 1 day', () => {
@@ -75,19 +81,34 @@ describe('lifecycleRulesFor, variants', () => {
 
   it('traces 90d with Standard-IA after 30d; results never transition', () => {
     const p = retention({ traces: '90d', transitions: { traces: { infrequent_access_after: '30d' } } });
-    expect(lifecycleRulesFor('traces', p)[0]).toEqual({ id: 'current-objects', expirationDays: 90, infrequentAccessAfterDays: 30, abortIncompleteMultipartUploadDays: 1 });
-    expect(lifecycleRulesFor('results', p)[0]).toEqual({ id: 'current-objects', expirationDays: 90, abortIncompleteMultipartUploadDays: 1 });
+    expect(lifecycleRulesFor('traces', p)[0]).toEqual({
+      id: 'current-objects',
+      expirationDays: 90,
+      infrequentAccessAfterDays: 30,
+      abortIncompleteMultipartUploadDays: 1,
+    });
+    expect(lifecycleRulesFor('results', p)[0]).toEqual({
+      id: 'current-objects',
+      expirationDays: 90,
+      abortIncompleteMultipartUploadDays: 1,
+    });
   });
 
   it('fails when a transition would come less than 30 days before expiry', () => {
-    expect(() => lifecycleRulesFor('traces', retention({ traces: '45d', transitions: { traces: { infrequent_access_after: '30d' } } }))).toThrow(
-      new Error('retention.transitions.traces.infrequent_access_after is 30d; Standard-IA needs at least 30d and at least 30d before the traces expiry (45d)'),
+    expect(() =>
+      lifecycleRulesFor('traces', retention({ traces: '45d', transitions: { traces: { infrequent_access_after: '30d' } } })),
+    ).toThrow(
+      new Error(
+        'retention.transitions.traces.infrequent_access_after is 30d; Standard-IA needs at least 30d and at least 30d before the traces expiry (45d)',
+      ),
     );
   });
 
   it('fails when a transition comes before 30 days', () => {
     expect(() => lifecycleRulesFor('metrics', retention({ transitions: { metrics: { infrequent_access_after: '29d' } } }))).toThrow(
-      new Error('retention.transitions.metrics.infrequent_access_after is 29d; Standard-IA needs at least 30d and at least 30d before the metrics expiry (365d)'),
+      new Error(
+        'retention.transitions.metrics.infrequent_access_after is 29d; Standard-IA needs at least 30d and at least 30d before the metrics expiry (365d)',
+      ),
     );
   });
 });
@@ -135,7 +156,8 @@ const validRetention: fc.Arbitrary<Retention> = fc
     const debugDays = g.debugHours / 24;
     const debug = g.debugInDays && Number.isInteger(debugDays) ? `${debugDays}d` : `${g.debugHours}h`;
     const audit = Math.max(g.traces, g.metrics, Math.ceil(debugDays), g.logs) + g.auditExtra;
-    const ia = (after: number | undefined, expiry: number) => (after !== undefined && expiry - after >= 30 ? { infrequent_access_after: `${after}d` } : undefined);
+    const ia = (after: number | undefined, expiry: number) =>
+      after !== undefined && expiry - after >= 30 ? { infrequent_access_after: `${after}d` } : undefined;
     const transitions: Retention['transitions'] = {};
     const t = ia(g.tracesIa, g.traces);
     const m = ia(g.metricsIa, g.metrics);
@@ -163,47 +185,54 @@ describe('lifecycleRulesFor, property: for any valid retention', () => {
 
   it('every key of every bucket expires, never later than its tier; versions, delete markers and uploads are bounded', () => {
     fc.assert(
-      fc.property(validRetention, fc.constantFrom(...BUCKET_NAMES), fc.stringMatching(/^[a-z0-9=/._-]{1,20}$/), (r, bucket: BucketName, suffix) => {
-        const p = { retention: r };
-        const input = structuredClone(r);
-        const rules = lifecycleRulesFor(bucket, p);
-        expect(r).toEqual(input);
-        const layout = BUCKET_LAYOUT[bucket];
-        const bucketDays = tierExpirationDays(layout.tier, p);
+      fc.property(
+        validRetention,
+        fc.constantFrom(...BUCKET_NAMES),
+        fc.stringMatching(/^[a-z0-9=/._-]{1,20}$/),
+        (r, bucket: BucketName, suffix) => {
+          const p = { retention: r };
+          const input = structuredClone(r);
+          const rules = lifecycleRulesFor(bucket, p);
+          expect(r).toEqual(input);
+          const layout = BUCKET_LAYOUT[bucket];
+          const bucketDays = tierExpirationDays(layout.tier, p);
 
-        // One bucket-wide rule: the bucket's tier, multipart uploads aborted.
-        const wide = rules.filter((x) => x.prefix === undefined && x.expirationDays !== undefined);
-        expect(wide).toHaveLength(1);
-        expect(wide[0]?.expirationDays).toBe(bucketDays);
-        expect(wide[0]?.abortIncompleteMultipartUploadDays).toBe(ABORT_MULTIPART_DAYS);
+          // One bucket-wide rule: the bucket's tier, multipart uploads aborted.
+          const wide = rules.filter((x) => x.prefix === undefined && x.expirationDays !== undefined);
+          expect(wide).toHaveLength(1);
+          expect(wide[0]?.expirationDays).toBe(bucketDays);
+          expect(wide[0]?.abortIncompleteMultipartUploadDays).toBe(ABORT_MULTIPART_DAYS);
 
-        // Any key, under a declared prefix or not, expires no later than the tier governing it.
-        for (const key of [suffix, ...layout.prefixes.map((x) => x.prefix + suffix)]) {
-          const governing = layout.prefixes.find((x) => key.startsWith(x.prefix))?.tier ?? layout.tier;
-          const expiry = effectiveExpiry(rules, key);
-          expect(typeof expiry, `a rule expires ${key}`).toBe('number');
-          expect(expiry).toBeLessThanOrEqual(tierExpirationDays(governing, p));
-        }
-        // Every prefix of another tier has its own rule at min(its tier, the bucket's tier).
-        for (const f of foreignPrefixes(bucket)) {
-          expect(rules.find((x) => x.prefix === f.prefix)?.expirationDays).toBe(Math.min(tierExpirationDays(f.tier, p), bucketDays));
-        }
+          // Any key, under a declared prefix or not, expires no later than the tier governing it.
+          for (const key of [suffix, ...layout.prefixes.map((x) => x.prefix + suffix)]) {
+            const governing = layout.prefixes.find((x) => key.startsWith(x.prefix))?.tier ?? layout.tier;
+            const expiry = effectiveExpiry(rules, key);
+            expect(typeof expiry, `a rule expires ${key}`).toBe('number');
+            expect(expiry).toBeLessThanOrEqual(tierExpirationDays(governing, p));
+          }
+          // Every prefix of another tier has its own rule at min(its tier, the bucket's tier).
+          for (const f of foreignPrefixes(bucket)) {
+            expect(rules.find((x) => x.prefix === f.prefix)?.expirationDays).toBe(Math.min(tierExpirationDays(f.tier, p), bucketDays));
+          }
 
-        // Versioned: noncurrent versions and delete markers in a rule of their own (S3 refuses them beside an expiration in days).
-        const versions = rules.filter((x) => x.noncurrentVersionExpirationDays !== undefined || x.expiredObjectDeleteMarker);
-        if (layout.versioned) {
-          expect(versions).toEqual([{ id: 'noncurrent-versions', noncurrentVersionExpirationDays: NONCURRENT_VERSION_DAYS, expiredObjectDeleteMarker: true }]);
-        } else {
-          expect(versions).toEqual([]);
-        }
+          // Versioned: noncurrent versions and delete markers in a rule of their own (S3 refuses them beside an expiration in days).
+          const versions = rules.filter((x) => x.noncurrentVersionExpirationDays !== undefined || x.expiredObjectDeleteMarker);
+          if (layout.versioned) {
+            expect(versions).toEqual([
+              { id: 'noncurrent-versions', noncurrentVersionExpirationDays: NONCURRENT_VERSION_DAYS, expiredObjectDeleteMarker: true },
+            ]);
+          } else {
+            expect(versions).toEqual([]);
+          }
 
-        // Transitions only where they pay off.
-        for (const x of rules.filter((y) => y.infrequentAccessAfterDays !== undefined)) {
-          expect(x.infrequentAccessAfterDays).toBeGreaterThanOrEqual(30);
-          expect((x.expirationDays as number) - (x.infrequentAccessAfterDays as number)).toBeGreaterThanOrEqual(30);
-        }
-        expect(new Set(rules.map((x) => x.id)).size).toBe(rules.length);
-      }),
+          // Transitions only where they pay off.
+          for (const x of rules.filter((y) => y.infrequentAccessAfterDays !== undefined)) {
+            expect(x.infrequentAccessAfterDays).toBeGreaterThanOrEqual(30);
+            expect((x.expirationDays as number) - (x.infrequentAccessAfterDays as number)).toBeGreaterThanOrEqual(30);
+          }
+          expect(new Set(rules.map((x) => x.id)).size).toBe(rules.length);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -11,7 +11,9 @@ import { variantPolicy } from './helpers';
 function build(policy: Policy, withBuckets = false) {
   const stack = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });
   const routing = new AlertRouting(stack, 'Alerting', { alerting: policy.alerting, prefix: `${policy.name}-${policy.environment}` });
-  const tierBuckets = withBuckets ? [{ tier: 'debug' as const, bucket: s3.Bucket.fromBucketName(stack, 'Dbg', 'debug-bucket') }] : undefined;
+  const tierBuckets = withBuckets
+    ? [{ tier: 'debug' as const, bucket: s3.Bucket.fromBucketName(stack, 'Dbg', 'debug-bucket') }]
+    : undefined;
   const monitoring = new TelemetryMonitoring(stack, 'Monitoring', { policy, routing, tierBuckets });
   return { stack, routing, monitoring, template: Template.fromStack(stack) };
 }
@@ -35,7 +37,9 @@ function expectAlarmsMatch(policy: Policy) {
       expect(props.OKActions).toEqual([topic]);
       expect(props.EvaluationPeriods).toBe(a.evaluation_periods);
       expect(props.DatapointsToAlarm).toBe(a.datapoints_to_alarm ?? a.evaluation_periods);
-      expect(props.TreatMissingData).toBe({ breaching: 'breaching', not_breaching: 'notBreaching', ignore: 'ignore', missing: 'missing' }[a.missing_data]);
+      expect(props.TreatMissingData).toBe(
+        { breaching: 'breaching', not_breaching: 'notBreaching', ignore: 'ignore', missing: 'missing' }[a.missing_data],
+      );
       expect(props.AlarmDescription).toContain(a.runbook.mitigation.slice(0, 60));
       expect(props.AlarmDescription.length).toBeLessThanOrEqual(MAX_DESCRIPTION);
       const def = findMetric(a.metric)!;
@@ -51,7 +55,10 @@ function expectAlarmsMatch(policy: Policy) {
         const exprs = (props.Metrics as any[]).filter((m) => m.Expression);
         const [n, d] = [def.numerator.toLowerCase(), def.denominator.toLowerCase()];
         expect(exprs.map((m) => m.Expression)).toContain(def.percent ? `IF(${d} > 0, 100 * ${n} / ${d})` : `IF(${d} > 0, ${n} / ${d})`);
-        const names = (props.Metrics as any[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName).sort();
+        const names = (props.Metrics as any[])
+          .filter((m) => m.MetricStat)
+          .map((m) => m.MetricStat.Metric.MetricName)
+          .sort();
         expect(names).toEqual([def.numerator, def.denominator].sort());
         for (const m of (props.Metrics as any[]).filter((x) => x.MetricStat)) {
           expect(m.MetricStat.Period).toBe(durationSeconds(a.period));
@@ -86,28 +93,48 @@ describe('alarms from the policy', () => {
       latency.evaluation_periods = 2;
       d.buckets.quality.alarms[1].anomaly_band = 5;
       d.buckets.cost.alarms.push({
-        id: 'cache-hit-rate', metric: 'CacheHitRate', comparison: 'below', threshold: 20, severity: 'ticket', missing_data: 'ignore',
+        id: 'cache-hit-rate',
+        metric: 'CacheHitRate',
+        comparison: 'below',
+        threshold: 20,
+        severity: 'ticket',
+        missing_data: 'ignore',
         runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
       });
     });
     const { stack, routing, template } = expectAlarmsMatch(changed);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'copilot-prod-reliability-p95-latency', Threshold: 5000, Period: 3600, EvaluationPeriods: 2,
+      AlarmName: 'copilot-prod-reliability-p95-latency',
+      Threshold: 5000,
+      Period: 3600,
+      EvaluationPeriods: 2,
       AlarmActions: [stack.resolve(routing.pageTopic.topicArn)],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'copilot-prod-cost-cache-hit-rate', Threshold: 20, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'ignore',
+      AlarmName: 'copilot-prod-cost-cache-hit-rate',
+      Threshold: 20,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'ignore',
     });
   });
 
   it('pages on any P0 event: threshold 0 to the page topic', () => {
     const { stack, routing, template } = build(shipped);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'copilot-prod-safety-p0-events', MetricName: 'P0Events', Statistic: 'Sum', Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [stack.resolve(routing.pageTopic.topicArn)],
+      AlarmName: 'copilot-prod-safety-p0-events',
+      MetricName: 'P0Events',
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [stack.resolve(routing.pageTopic.topicArn)],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'copilot-prod-safety-access-violation-hr', Dimensions: [{ Name: 'Category', Value: 'access_violation' }, { Name: 'service', Value: 'ingest' }], Threshold: 0,
+      AlarmName: 'copilot-prod-safety-access-violation-hr',
+      Dimensions: [
+        { Name: 'Category', Value: 'access_violation' },
+        { Name: 'service', Value: 'ingest' },
+      ],
+      Threshold: 0,
     });
   });
 
@@ -145,7 +172,10 @@ describe('dashboards', () => {
     expect(build(shipped).monitoring.debugGrowthAlarm).toBeUndefined();
     const { template } = build(shipped, true);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'copilot-prod-storage-debug-tier-growth', EvaluationPeriods: 5, DatapointsToAlarm: 5, Threshold: 0,
+      AlarmName: 'copilot-prod-storage-debug-tier-growth',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      Threshold: 0,
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'DIFF(size)' })]),
     });
   });

@@ -32,7 +32,11 @@ describe('cdk-nag AwsSolutions', () => {
     const acks = acknowledgements(stack).map((a) => ({ ...a, path: a.path.replace(`${stack.stackName}/`, '') }));
     expect(acks).toEqual([
       // The storage tiers' readers: object reads by key prefix.
-      { path: 'Storage/MetricsReader/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageMetricsAC169F9A.Arn>/rollups/*]', reason: objects('read the metrics tier', 'metrics', 'rollups/*') },
+      {
+        path: 'Storage/MetricsReader/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageMetricsAC169F9A.Arn>/rollups/*]',
+        reason: objects('read the metrics tier', 'metrics', 'rollups/*'),
+      },
       // The metrics reader's CloudWatch reads (TelemetryMonitoring.grantRead).
       {
         path: 'Storage/MetricsReader/DefaultPolicy',
@@ -40,15 +44,51 @@ describe('cdk-nag AwsSolutions', () => {
         reason:
           'CloudWatch GetMetricData, GetMetricStatistics, ListMetrics, DescribeAlarms, DescribeAlarmHistory and ListDashboards support no resource-level permissions; they read metrics, not telemetry records',
       },
-      { path: 'Storage/TraceAnalyst/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/events/*]', reason: objects('read the traces tier', 'traces', 'events/*') },
-      { path: 'Storage/TraceAnalyst/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/analysts/*]', reason: objects('read the traces tier', 'results', 'analysts/*') },
-      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/quarantine/*]', reason: objects('read the debug tier', 'traces', 'quarantine/*') },
-      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/errors/*]', reason: objects('read the debug tier', 'traces', 'errors/*') },
-      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/captures/*]', reason: objects('read the debug tier', 'debug', 'captures/*') },
-      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/errors/*]', reason: objects('read the debug tier', 'debug', 'errors/*') },
-      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/incident/*]', reason: objects('read the debug tier', 'results', 'incident/*') },
-      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageAudit9012A908.Arn>/access-logs/*]', reason: objects('read the audit tier', 'audit', 'access-logs/*') },
-      { path: 'Storage/IncidentResponder/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageAudit9012A908.Arn>/cloudtrail/*]', reason: objects('read the audit tier', 'audit', 'cloudtrail/*') },
+      {
+        path: 'Storage/TraceAnalyst/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/events/*]',
+        reason: objects('read the traces tier', 'traces', 'events/*'),
+      },
+      {
+        path: 'Storage/TraceAnalyst/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/analysts/*]',
+        reason: objects('read the traces tier', 'results', 'analysts/*'),
+      },
+      {
+        path: 'Storage/IncidentResponder/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/quarantine/*]',
+        reason: objects('read the debug tier', 'traces', 'quarantine/*'),
+      },
+      {
+        path: 'Storage/IncidentResponder/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/errors/*]',
+        reason: objects('read the debug tier', 'traces', 'errors/*'),
+      },
+      {
+        path: 'Storage/IncidentResponder/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/captures/*]',
+        reason: objects('read the debug tier', 'debug', 'captures/*'),
+      },
+      {
+        path: 'Storage/IncidentResponder/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/errors/*]',
+        reason: objects('read the debug tier', 'debug', 'errors/*'),
+      },
+      {
+        path: 'Storage/IncidentResponder/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/incident/*]',
+        reason: objects('read the debug tier', 'results', 'incident/*'),
+      },
+      {
+        path: 'Storage/IncidentResponder/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageAudit9012A908.Arn>/access-logs/*]',
+        reason: objects('read the audit tier', 'audit', 'access-logs/*'),
+      },
+      {
+        path: 'Storage/IncidentResponder/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageAudit9012A908.Arn>/cloudtrail/*]',
+        reason: objects('read the audit tier', 'audit', 'cloudtrail/*'),
+      },
       // The pseudonymization key is not rotated on a schedule.
       {
         path: 'Ingest/HashKey',
@@ -57,16 +97,37 @@ describe('cdk-nag AwsSolutions', () => {
           'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
       },
       // The Firehose delivery roles write anywhere in their bucket (storage.grantWrite).
-      { path: 'Ingest/EventsDeliveryRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/*]', reason: objects('write the traces bucket', 'traces', '*') },
-      { path: 'Ingest/DebugDeliveryRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/*]', reason: objects('write the debug bucket', 'debug', '*') },
+      {
+        path: 'Ingest/EventsDeliveryRole/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/*]',
+        reason: objects('write the traces bucket', 'traces', '*'),
+      },
+      {
+        path: 'Ingest/DebugDeliveryRole/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageDebug3ABC3697.Arn>/*]',
+        reason: objects('write the debug bucket', 'debug', '*'),
+      },
       // The rollup reads the traces tier (and writes its Athena results under analysts/: the same finding), writes the metrics tier, publishes metrics.
-      { path: 'Rollups/RollupFnServiceRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/events/*]', reason: objects('read the traces tier', 'traces', 'events/*') },
-      { path: 'Rollups/RollupFnServiceRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/analysts/*]', reason: objects('read the traces tier', 'results', 'analysts/*') },
-      { path: 'Rollups/RollupFnServiceRole/DefaultPolicy', id: 'AwsSolutions-IAM5[Resource::<StorageMetricsAC169F9A.Arn>/*]', reason: objects('write the metrics bucket', 'metrics', '*') },
+      {
+        path: 'Rollups/RollupFnServiceRole/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageTraces5D09ED83.Arn>/events/*]',
+        reason: objects('read the traces tier', 'traces', 'events/*'),
+      },
+      {
+        path: 'Rollups/RollupFnServiceRole/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageResultsB2A4FB2E.Arn>/analysts/*]',
+        reason: objects('read the traces tier', 'results', 'analysts/*'),
+      },
+      {
+        path: 'Rollups/RollupFnServiceRole/DefaultPolicy',
+        id: 'AwsSolutions-IAM5[Resource::<StorageMetricsAC169F9A.Arn>/*]',
+        reason: objects('write the metrics bucket', 'metrics', '*'),
+      },
       {
         path: 'Rollups/RollupFnServiceRole/DefaultPolicy',
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'cloudwatch:PutMetricData has no resource-level permission; the statement is limited by the condition cloudwatch:namespace = LLMOps/copilot-prod.',
+        reason:
+          'cloudwatch:PutMetricData has no resource-level permission; the statement is limited by the condition cloudwatch:namespace = LLMOps/copilot-prod.',
       },
     ]);
     for (const a of acks) expect(a.reason.trim().length, a.id).toBeGreaterThan(40);

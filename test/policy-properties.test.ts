@@ -70,8 +70,14 @@ describe('policy parser properties', () => {
       fc.property(
         fc.oneof(
           fc.record({ tier: fc.constant('traces'), v: fc.oneof(fc.integer({ min: 91, max: 9999 })).map((n) => `${n}d`) }),
-          fc.record({ tier: fc.constant('metrics'), v: fc.oneof(fc.integer({ min: 1, max: 29 }), fc.integer({ min: 731, max: 9999 })).map((n) => `${n}d`) }),
-          fc.record({ tier: fc.constant('debug'), v: fc.oneof(fc.integer({ min: 1, max: 23 }), fc.integer({ min: 73, max: 9999 })).map((n) => `${n}h`) }),
+          fc.record({
+            tier: fc.constant('metrics'),
+            v: fc.oneof(fc.integer({ min: 1, max: 29 }), fc.integer({ min: 731, max: 9999 })).map((n) => `${n}d`),
+          }),
+          fc.record({
+            tier: fc.constant('debug'),
+            v: fc.oneof(fc.integer({ min: 1, max: 23 }), fc.integer({ min: 73, max: 9999 })).map((n) => `${n}h`),
+          }),
         ),
         ({ tier, v }) => {
           const data = structuredClone(shipped) as any;
@@ -88,22 +94,18 @@ describe('policy parser properties', () => {
 
   it('rejects an unknown key anywhere, naming its full path', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(...mapPaths),
-        fc.stringMatching(/^[a-z][a-z_]{2,12}$/),
-        (path, key) => {
-          const data = structuredClone(shipped) as any;
-          const target = getAt(data, path);
-          fc.pre(!(key in target));
-          // records keyed by a name (tools, connectors, pricing models...) take any valid name: skip those
-          const parentKey = path.at(-1);
-          fc.pre(!['tools', 'connectors', 'human_review', 'models', 'dimensions', 'detectors'].includes(String(parentKey)));
-          target[key] = 'x';
-          const r = tryParse(stringify(data));
-          expect(r.ok).toBe(false);
-          if (!r.ok) expect(r.lines).toContainEqual(expect.stringContaining(` ${formatPath([...path, key])}: unknown key "${key}"`));
-        },
-      ),
+      fc.property(fc.constantFrom(...mapPaths), fc.stringMatching(/^[a-z][a-z_]{2,12}$/), (path, key) => {
+        const data = structuredClone(shipped) as any;
+        const target = getAt(data, path);
+        fc.pre(!(key in target));
+        // records keyed by a name (tools, connectors, pricing models...) take any valid name: skip those
+        const parentKey = path.at(-1);
+        fc.pre(!['tools', 'connectors', 'human_review', 'models', 'dimensions', 'detectors'].includes(String(parentKey)));
+        target[key] = 'x';
+        const r = tryParse(stringify(data));
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.lines).toContainEqual(expect.stringContaining(` ${formatPath([...path, key])}: unknown key "${key}"`));
+      }),
       { numRuns: 200 },
     );
   });
@@ -123,10 +125,16 @@ describe('policy parser properties', () => {
 
   it('never throws anything but a PolicyError, whatever the text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.jsonValue().map((v) => stringify(v))), (text) => {
-        const r = tryParse(text);
-        if (!r.ok) for (const l of r.lines) expect(l).toMatch(/^p\.yaml:\d+:\d+ /);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.jsonValue().map((v) => stringify(v)),
+        ),
+        (text) => {
+          const r = tryParse(text);
+          if (!r.ok) for (const l of r.lines) expect(l).toMatch(/^p\.yaml:\d+:\d+ /);
+        },
+      ),
       { numRuns: 300 },
     );
   });

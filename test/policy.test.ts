@@ -67,7 +67,9 @@ describe('policy problems name file, line, column, key path, the bad value and w
 
   it('fails when the debug tier keeps raw captures longer than 72h', () => {
     const text = edited('debug: 72h', 'debug: 96h');
-    expect(problems(text)).toEqual([`${FILE}:${pos(text, '96h')} retention.debug: is "96h"; the debug tier keeps raw captures for 24h to 72h`]);
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, '96h')} retention.debug: is "96h"; the debug tier keeps raw captures for 24h to 72h`,
+    ]);
   });
 
   it('fails when a duration has no unit', () => {
@@ -99,8 +101,14 @@ describe('policy problems name file, line, column, key path, the bad value and w
   it('fails when the P0 alarm is downgraded to a ticket', () => {
     const text = shippedPolicyText().replace(/(id: p0-events[\s\S]*?severity: )page/, '$1ticket');
     const out = problems(text);
-    expect(out).toContain(`${FILE}:${pos(text, 'ticket', text.indexOf('id: p0-events') - text.indexOf('ticket') + text.slice(text.indexOf('id: p0-events')).indexOf('ticket'))} buckets.safety.alarms[0].severity: is "ticket"; any P0 event pages`);
-    expect(out.some((l) => l.endsWith('buckets.safety.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 (any P0 event pages)'))).toBe(false);
+    expect(out).toContain(
+      `${FILE}:${pos(text, 'ticket', text.indexOf('id: p0-events') - text.indexOf('ticket') + text.slice(text.indexOf('id: p0-events')).indexOf('ticket'))} buckets.safety.alarms[0].severity: is "ticket"; any P0 event pages`,
+    );
+    expect(
+      out.some((l) =>
+        l.endsWith('buckets.safety.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 (any P0 event pages)'),
+      ),
+    ).toBe(false);
   });
 
   it('fails when the safety bucket has no P0 alarm', () => {
@@ -108,13 +116,17 @@ describe('policy problems name file, line, column, key path, the bad value and w
     data.buckets.safety.alarms = data.buckets.safety.alarms.filter((a: { metric: string }) => a.metric !== 'P0Events');
     data.kill_switches.auto_trips = [];
     expect(problems(stringify(data))).toEqual([
-      expect.stringMatching(/^telemetry-policy\.yaml:\d+:\d+ buckets\.safety\.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 \(any P0 event pages\)$/),
+      expect.stringMatching(
+        /^telemetry-policy\.yaml:\d+:\d+ buckets\.safety\.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 \(any P0 event pages\)$/,
+      ),
     ]);
   });
 
   it('fails when a severity is neither page nor ticket', () => {
     const text = edited('severity: ticket\n', 'severity: pager\n');
-    expect(problems(text)).toEqual([`${FILE}:${pos(text, 'pager')} buckets.reliability.alarms[0].severity: is "pager"; allowed: "page", "ticket"`]);
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, 'pager')} buckets.reliability.alarms[0].severity: is "pager"; allowed: "page", "ticket"`,
+    ]);
   });
 
   it('fails when the name is not a valid resource prefix', () => {
@@ -173,8 +185,10 @@ describe('policy problems name file, line, column, key path, the bad value and w
     const out = problems(text);
     expect(out).toEqual([
       `${FILE}:${pos(text, 'reliability.p95-latency')} kill_switches.auto_trips[0].alarm: is "reliability.p95-latency", a ticket alarm; only page alarms trip switches`,
-      expect.stringContaining(`kill_switches.auto_trips[1].switch: is "connectors.hr_policy"; no such switch. Declared: read_only_mode, debug_capture, tools.search_kb,`),
-      `${FILE}:${pos(text, "'off' }", text.indexOf("switch: read_only_mode, set: 'off'") - text.indexOf("'off' }") + "switch: read_only_mode, set: ".length)} kill_switches.auto_trips[2].set: is "off"; a trip contains an incident, so read_only_mode can only be set "on"`,
+      expect.stringContaining(
+        `kill_switches.auto_trips[1].switch: is "connectors.hr_policy"; no such switch. Declared: read_only_mode, debug_capture, tools.search_kb,`,
+      ),
+      `${FILE}:${pos(text, "'off' }", text.indexOf("switch: read_only_mode, set: 'off'") - text.indexOf("'off' }") + 'switch: read_only_mode, set: '.length)} kill_switches.auto_trips[2].set: is "off"; a trip contains an incident, so read_only_mode can only be set "on"`,
     ]);
   });
 

@@ -50,7 +50,9 @@ afterAll(() => lake?.close());
 
 /** BIGINT counts come back as strings; make them numbers so rows compare naturally. */
 function normalize(rows: Row[]): Row[] {
-  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])));
+  return rows.map((r) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])),
+  );
 }
 
 async function run(id: string, extra: ParameterValues = {}): Promise<Row[]> {
@@ -64,7 +66,11 @@ const code = (q: DecisionQuery) => q.sql.replace(/--[^\n]*/g, '');
 
 describe('the query catalogue', () => {
   it('has one file per listed id, in the listed order, each with its header', () => {
-    expect(loadQueryFiles().map((q) => q.id).sort()).toEqual([...DECISION_QUERY_IDS].sort());
+    expect(
+      loadQueryFiles()
+        .map((q) => q.id)
+        .sort(),
+    ).toEqual([...DECISION_QUERY_IDS].sort());
     expect(QUERIES.map((q) => q.id)).toEqual([...DECISION_QUERY_IDS]);
     for (const q of QUERIES) {
       expect(q.decision.length, q.id).toBeGreaterThan(20);
@@ -89,7 +95,9 @@ describe('the query catalogue', () => {
 
   it('filters every read of events on event_type and on dt up to :end_date (partition pruning)', () => {
     for (const q of QUERIES) {
-      const reads = code(q).split(/\b(?:FROM|JOIN)\s+events\b/).slice(1);
+      const reads = code(q)
+        .split(/\b(?:FROM|JOIN)\s+events\b/)
+        .slice(1);
       expect(reads.length, q.id).toBeGreaterThan(0);
       for (const read of reads) {
         expect(read, q.id).toMatch(/\b(?:\w+\.)?event_type = '(?:request|span|feedback)'/);
@@ -100,7 +108,14 @@ describe('the query catalogue', () => {
 
   it('reads only the columns of the Glue table: the Parquet written for the tests has exactly contractColumns() plus the partitions', async () => {
     const described = normalize(await db.rows('DESCRIBE events'));
-    const types = { string: 'VARCHAR', int: 'INTEGER', double: 'DOUBLE', boolean: 'BOOLEAN', 'array<string>': 'VARCHAR[]', 'map<string,string>': 'MAP(VARCHAR, VARCHAR)' };
+    const types = {
+      string: 'VARCHAR',
+      int: 'INTEGER',
+      double: 'DOUBLE',
+      boolean: 'BOOLEAN',
+      'array<string>': 'VARCHAR[]',
+      'map<string,string>': 'MAP(VARCHAR, VARCHAR)',
+    };
     const expected = contractColumns()
       .filter((c) => c.name !== 'event_type')
       .map((c) => [c.name, types[c.type]]);
@@ -140,7 +155,14 @@ SELECT ':start_date' AS s, ":end_date" AS q, :tag AS tag, :n AS n, :col, :mode F
 WHERE dt BETWEEN :start_date AND :end_date /* :tag */`;
 
   it('substitutes literals outside comments, strings and quoted identifiers', () => {
-    const out = bindParameters(sql, { start_date: '2026-11-02', end_date: '2026-11-04', tag: 'pv-1.2:rc', n: 7, col: 'prompt_version', mode: 'b' });
+    const out = bindParameters(sql, {
+      start_date: '2026-11-02',
+      end_date: '2026-11-04',
+      tag: 'pv-1.2:rc',
+      n: 7,
+      col: 'prompt_version',
+      mode: 'b',
+    });
     expect(out).toContain(`SELECT ':start_date' AS s, ":end_date" AS q, 'pv-1.2:rc' AS tag, 7 AS n, "prompt_version", 'b' FROM events`);
     expect(out).toContain(`WHERE dt BETWEEN '2026-11-02' AND '2026-11-04' /* :tag */`);
     expect(out).toContain('-- Text :not_a_param in a comment stays.');
@@ -156,7 +178,9 @@ WHERE dt BETWEEN :start_date AND :end_date /* :tag */`;
 
   it('fails when a date is not a real YYYY-MM-DD date', () => {
     expect(() => bindParameters(sql, { ...base, start_date: '2026-02-30' })).toThrow('start_date: "2026-02-30" is not a YYYY-MM-DD date');
-    expect(() => bindParameters(sql, { ...base, end_date: "2026-11-04' --" })).toThrow(`end_date: "2026-11-04' --" is not a YYYY-MM-DD date`);
+    expect(() => bindParameters(sql, { ...base, end_date: "2026-11-04' --" })).toThrow(
+      `end_date: "2026-11-04' --" is not a YYYY-MM-DD date`,
+    );
   });
 
   it('fails when an identifier, integer or closed value is wrong', () => {
@@ -195,7 +219,9 @@ describe('parsing query files', () => {
   });
 
   it('fails when the SQL uses a parameter the header does not declare, or declares one it does not use', () => {
-    expect(() => parseQueryFile(header + 'SELECT :start_date, :end_date', 'q.sql')).toThrow('q.sql: uses :end_date but -- parameters: does not declare it');
+    expect(() => parseQueryFile(header + 'SELECT :start_date, :end_date', 'q.sql')).toThrow(
+      'q.sql: uses :end_date but -- parameters: does not declare it',
+    );
     expect(() => parseQueryFile(header + 'SELECT 1', 'q.sql')).toThrow('q.sql: declares start_date in -- parameters: but never uses it');
   });
 
@@ -209,30 +235,142 @@ describe('parsing query files', () => {
 describe('the decision queries on the sample data', () => {
   it('latency-by-path: p50/p95/p99 and stage averages per path', async () => {
     expect(await run('latency-by-path')).toEqual([
-      { path: 'plain', requests: 10, p50_latency_ms: 50, p95_latency_ms: 100, p99_latency_ms: 100, avg_retrieval_latency_ms: 0, avg_llm_latency_ms: 55, avg_tool_latency_ms: 0 },
-      { path: 'rag', requests: 58, p50_latency_ms: 2900, p95_latency_ms: 5600, p99_latency_ms: 5800, avg_retrieval_latency_ms: 30, avg_llm_latency_ms: 2919.7, avg_tool_latency_ms: 0.3 },
-      { path: 'tool', requests: 29, p50_latency_ms: 750, p95_latency_ms: 1400, p99_latency_ms: 1450, avg_retrieval_latency_ms: 0, avg_llm_latency_ms: 730, avg_tool_latency_ms: 20 },
+      {
+        path: 'plain',
+        requests: 10,
+        p50_latency_ms: 50,
+        p95_latency_ms: 100,
+        p99_latency_ms: 100,
+        avg_retrieval_latency_ms: 0,
+        avg_llm_latency_ms: 55,
+        avg_tool_latency_ms: 0,
+      },
+      {
+        path: 'rag',
+        requests: 58,
+        p50_latency_ms: 2900,
+        p95_latency_ms: 5600,
+        p99_latency_ms: 5800,
+        avg_retrieval_latency_ms: 30,
+        avg_llm_latency_ms: 2919.7,
+        avg_tool_latency_ms: 0.3,
+      },
+      {
+        path: 'tool',
+        requests: 29,
+        p50_latency_ms: 750,
+        p95_latency_ms: 1400,
+        p99_latency_ms: 1450,
+        avg_retrieval_latency_ms: 0,
+        avg_llm_latency_ms: 730,
+        avg_tool_latency_ms: 20,
+      },
     ]);
   });
 
   it('errors-by-model-and-version: error and provider-timeout rates per model and version tags', async () => {
     const common = { app_version: 'app-1.4.0', orchestration_version: 'orch-7' };
     expect(await run('errors-by-model-and-version')).toEqual([
-      { model: MODELS.haiku, ...common, prompt_version: 'pv-1', requests: 10, errors: 1, error_rate_pct: 10, provider_timeouts: 1, provider_timeout_rate_pct: 10 },
-      { model: MODELS.sonnet, ...common, prompt_version: 'pv-2', requests: 34, errors: 2, error_rate_pct: 5.88, provider_timeouts: 2, provider_timeout_rate_pct: 5.88 },
-      { model: MODELS.sonnet, ...common, prompt_version: 'pv-1', requests: 53, errors: 0, error_rate_pct: 0, provider_timeouts: 0, provider_timeout_rate_pct: 0 },
+      {
+        model: MODELS.haiku,
+        ...common,
+        prompt_version: 'pv-1',
+        requests: 10,
+        errors: 1,
+        error_rate_pct: 10,
+        provider_timeouts: 1,
+        provider_timeout_rate_pct: 10,
+      },
+      {
+        model: MODELS.sonnet,
+        ...common,
+        prompt_version: 'pv-2',
+        requests: 34,
+        errors: 2,
+        error_rate_pct: 5.88,
+        provider_timeouts: 2,
+        provider_timeout_rate_pct: 5.88,
+      },
+      {
+        model: MODELS.sonnet,
+        ...common,
+        prompt_version: 'pv-1',
+        requests: 53,
+        errors: 0,
+        error_rate_pct: 0,
+        provider_timeouts: 0,
+        provider_timeout_rate_pct: 0,
+      },
     ]);
   });
 
   it('cost-per-successful-task: all cost over successful tasks, per intent and tenant', async () => {
     const rows = await run('cost-per-successful-task');
-    expect(pick(rows, ['intent', 'tenant_id', 'requests', 'successful_tasks', 'cost_usd', 'requests_without_cost', 'cost_per_successful_task_usd'])).toEqual([
-      { intent: 'ticket_create', tenant_id: 'amer', requests: 20, successful_tasks: 16, cost_usd: 1, requests_without_cost: 0, cost_per_successful_task_usd: 0.0625 },
-      { intent: 'policy_qna', tenant_id: 'emea', requests: 40, successful_tasks: 36, cost_usd: 1.08, requests_without_cost: 0, cost_per_successful_task_usd: 0.03 },
-      { intent: 'hr_request', tenant_id: 'emea', requests: 19, successful_tasks: 17, cost_usd: 0.35, requests_without_cost: 0, cost_per_successful_task_usd: 0.0206 },
-      { intent: 'expense_claim', tenant_id: 'amer', requests: 5, successful_tasks: 4, cost_usd: 0.05, requests_without_cost: 0, cost_per_successful_task_usd: 0.0125 },
-      { intent: 'travel_booking', tenant_id: 'amer', requests: 1, successful_tasks: 1, cost_usd: 0.01, requests_without_cost: 0, cost_per_successful_task_usd: 0.01 },
-      { intent: 'troubleshooting', tenant_id: 'amer', requests: 12, successful_tasks: 11, cost_usd: 0.1, requests_without_cost: 2, cost_per_successful_task_usd: 0.0091 },
+    expect(
+      pick(rows, [
+        'intent',
+        'tenant_id',
+        'requests',
+        'successful_tasks',
+        'cost_usd',
+        'requests_without_cost',
+        'cost_per_successful_task_usd',
+      ]),
+    ).toEqual([
+      {
+        intent: 'ticket_create',
+        tenant_id: 'amer',
+        requests: 20,
+        successful_tasks: 16,
+        cost_usd: 1,
+        requests_without_cost: 0,
+        cost_per_successful_task_usd: 0.0625,
+      },
+      {
+        intent: 'policy_qna',
+        tenant_id: 'emea',
+        requests: 40,
+        successful_tasks: 36,
+        cost_usd: 1.08,
+        requests_without_cost: 0,
+        cost_per_successful_task_usd: 0.03,
+      },
+      {
+        intent: 'hr_request',
+        tenant_id: 'emea',
+        requests: 19,
+        successful_tasks: 17,
+        cost_usd: 0.35,
+        requests_without_cost: 0,
+        cost_per_successful_task_usd: 0.0206,
+      },
+      {
+        intent: 'expense_claim',
+        tenant_id: 'amer',
+        requests: 5,
+        successful_tasks: 4,
+        cost_usd: 0.05,
+        requests_without_cost: 0,
+        cost_per_successful_task_usd: 0.0125,
+      },
+      {
+        intent: 'travel_booking',
+        tenant_id: 'amer',
+        requests: 1,
+        successful_tasks: 1,
+        cost_usd: 0.01,
+        requests_without_cost: 0,
+        cost_per_successful_task_usd: 0.01,
+      },
+      {
+        intent: 'troubleshooting',
+        tenant_id: 'amer',
+        requests: 12,
+        successful_tasks: 11,
+        cost_usd: 0.1,
+        requests_without_cost: 2,
+        cost_per_successful_task_usd: 0.0091,
+      },
     ]);
     expect(rows.every((r) => r.avg_input_tokens === 800 && r.avg_output_tokens === 200 && r.cache_hit_rate_pct === 0)).toBe(true);
   });
@@ -262,21 +400,63 @@ describe('the decision queries on the sample data', () => {
 
   it('tool-outcomes: success, validation failures, errors and false confirmations per tool', async () => {
     expect(await run('tool-outcomes')).toEqual([
-      { tool: 'create_ticket', tool_schema_version: 'ts-2', calls: 20, executed: 19, succeeded: 15, success_rate_pct: 75, validation_failures: 1, execution_errors: 4, false_confirmations: 1 },
-      { tool: 'search_kb', tool_schema_version: 'ts-2', calls: 10, executed: 10, succeeded: 10, success_rate_pct: 100, validation_failures: 0, execution_errors: 0, false_confirmations: 0 },
+      {
+        tool: 'create_ticket',
+        tool_schema_version: 'ts-2',
+        calls: 20,
+        executed: 19,
+        succeeded: 15,
+        success_rate_pct: 75,
+        validation_failures: 1,
+        execution_errors: 4,
+        false_confirmations: 1,
+      },
+      {
+        tool: 'search_kb',
+        tool_schema_version: 'ts-2',
+        calls: 10,
+        executed: 10,
+        succeeded: 10,
+        success_rate_pct: 100,
+        validation_failures: 0,
+        execution_errors: 0,
+        false_confirmations: 0,
+      },
     ]);
   });
 
   it('p0-events: P0s per hour and category with their version tags (the 2026-11-05 pii_leak is outside the window)', async () => {
-    const versions = { app_version: 'app-1.4.0', orchestration_version: 'orch-7', tool_schema_version: 'ts-2', guardrail_version: 'gv-3', model: MODELS.sonnet };
+    const versions = {
+      app_version: 'app-1.4.0',
+      orchestration_version: 'orch-7',
+      tool_schema_version: 'ts-2',
+      guardrail_version: 'gv-3',
+      model: MODELS.sonnet,
+    };
     expect(await run('p0-events')).toEqual([
       {
-        hour_utc: '2026-11-02 15:00:00+00', p0_category: 'access_violation', tenant_id: 'emea', intent: 'hr_request', ...versions,
-        prompt_version: 'pv-2', retrieval_config: 'rc-2', p0_requests: 1, first_seen: '2026-11-02T15:00:00.000Z', last_seen: '2026-11-02T15:00:00.000Z',
+        hour_utc: '2026-11-02 15:00:00+00',
+        p0_category: 'access_violation',
+        tenant_id: 'emea',
+        intent: 'hr_request',
+        ...versions,
+        prompt_version: 'pv-2',
+        retrieval_config: 'rc-2',
+        p0_requests: 1,
+        first_seen: '2026-11-02T15:00:00.000Z',
+        last_seen: '2026-11-02T15:00:00.000Z',
       },
       {
-        hour_utc: '2026-11-03 13:00:00+00', p0_category: 'false_confirmation', tenant_id: 'amer', intent: 'ticket_create', ...versions,
-        prompt_version: 'pv-1', retrieval_config: 'rc-1', p0_requests: 1, first_seen: '2026-11-03T13:01:00.000Z', last_seen: '2026-11-03T13:01:00.000Z',
+        hour_utc: '2026-11-03 13:00:00+00',
+        p0_category: 'false_confirmation',
+        tenant_id: 'amer',
+        intent: 'ticket_create',
+        ...versions,
+        prompt_version: 'pv-1',
+        retrieval_config: 'rc-1',
+        p0_requests: 1,
+        first_seen: '2026-11-03T13:01:00.000Z',
+        last_seen: '2026-11-03T13:01:00.000Z',
       },
     ]);
   });
@@ -284,19 +464,44 @@ describe('the decision queries on the sample data', () => {
   it('sources-seen-by-wrong-roles: hr_policies seen by an employee and an IT agent, not by hr_specialist or admin', async () => {
     expect(await run('sources-seen-by-wrong-roles')).toEqual([
       {
-        source: 'hr_policies', user_role: 'employee', tenant_id: 'emea', retrieval_config: 'rc-2', requests: 4, users: 1, flagged_as_p0: 1,
-        first_seen: '2026-11-02T15:00:00.000Z', last_seen: '2026-11-04T15:02:00.000Z',
+        source: 'hr_policies',
+        user_role: 'employee',
+        tenant_id: 'emea',
+        retrieval_config: 'rc-2',
+        requests: 4,
+        users: 1,
+        flagged_as_p0: 1,
+        first_seen: '2026-11-02T15:00:00.000Z',
+        last_seen: '2026-11-04T15:02:00.000Z',
       },
       {
-        source: 'hr_policies', user_role: 'it_agent', tenant_id: 'amer', retrieval_config: 'rc-1', requests: 1, users: 1, flagged_as_p0: 0,
-        first_seen: '2026-11-02T11:09:00.000Z', last_seen: '2026-11-02T11:09:00.000Z',
+        source: 'hr_policies',
+        user_role: 'it_agent',
+        tenant_id: 'amer',
+        retrieval_config: 'rc-1',
+        requests: 1,
+        users: 1,
+        flagged_as_p0: 0,
+        first_seen: '2026-11-02T11:09:00.000Z',
+        last_seen: '2026-11-02T11:09:00.000Z',
       },
     ]);
   });
 
   it('canary-vs-baseline by prompt_version: one row per arm and intent, plus the whole arm', async () => {
     const rows = await run('canary-vs-baseline', CANARY_PARAMS);
-    const cols = ['arm', 'version', 'slice', 'requests', 'error_rate_pct', 'p95_latency_ms', 'refusal_rate_pct', 'tool_requests', 'tool_failure_rate_pct', 'p0_count'];
+    const cols = [
+      'arm',
+      'version',
+      'slice',
+      'requests',
+      'error_rate_pct',
+      'p95_latency_ms',
+      'refusal_rate_pct',
+      'tool_requests',
+      'tool_failure_rate_pct',
+      'p0_count',
+    ];
     const r = (...v: unknown[]) => Object.fromEntries(cols.map((c, i) => [c, v[i]]));
     expect(pick(rows, cols)).toEqual([
       r('baseline', 'pv-1', '(all)', 63, 1.59, 5100, 3.17, 20, 10, 1),
@@ -315,7 +520,12 @@ describe('the decision queries on the sample data', () => {
 
   it('canary-vs-baseline picks the column named by version_tag (here model)', async () => {
     const rows = await run('canary-vs-baseline', { version_tag: 'model', baseline: MODELS.haiku, canary: MODELS.sonnet });
-    expect(pick(rows.filter((x) => x.slice === '(all)'), ['arm', 'version', 'requests', 'error_rate_pct'])).toEqual([
+    expect(
+      pick(
+        rows.filter((x) => x.slice === '(all)'),
+        ['arm', 'version', 'requests', 'error_rate_pct'],
+      ),
+    ).toEqual([
       { arm: 'baseline', version: MODELS.haiku, requests: 10, error_rate_pct: 10 },
       { arm: 'canary', version: MODELS.sonnet, requests: 87, error_rate_pct: 2.3 },
     ]);
@@ -323,12 +533,43 @@ describe('the decision queries on the sample data', () => {
 
   it('regression-case-export: one row per P0 or negatively rated request, with ids, versions and reason, never text', async () => {
     const rows = await run('regression-case-export');
-    expect(pick(rows, ['request_id', 'trace_id', 'intent', 'prompt_version', 'retrieval_config', 'p0_category', 'negative_ratings', 'reason'])).toEqual([
-      { request_id: 'req-hr_leak-0', trace_id: 'trace-hr_leak-0', intent: 'hr_request', prompt_version: 'pv-2', retrieval_config: 'rc-2', p0_category: 'access_violation', negative_ratings: 0, reason: 'p0:access_violation' },
-      { request_id: 'req-ticket_base-1', trace_id: 'trace-ticket_base-1', intent: 'ticket_create', prompt_version: 'pv-1', retrieval_config: 'rc-1', p0_category: 'false_confirmation', negative_ratings: 1, reason: 'p0:false_confirmation+negative_rating' },
-      { request_id: 'req-qna_canary-5', trace_id: 'trace-qna_canary-5', intent: 'policy_qna', prompt_version: 'pv-2', retrieval_config: 'rc-2', p0_category: null, negative_ratings: 1, reason: 'negative_rating' },
+    expect(
+      pick(rows, ['request_id', 'trace_id', 'intent', 'prompt_version', 'retrieval_config', 'p0_category', 'negative_ratings', 'reason']),
+    ).toEqual([
+      {
+        request_id: 'req-hr_leak-0',
+        trace_id: 'trace-hr_leak-0',
+        intent: 'hr_request',
+        prompt_version: 'pv-2',
+        retrieval_config: 'rc-2',
+        p0_category: 'access_violation',
+        negative_ratings: 0,
+        reason: 'p0:access_violation',
+      },
+      {
+        request_id: 'req-ticket_base-1',
+        trace_id: 'trace-ticket_base-1',
+        intent: 'ticket_create',
+        prompt_version: 'pv-1',
+        retrieval_config: 'rc-1',
+        p0_category: 'false_confirmation',
+        negative_ratings: 1,
+        reason: 'p0:false_confirmation+negative_rating',
+      },
+      {
+        request_id: 'req-qna_canary-5',
+        trace_id: 'trace-qna_canary-5',
+        intent: 'policy_qna',
+        prompt_version: 'pv-2',
+        retrieval_config: 'rc-2',
+        p0_category: null,
+        negative_ratings: 1,
+        reason: 'negative_rating',
+      },
     ]);
-    const freeText = contractColumns().filter((c) => c.freeText).map((c) => c.name);
+    const freeText = contractColumns()
+      .filter((c) => c.freeText)
+      .map((c) => c.name);
     const columns = Object.keys(rows[0] as Row);
     expect(columns.filter((c) => freeText.includes(c) || c === 'user_id')).toEqual([]);
   });
@@ -344,7 +585,12 @@ describe('the decision queries on the sample data', () => {
   });
 
   it('active-users: daily and 7-day active users per tenant and for the whole account', async () => {
-    const day = (d: string, tenant: string, dau: number, wau: number) => ({ activity_date: d, tenant_id: tenant, daily_active_users: dau, weekly_active_users: wau });
+    const day = (d: string, tenant: string, dau: number, wau: number) => ({
+      activity_date: d,
+      tenant_id: tenant,
+      daily_active_users: dau,
+      weekly_active_users: wau,
+    });
     expect(await run('active-users')).toEqual([
       day('2026-11-02', '(all)', 5, 7),
       day('2026-11-02', 'amer', 2, 4), // amer-w (10-27) is on the edge of the 7 days, amer-y (10-26) is not

@@ -17,12 +17,17 @@ describe('README', () => {
   it('gives exactly two commands for a fresh machine, the second being the one CI runs', () => {
     const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Architecture'));
     const block = /```sh\n([\s\S]*?)```/.exec(quick)?.[1] ?? '';
-    const commands = block.split('\n').filter((l) => l.trim()).map((l) => l.replace(/\s+#.*$/, '').trim());
+    const commands = block
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => l.replace(/\s+#.*$/, '').trim());
     expect(commands).toEqual(['npm ci && npx cdk synth --quiet', 'npm test']);
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/^npm test$/m);
   });
 
   it('fails when a generated block has lost its markers', () => {
-    expect(() => renderReadme('# no blocks\n', { stores: 'x' })).toThrow('README.md has no <!-- BEGIN generated:stores --> ... <!-- END generated:stores --> block');
+    expect(() => renderReadme('# no blocks\n', { stores: 'x' })).toThrow(
+      'README.md has no <!-- BEGIN generated:stores --> ... <!-- END generated:stores --> block',
+    );
   });
 });

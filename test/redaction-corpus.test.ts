@@ -51,7 +51,11 @@ describe('labeled corpus', () => {
   });
 
   it('is deterministic for a seed and different across seeds', () => {
-    expect(generateCorpus({ seed: 7, perPii: 3, perSecret: 2, perHarmless: 2 })).toEqual(generateCorpus({ seed: 7, perPii: 3, perSecret: 2, perHarmless: 2 }));
-    expect(generateCorpus({ seed: 7, perPii: 3, perSecret: 2, perHarmless: 2 })).not.toEqual(generateCorpus({ seed: 8, perPii: 3, perSecret: 2, perHarmless: 2 }));
+    expect(generateCorpus({ seed: 7, perPii: 3, perSecret: 2, perHarmless: 2 })).toEqual(
+      generateCorpus({ seed: 7, perPii: 3, perSecret: 2, perHarmless: 2 }),
+    );
+    expect(generateCorpus({ seed: 7, perPii: 3, perSecret: 2, perHarmless: 2 })).not.toEqual(
+      generateCorpus({ seed: 8, perPii: 3, perSecret: 2, perHarmless: 2 }),
+    );
   });
 });

@@ -24,13 +24,21 @@ describe('digit runs: separators and group shapes (the scanner reads groups as i
     ['a date and a time are not a number', 'meeting 01-02-2025 10:30', 'meeting 01-02-2025 10:30'],
     ['a dotted version is not an address', 'version v1.2.3.4.5', 'version v1.2.3.4.5'],
     ['octets are 0-255', 'host 10.0.0.12 and 10.0.0.256', 'host [IP] and 10.0.0.256'],
-    ['a card has one separator throughout', 'card 4111 1111 1111 1111 and 4111-1111-1111-1111 and 4111 1111-1111 1111', 'card [CARD] and [CARD] and 4111 1111-1111 1111'],
+    [
+      'a card has one separator throughout',
+      'card 4111 1111 1111 1111 and 4111-1111-1111-1111 and 4111 1111-1111 1111',
+      'card [CARD] and [CARD] and 4111 1111-1111 1111',
+    ],
     ['Amex 4-6-5', 'amex 3782 822463 10005', 'amex [CARD]'],
     ['a 9xx area is no SSN', 'ssn 123-45-6789 987-65-4321', 'ssn [SSN] 987-65-4321'],
     ['a longer number is no SSN', 'ids 123-45-6789-1234', 'ids 123-45-6789-1234'],
     ['an SSN followed by an address', 'ssn 123 45 6789 8.76.53.210', 'ssn [SSN] [IP]'],
     ['a run into a letter ends no candidate', '+15552345678x', '+15552345678x'],
-    ['a run past the group limit', 'a 1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25.26.27.28 b', 'a 1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25.26.27.28 b'],
+    [
+      'a run past the group limit',
+      'a 1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25.26.27.28 b',
+      'a 1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25.26.27.28 b',
+    ],
   ];
   for (const [name, input, output] of cases) it(name, () => expect(red(input)).toBe(output));
 });

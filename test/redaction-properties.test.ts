@@ -5,15 +5,52 @@ import { mayStartAt, prefilterAt, PREFILTER_PATTERN } from '../lib/core/redactio
 import { generateCorpus } from './fixtures/redaction-corpus';
 
 const r = createRedactor({});
-const keyed = createRedactor({ detectors: { email: 'keyed', phone: 'keyed', card: 'keyed', ipv4: 'keyed' }, tokenKey: new Uint8Array(32).fill(3) });
+const keyed = createRedactor({
+  detectors: { email: 'keyed', phone: 'keyed', card: 'keyed', ipv4: 'keyed' },
+  tokenKey: new Uint8Array(32).fill(3),
+});
 
 /** Text that mixes random characters with the pieces detectors look for. */
 const fragments = fc.constantFrom(
-  'a@b.co', '@', '://', '::', ':', '.', '-', ' ', '\n', '"', '\\"', '=', '[', ']', 'password', 'api_key', 'Bearer ', 'secret', 'token',
-  'AKIA', 'ghp_', 'sk-', 'eyJ', '-----BEGIN RSA PRIVATE KEY-----', '+44 ', '(555) ', '4111', '1111', '192.168.', 'DE89', '2001:db8',
-  '[EMAIL]', '[PHONE:0123456789]', 'is ', 'was ',
+  'a@b.co',
+  '@',
+  '://',
+  '::',
+  ':',
+  '.',
+  '-',
+  ' ',
+  '\n',
+  '"',
+  '\\"',
+  '=',
+  '[',
+  ']',
+  'password',
+  'api_key',
+  'Bearer ',
+  'secret',
+  'token',
+  'AKIA',
+  'ghp_',
+  'sk-',
+  'eyJ',
+  '-----BEGIN RSA PRIVATE KEY-----',
+  '+44 ',
+  '(555) ',
+  '4111',
+  '1111',
+  '192.168.',
+  'DE89',
+  '2001:db8',
+  '[EMAIL]',
+  '[PHONE:0123456789]',
+  'is ',
+  'was ',
 );
-const messyText = fc.array(fc.oneof(fc.string({ maxLength: 12 }), fragments, fc.stringMatching(/^[0-9 .+()-]{1,20}$/)), { maxLength: 40 }).map((xs) => xs.join(''));
+const messyText = fc
+  .array(fc.oneof(fc.string({ maxLength: 12 }), fragments, fc.stringMatching(/^[0-9 .+()-]{1,20}$/)), { maxLength: 40 })
+  .map((xs) => xs.join(''));
 const anyText = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }), messyText);
 
 /** Secrets with their exact format, each planted in random text. */
@@ -25,7 +62,9 @@ const secret = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9]{93}$/).map((b) => `sk-ant-api03-${b}`),
   fc.tuple(fc.stringMatching(/^[A-Za-z0-9]{20}$/), fc.stringMatching(/^[0-9]{4}$/)).map(([a, d]) => `sk-proj-${a}${d}`),
   fc.tuple(fc.stringMatching(/^[0-9]{12}$/), fc.stringMatching(/^[A-Za-z0-9]{24}$/)).map(([a, b]) => `xoxb-${a}-${a}1-${b}`),
-  fc.tuple(fc.stringMatching(/^[A-Za-z0-9_-]{20}$/), fc.stringMatching(/^[A-Za-z0-9_-]{30}$/)).map(([p, s]) => `eyJhbGciOiJIUzI1NiJ9.eyJ${p}.${s}`),
+  fc
+    .tuple(fc.stringMatching(/^[A-Za-z0-9_-]{20}$/), fc.stringMatching(/^[A-Za-z0-9_-]{30}$/))
+    .map(([p, s]) => `eyJhbGciOiJIUzI1NiJ9.eyJ${p}.${s}`),
 );
 /** A separator that cannot glue itself onto a token. */
 const gap = fc.constantFrom(' ', '\n', ', ', ' (', '; ', '"', "'", '\t');
@@ -56,10 +95,44 @@ describe('redaction properties', () => {
   });
 
   it('is idempotent on real values glued to each other, to key words and to separators', () => {
-    const values = generateCorpus({ seed: 11, perPii: 10, perSecret: 5, perHarmless: 5 }).flatMap((x) => [...x.planted.map((p) => p.value), ...x.harmless.map((h) => h.value)]);
-    const separator = fc.constantFrom(' ', '"', "'", ',', ';', '=', '(', ')', '{', '}', '<', '>', '|', '\n', '": "', ':', '-', '.', '@', '/', '::', '://');
+    const values = generateCorpus({ seed: 11, perPii: 10, perSecret: 5, perHarmless: 5 }).flatMap((x) => [
+      ...x.planted.map((p) => p.value),
+      ...x.harmless.map((h) => h.value),
+    ]);
+    const separator = fc.constantFrom(
+      ' ',
+      '"',
+      "'",
+      ',',
+      ';',
+      '=',
+      '(',
+      ')',
+      '{',
+      '}',
+      '<',
+      '>',
+      '|',
+      '\n',
+      '": "',
+      ':',
+      '-',
+      '.',
+      '@',
+      '/',
+      '::',
+      '://',
+    );
     const glued = fc
-      .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...values) }, { weight: 2, arbitrary: fragments }, { weight: 2, arbitrary: separator }, { weight: 1, arbitrary: fc.stringMatching(/^[0-9 .+()-]{1,20}$/) }), { maxLength: 16 })
+      .array(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...values) },
+          { weight: 2, arbitrary: fragments },
+          { weight: 2, arbitrary: separator },
+          { weight: 1, arbitrary: fc.stringMatching(/^[0-9 .+()-]{1,20}$/) },
+        ),
+        { maxLength: 16 },
+      )
       .map((xs) => xs.join(''));
     fc.assert(
       fc.property(glued, (s) => {
@@ -108,11 +181,74 @@ describe('redaction properties', () => {
 
 describe('prefilter', () => {
   const pieces = fc.constantFrom(
-    '[A', '[a', '-----BEGIN ', '-----BEGIN', '://', ':/', '@', '::', ':a', ':F', ':g', ' 7', '_7', 'é7', 'AB12', 'AB1', 'AKIA', 'ASIA', 'AIza', 'AK', 'ghp_', 'ghx_', 'github_pat_',
-    'xoxb-', 'xox', 'xapp-', 'sk_live_', 'rk_test_', 'sk-', 'sk', 'eyJ', 'ey', 'pass', 'PASS', 'pAs', 'pwd', 'PWD', 'secret', 'SeCrEt', 'sec', 'token', 'tok', 'key', 'KEY', 'ke',
-    'auth', 'Auth', 'au', 'bearer', 'bea', 'cred', 'CRED', 'cr', 'se', 'to', 'pa', 'the ', 'pause', 'seven', 'total', 'keep', 'audio', 'best', 'crisp',
+    '[A',
+    '[a',
+    '-----BEGIN ',
+    '-----BEGIN',
+    '://',
+    ':/',
+    '@',
+    '::',
+    ':a',
+    ':F',
+    ':g',
+    ' 7',
+    '_7',
+    'é7',
+    'AB12',
+    'AB1',
+    'AKIA',
+    'ASIA',
+    'AIza',
+    'AK',
+    'ghp_',
+    'ghx_',
+    'github_pat_',
+    'xoxb-',
+    'xox',
+    'xapp-',
+    'sk_live_',
+    'rk_test_',
+    'sk-',
+    'sk',
+    'eyJ',
+    'ey',
+    'pass',
+    'PASS',
+    'pAs',
+    'pwd',
+    'PWD',
+    'secret',
+    'SeCrEt',
+    'sec',
+    'token',
+    'tok',
+    'key',
+    'KEY',
+    'ke',
+    'auth',
+    'Auth',
+    'au',
+    'bearer',
+    'bea',
+    'cred',
+    'CRED',
+    'cr',
+    'se',
+    'to',
+    'pa',
+    'the ',
+    'pause',
+    'seven',
+    'total',
+    'keep',
+    'audio',
+    'best',
+    'crisp',
   );
-  const text = fc.array(fc.oneof(pieces, fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 30 }).map((xs) => xs.join(''));
+  const text = fc
+    .array(fc.oneof(pieces, fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 30 })
+    .map((xs) => xs.join(''));
 
   it('prefilterAt matches exactly what the pattern matches, and the table test never rejects a match', () => {
     const re = new RegExp(PREFILTER_PATTERN, 'y');

@@ -64,15 +64,35 @@ const POSITIVES: [DetectorId, string, string][] = [
   ['aws_secret_key', 'aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
   ['aws_secret_key', 'the AWS secret access key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY.', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
   ['github_token', 'gh ghp_0123456789abcdefghijABCDEFGHIJ012345', 'ghp_0123456789abcdefghijABCDEFGHIJ012345'],
-  ['github_token', 'gh github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh', 'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh'],
-  ['slack_token', 'slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx', 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx'],
-  ['slack_token', 'hook https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX', 'T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX'],
+  [
+    'github_token',
+    'gh github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh',
+    'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh',
+  ],
+  [
+    'slack_token',
+    'slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
+    'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
+  ],
+  [
+    'slack_token',
+    'hook https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
+    'T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
+  ],
   ['stripe_key', 'stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'],
   ['stripe_key', 'stripe rk_test_4eC39HqLyjWDarjtT1zdp7dc', 'rk_test_4eC39HqLyjWDarjtT1zdp7dc'],
   ['openai_key', 'openai sk-proj-abcDEF123456ghiJKL789012mnoPQR', 'sk-proj-abcDEF123456ghiJKL789012mnoPQR'],
-  ['anthropic_key', 'claude sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCD-_xyz', 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCD-_xyz'],
+  [
+    'anthropic_key',
+    'claude sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCD-_xyz',
+    'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCD-_xyz',
+  ],
   ['google_api_key', 'maps AIzaSyA1234567890abcdefghijklmnopqrstuv', 'AIzaSyA1234567890abcdefghijklmnopqrstuv'],
-  ['jwt', 'jwt eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', 'eyJzdWIiOiIxMjM0NTY3ODkwIn0'],
+  [
+    'jwt',
+    'jwt eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+    'eyJzdWIiOiIxMjM0NTY3ODkwIn0',
+  ],
   ['private_key', 'k -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY----- end', 'MIIEowIBAAKCAQEA7'],
   ['private_key', 'k -----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA\\n (truncated', 'b3BlbnNzaC1rZXktdjEAAAAA'],
   ['bearer_token', 'Authorization: Bearer abcDEF123456ghiJKL789', 'abcDEF123456ghiJKL789'],
@@ -194,7 +214,9 @@ describe('modes and keys', () => {
     expect(pseudonymize('user-1', key)).not.toBe(pseudonymize('user-2', key));
     expect(pseudonymize('user-1', key)).not.toBe(pseudonymize('user-1', new Uint8Array(32).fill(8)));
     // RFC 4231 test case 2.
-    expect(pseudonymize('what do ya want for nothing?', Buffer.from('Jefe'))).toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    expect(pseudonymize('what do ya want for nothing?', Buffer.from('Jefe'))).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
   });
 });
 
@@ -208,20 +230,28 @@ describe('custom patterns', () => {
   });
 
   it('accepts bounded, non-nested patterns', () => {
-    for (const p of ['EMP-[0-9]{6}', '(?:INC|CHG)-[0-9]{4,8}', 'ab?c', '[A-Z]{2}[0-9]{1,256}', '(ab){2}', '(a{1,3})?x']) expect(validateCustomPattern(p), p).toBeNull();
+    for (const p of ['EMP-[0-9]{6}', '(?:INC|CHG)-[0-9]{4,8}', 'ab?c', '[A-Z]{2}[0-9]{1,256}', '(ab){2}', '(a{1,3})?x'])
+      expect(validateCustomPattern(p), p).toBeNull();
   });
 
   it('fails when a pattern has a backreference', () => {
-    expect(validateCustomPattern('(a)\\1')).toBe('has a backreference (\\1); backreferences are not allowed (they can take exponential time)');
-    expect(validateCustomPattern('(?<x>a)\\k<x>')).toBe('has a named backreference (\\k<...>); backreferences are not allowed (they can take exponential time)');
+    expect(validateCustomPattern('(a)\\1')).toBe(
+      'has a backreference (\\1); backreferences are not allowed (they can take exponential time)',
+    );
+    expect(validateCustomPattern('(?<x>a)\\k<x>')).toBe(
+      'has a named backreference (\\k<...>); backreferences are not allowed (they can take exponential time)',
+    );
   });
 
   it('fails when a pattern has a lookaround', () => {
-    for (const p of ['a(?=b)', 'a(?!b)', '(?<=a)b', '(?<!a)b']) expect(validateCustomPattern(p)).toBe('has a lookaround ((?=, (?!, (?<= or (?<!); lookarounds are not allowed');
+    for (const p of ['a(?=b)', 'a(?!b)', '(?<=a)b', '(?<!a)b'])
+      expect(validateCustomPattern(p)).toBe('has a lookaround ((?=, (?!, (?<= or (?<!); lookarounds are not allowed');
   });
 
   it('fails when a pattern has nested quantifiers', () => {
-    expect(validateCustomPattern('(a{1,3}){2}')).toBe('has nested quantifiers (a repeated group that contains a quantifier, like (a{1,3}){2}); they can take exponential time');
+    expect(validateCustomPattern('(a{1,3}){2}')).toBe(
+      'has nested quantifiers (a repeated group that contains a quantifier, like (a{1,3}){2}); they can take exponential time',
+    );
   });
 
   it('fails when a pattern repeats without a bound', () => {
@@ -234,11 +264,15 @@ describe('custom patterns', () => {
   it('fails when a pattern is invalid, matches the empty string or a placeholder', () => {
     expect(validateCustomPattern('(a')).toMatch(/^is not a valid regular expression \(/);
     expect(validateCustomPattern('a?')).toBe('matches the empty string; a custom pattern must match at least one character');
-    expect(validateCustomPattern('[A-Z]{4,8}')).toBe('matches the placeholder [EMAIL]; a custom pattern must not match placeholders, or redacting twice would change the text');
+    expect(validateCustomPattern('[A-Z]{4,8}')).toBe(
+      'matches the placeholder [EMAIL]; a custom pattern must not match placeholders, or redacting twice would change the text',
+    );
   });
 
   it('fails when createRedactor gets a pattern the validator rejects', () => {
-    expect(() => createRedactor({ customPatterns: [{ name: 'bad', pattern: '(a+)+', placeholder: 'BAD' }] })).toThrow('custom pattern bad: pattern has unbounded repetition (+); use a bounded {m,n} with n at most 256');
+    expect(() => createRedactor({ customPatterns: [{ name: 'bad', pattern: '(a+)+', placeholder: 'BAD' }] })).toThrow(
+      'custom pattern bad: pattern has unbounded repetition (+); use a bounded {m,n} with n at most 256',
+    );
   });
 });
 
@@ -285,40 +319,105 @@ describe('redactValue', () => {
 });
 
 describe('one pass is final (found by fuzzing; the output is scanned again only where a finding touches a non-separator)', () => {
-  const pem = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHzBJBgkqhkiG9w0BBQ0wPDAbBgkqhkiG9w0BBQwwDgQI\n-----END ENCRYPTED PRIVATE KEY-----';
+  const pem =
+    '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHzBJBgkqhkiG9w0BBQ0wPDAbBgkqhkiG9w0BBQwwDgQI\n-----END ENCRYPTED PRIVATE KEY-----';
   const cases: [string, string, string][] = [
     ['a token prefix inside a word never hides a PEM marker after it', `0389 7015 2888 9787ASIA${pem}`, '[PHONE] 9787ASIA[PRIVATE_KEY]'],
-    ['a number run ending in a word resumes after its digits, as a digit-led word on its own does', 'IT33 E501 0425 1116 2461 4568 55987154msPassword = =', 'IT33 E501 [PHONE] 4568 55987154msPassword = [PASSWORD]'],
-    ['a key word after the digits of a word is read (`7770aws_secret_access_key=`)', 'x 7770aws_secret_access_key=8b06e2fa6cebd8bc48ca3cc2ccc9babf', 'x 7770aws_secret_access_key=[SECRET]'],
+    [
+      'a number run ending in a word resumes after its digits, as a digit-led word on its own does',
+      'IT33 E501 0425 1116 2461 4568 55987154msPassword = =',
+      'IT33 E501 [PHONE] 4568 55987154msPassword = [PASSWORD]',
+    ],
+    [
+      'a key word after the digits of a word is read (`7770aws_secret_access_key=`)',
+      'x 7770aws_secret_access_key=8b06e2fa6cebd8bc48ca3cc2ccc9babf',
+      'x 7770aws_secret_access_key=[SECRET]',
+    ],
     ['a key name never swallows a PEM marker', 'x auth-----BEGIN RSA PRIVATE KEY-----', 'x auth[PRIVATE_KEY]'],
     ['a double hyphen in a key name is still a key name', 'passwd--_=hunter22', 'passwd--_=[PASSWORD]'],
-    ['scanning resumes inside a rejected key name (a token after a dot)', '0pwd.xoxa-103310234624-9867431911612-7qiXT29TntNYpiYmjiD6zQ2M', '0pwd.[SLACK_TOKEN]'],
-    ['context is read around an earlier finding, the same as around its placeholder', 'ssn: aws_secret_access_key=o.brien@example.de 051158211', 'ssn: aws_secret_access_key=[EMAIL] [SSN]'],
+    [
+      'scanning resumes inside a rejected key name (a token after a dot)',
+      '0pwd.xoxa-103310234624-9867431911612-7qiXT29TntNYpiYmjiD6zQ2M',
+      '0pwd.[SLACK_TOKEN]',
+    ],
+    [
+      'context is read around an earlier finding, the same as around its placeholder',
+      'ssn: aws_secret_access_key=o.brien@example.de 051158211',
+      'ssn: aws_secret_access_key=[EMAIL] [SSN]',
+    ],
     ['context is read around a placeholder', 'SSN my password is [PASSWORD] 189699721', 'SSN my password is [PASSWORD] [SSN]'],
     ['context before an email still counts', 'SSN wei.zhang@sub.domain.org 674013855', 'SSN [EMAIL] [SSN]'],
     ['a placeholder is not context (`[SSN]` does not say ssn)', '[SSN] 674013855', '[SSN] 674013855'],
-    ['a bare value stops at a PEM marker, so the key after it is found whole', 'password reset-----BEGIN OPENSSH PRIVATE KEY-----\\n9Dq6vYwvnGt4YbsB2co+2Nerr\\n-----END OPENSSH PRIVATE KEY-----', 'password reset[PRIVATE_KEY]'],
-    ['a long name is skipped by word, so a JWT after a dot in it is found', '0PasswordeyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI4NjA0NjUyOSIsIm5hbWUiOiJqLmdhcmNpYSIsImlhdCI6MTY2NDM3ODUxMX0.F8QV5YJcTARTIoEBMeM_SagY5N38j67hAT3Serd1r7m.a', '0PasswordeyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.[JWT]'],
+    [
+      'a bare value stops at a PEM marker, so the key after it is found whole',
+      'password reset-----BEGIN OPENSSH PRIVATE KEY-----\\n9Dq6vYwvnGt4YbsB2co+2Nerr\\n-----END OPENSSH PRIVATE KEY-----',
+      'password reset[PRIVATE_KEY]',
+    ],
+    [
+      'a long name is skipped by word, so a JWT after a dot in it is found',
+      '0PasswordeyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI4NjA0NjUyOSIsIm5hbWUiOiJqLmdhcmNpYSIsImlhdCI6MTY2NDM3ODUxMX0.F8QV5YJcTARTIoEBMeM_SagY5N38j67hAT3Serd1r7m.a',
+      '0PasswordeyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.[JWT]',
+    ],
     ['a group that starts another value does not extend an SSN', '280 25 9557 8.76.53.210', '[SSN] [IP]'],
     ['an SSN followed by a card: the output is checked again', '200 48 0246 2326407060653284', '[SSN] [CARD]'],
-    ['a finding before `(` is checked again (a phone reads the `+(` before it)', '-----BEGIN RSA PRIVATE KEY-----+(091 68 9702', '[PRIVATE_KEY]([SSN]'],
+    [
+      'a finding before `(` is checked again (a phone reads the `+(` before it)',
+      '-----BEGIN RSA PRIVATE KEY-----+(091 68 9702',
+      '[PRIVATE_KEY]([SSN]',
+    ],
     ['a value holding a placeholder is not a password again', 'my password is :=[EMAIL]', 'my password is :=[EMAIL]'],
     ['a bare value holding a placeholder is not redacted again', 'Password = :=[EMAIL]', 'Password = :=[EMAIL]'],
-    ['a value read does not change once a finding inside it is replaced', 'aws_secret_access_key=2bc3f0b1ed1514fbeb8185d17d055f8a192.168.pwd=+(', 'aws_secret_access_key=2bc3f0b1ed1514fbeb8185d17d055f8a192.168.pwd=[PASSWORD]'],
-    ['a finding over the space that ended a URL authority: the output is checked again', 'postgres://:=+49 152 33027274`a@b.co910.971.3821', 'postgres://[URL_CREDENTIALS]@b.co910.971.3821'],
-    ['a placeholder inside URL credentials does not hide the password', 'redis://[EMAIL]:Pa55w0rd@cache:6379', 'redis://[URL_CREDENTIALS]@cache:6379'],
-    ['a key value holding a placeholder is still scanned inside', '{"credentials": "user [EMAIL] card 4111 1111 1111 1111 ssn 123-45-6789"}', '{"credentials": "user [EMAIL] card [CARD] ssn [SSN]"}'],
+    [
+      'a value read does not change once a finding inside it is replaced',
+      'aws_secret_access_key=2bc3f0b1ed1514fbeb8185d17d055f8a192.168.pwd=+(',
+      'aws_secret_access_key=2bc3f0b1ed1514fbeb8185d17d055f8a192.168.pwd=[PASSWORD]',
+    ],
+    [
+      'a finding over the space that ended a URL authority: the output is checked again',
+      'postgres://:=+49 152 33027274`a@b.co910.971.3821',
+      'postgres://[URL_CREDENTIALS]@b.co910.971.3821',
+    ],
+    [
+      'a placeholder inside URL credentials does not hide the password',
+      'redis://[EMAIL]:Pa55w0rd@cache:6379',
+      'redis://[URL_CREDENTIALS]@cache:6379',
+    ],
+    [
+      'a key value holding a placeholder is still scanned inside',
+      '{"credentials": "user [EMAIL] card 4111 1111 1111 1111 ssn 123-45-6789"}',
+      '{"credentials": "user [EMAIL] card [CARD] ssn [SSN]"}',
+    ],
     ['a token after a placeholder in a key value', 'auth="[USER] AKIAIOSFODNN7EXAMPLE"', 'auth="[USER] [AWS_ACCESS_KEY]"'],
-    ['a token prefix inside a word skips only the word (numbers after its hyphens are read)', 'req-79fad7daxoxp-532252265590-2952666446418-pXfg89OH7BLdYn5aQKqL01vu1-616-498-5856', 'req-79fad7daxoxp-532252265590-2952666446418-pXfg89OH7BLdYn5aQKqL01vu1-[PHONE]'],
+    [
+      'a token prefix inside a word skips only the word (numbers after its hyphens are read)',
+      'req-79fad7daxoxp-532252265590-2952666446418-pXfg89OH7BLdYn5aQKqL01vu1-616-498-5856',
+      'req-79fad7daxoxp-532252265590-2952666446418-pXfg89OH7BLdYn5aQKqL01vu1-[PHONE]',
+    ],
     ['an IBAN after a token prefix inside a word', 'req-1a869993sk-ES66 7979 0621 0144 3242 1148', 'req-1a869993sk-[IBAN]'],
-    ['a list of SSNs before an address is redacted in one call', `${'123 45 6789 '.repeat(5)}2001:db8::1`, '[SSN] [SSN] [SSN] [SSN] [SSN] [IP]'],
+    [
+      'a list of SSNs before an address is redacted in one call',
+      `${'123 45 6789 '.repeat(5)}2001:db8::1`,
+      '[SSN] [SSN] [SSN] [SSN] [SSN] [IP]',
+    ],
     ['a placeholder after an unterminated quote stays as it is', 'password="[PASSWORD]', 'password="[PASSWORD]'],
     ['an email glued to an IPv6 address', 'a@b.co::ffff:21.163.88.202', '[EMAIL][IP]'],
     ['an IBAN glued to an AWS key id', 'DE60-8233-1838-2567-0714-99-AKIAOAAHIVBMIE4OSVBW', '[IBAN]-[AWS_ACCESS_KEY]'],
-    ['a failed token prefix does not hide the key word after it', 'ghp_password=hunter22 and sk-secret: wJalrXUtnFEMI/K7MDENG', 'ghp_password=[PASSWORD] and sk-secret: [SECRET]'],
+    [
+      'a failed token prefix does not hide the key word after it',
+      'ghp_password=hunter22 and sk-secret: wJalrXUtnFEMI/K7MDENG',
+      'ghp_password=[PASSWORD] and sk-secret: [SECRET]',
+    ],
     ['a number after a failed token prefix is read', 'ghp_tel-555-234-5678', 'ghp_tel-[PHONE]'],
-    ['a scheme starts at its first letter, after a finding or a digit', 'sk-555-234-5678+ftp://admin:S3cretPw@10.0.0.5/ 1http://admin:S3cretPw@host/', 'sk-[PHONE]+ftp://[URL_CREDENTIALS]@10.0.0.5/ 1http://[URL_CREDENTIALS]@host/'],
-    ['digits that run into `@` are an email, not a number', 'john.555-234-5678@gmail.com, sk-123-45-6789@example.com, x 4111111111111111@example.com', '[EMAIL], [EMAIL], x [EMAIL]'],
+    [
+      'a scheme starts at its first letter, after a finding or a digit',
+      'sk-555-234-5678+ftp://admin:S3cretPw@10.0.0.5/ 1http://admin:S3cretPw@host/',
+      'sk-[PHONE]+ftp://[URL_CREDENTIALS]@10.0.0.5/ 1http://[URL_CREDENTIALS]@host/',
+    ],
+    [
+      'digits that run into `@` are an email, not a number',
+      'john.555-234-5678@gmail.com, sk-123-45-6789@example.com, x 4111111111111111@example.com',
+      '[EMAIL], [EMAIL], x [EMAIL]',
+    ],
     ['tokens joined by hyphens are all found in one call', `${'ghp_' + 'a1B2'.repeat(9)}-`.repeat(7), '[GITHUB_TOKEN]-'.repeat(7)],
   ];
   for (const [name, input, expected] of cases) {
@@ -332,8 +431,22 @@ describe('one pass is final (found by fuzzing; the output is scanned again only 
 describe('line redactor', () => {
   it('keeps one output line per input line and blanks a PEM body across lines', () => {
     const lr = createLineRedactor(r);
-    const lines = ['key:', '-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'BKcwggSjAgEAAoIBAQC7', '-----END PRIVATE KEY----- after a@example.com', 'next'];
-    expect(lines.map((l) => lr(l))).toEqual(['key:', '[PRIVATE_KEY]', '[PRIVATE_KEY]', '[PRIVATE_KEY]', '[PRIVATE_KEY] after [EMAIL]', 'next']);
+    const lines = [
+      'key:',
+      '-----BEGIN PRIVATE KEY-----',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+      'BKcwggSjAgEAAoIBAQC7',
+      '-----END PRIVATE KEY----- after a@example.com',
+      'next',
+    ];
+    expect(lines.map((l) => lr(l))).toEqual([
+      'key:',
+      '[PRIVATE_KEY]',
+      '[PRIVATE_KEY]',
+      '[PRIVATE_KEY]',
+      '[PRIVATE_KEY] after [EMAIL]',
+      'next',
+    ]);
     expect(lr.counts).toEqual({ private_key: 1, email: 1 });
   });
 });

@@ -31,7 +31,12 @@ function build(p = policy, opts: { bundle?: boolean; outdir?: string } = {}) {
   const storage = new TelemetryStorage(stack, 'Storage', { policy: p });
   const alerting = new AlertRouting(stack, 'Alerting', { alerting: p.alerting, prefix: `${p.name}-${p.environment}` });
   const catalog = new TelemetryCatalog(stack, 'Catalog', {
-    policy: p, tracesBucket: storage.tracesBucket, debugBucket: storage.debugBucket, resultsBucket: storage.resultsBucket, dataKey: storage.dataKey, debugKey: storage.debugKey,
+    policy: p,
+    tracesBucket: storage.tracesBucket,
+    debugBucket: storage.debugBucket,
+    resultsBucket: storage.resultsBucket,
+    dataKey: storage.dataKey,
+    debugKey: storage.debugKey,
   });
   const rollups = new TelemetryRollups(stack, 'Rollups', { policy: p, storage, catalog, ticketTopic: alerting.ticketTopic });
   return { app, stack, storage, catalog, alerting, rollups, template: Template.fromStack(stack) };
@@ -39,7 +44,8 @@ function build(p = policy, opts: { bundle?: boolean; outdir?: string } = {}) {
 
 const built = build();
 const { stack, template, rollups, storage, catalog, alerting } = built;
-const id = (x: { node: { defaultChild?: unknown } } | unknown) => stack.getLogicalId((x as { node: { defaultChild: never } }).node.defaultChild);
+const id = (x: { node: { defaultChild?: unknown } } | unknown) =>
+  stack.getLogicalId((x as { node: { defaultChild: never } }).node.defaultChild);
 const fnId = stack.getLogicalId(rollups.function.node.defaultChild as never);
 const roleId = (stack.resolve(rollups.function.role!.roleArn) as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 
@@ -80,7 +86,10 @@ describe('TelemetryRollups', () => {
     const rules = template.findResources('AWS::Events::Rule');
     const byExpr = Object.fromEntries(Object.values(rules).map((r) => [r.Properties.ScheduleExpression, r.Properties.Targets]));
     expect(Object.keys(byExpr).sort()).toEqual(['cron(15 * * * ? *)', 'cron(30 0 * * ? *)']);
-    for (const [expr, kind] of [['cron(15 * * * ? *)', 'hourly'], ['cron(30 0 * * ? *)', 'daily']] as const) {
+    for (const [expr, kind] of [
+      ['cron(15 * * * ? *)', 'hourly'],
+      ['cron(30 0 * * ? *)', 'daily'],
+    ] as const) {
       const [target] = byExpr[expr];
       expect(target.Arn).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
       expect(target.InputTransformer).toEqual({ InputPathsMap: { time: '$.time' }, InputTemplate: `{"schedule":"${kind}","time":<time>}` });
@@ -92,16 +101,31 @@ describe('TelemetryRollups', () => {
   it('may use the analysts workgroup only, for the four query actions', () => {
     const [s, ...more] = statementWith('athena:StartQueryExecution');
     expect(more).toEqual([]);
-    expect(actionsOf(s!).sort()).toEqual(['athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StartQueryExecution', 'athena:StopQueryExecution']);
-    expect(s!.Resource).toEqual({ 'Fn::Join': ['', ['arn:aws:athena:eu-west-1:123456789012:workgroup/', stack.resolve(catalog.analystsWorkGroup.ref)]] });
-    expect(roleStatements().flatMap(actionsOf).filter((a) => a.startsWith('athena:'))).toHaveLength(4);
+    expect(actionsOf(s!).sort()).toEqual([
+      'athena:GetQueryExecution',
+      'athena:GetQueryResults',
+      'athena:StartQueryExecution',
+      'athena:StopQueryExecution',
+    ]);
+    expect(s!.Resource).toEqual({
+      'Fn::Join': ['', ['arn:aws:athena:eu-west-1:123456789012:workgroup/', stack.resolve(catalog.analystsWorkGroup.ref)]],
+    });
+    expect(
+      roleStatements()
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('athena:')),
+    ).toHaveLength(4);
   });
 
   it('reads the catalog, the telemetry database and the events table from Glue, nothing else', () => {
     const [s, ...more] = statementWith('glue:GetTable');
     expect(more).toEqual([]);
     expect(actionsOf(s!).sort()).toEqual(['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable']);
-    expect(s!.Resource).toEqual([stack.resolve(glueCatalogArn(stack)), stack.resolve(catalog.database.databaseArn), stack.resolve(catalog.eventsTable.tableArn)]);
+    expect(s!.Resource).toEqual([
+      stack.resolve(glueCatalogArn(stack)),
+      stack.resolve(catalog.database.databaseArn),
+      stack.resolve(catalog.eventsTable.tableArn),
+    ]);
   });
 
   it('reads the traces tier, writes only the analysts results prefix and the metrics tier', () => {
@@ -117,13 +141,26 @@ describe('TelemetryRollups', () => {
     expect(JSON.stringify(gets)).not.toMatch(/quarantine|errors|incident|captures/);
     expect(JSON.stringify(puts)).not.toMatch(/incident/);
     // No wildcard action on data.
-    expect(roleStatements().flatMap(actionsOf).filter((a) => a.includes('*') && a !== 'kms:GenerateDataKey*')).toEqual([]);
+    expect(
+      roleStatements()
+        .flatMap(actionsOf)
+        .filter((a) => a.includes('*') && a !== 'kms:GenerateDataKey*'),
+    ).toEqual([]);
   });
 
   it('is exempt from the read denies of the traces tier and the metrics bucket, not of the debug tier', () => {
     const roleArn = { 'Fn::GetAtt': [roleId, 'Arn'] };
-    const denies = Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap((r) => r.Properties.PolicyDocument.Statement.filter((s: { Effect: string }) => s.Effect === 'Deny' && (s as { Sid?: string }).Sid?.startsWith('DenyReads')));
-    const exempt = (sid: string) => denies.filter((s: { Sid: string }) => s.Sid === sid).some((s: { Condition: { ArnNotEquals: { 'aws:PrincipalArn': unknown[] } } }) => JSON.stringify(s.Condition.ArnNotEquals['aws:PrincipalArn']).includes(JSON.stringify(roleArn)));
+    const denies = Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap((r) =>
+      r.Properties.PolicyDocument.Statement.filter(
+        (s: { Effect: string }) => s.Effect === 'Deny' && (s as { Sid?: string }).Sid?.startsWith('DenyReads'),
+      ),
+    );
+    const exempt = (sid: string) =>
+      denies
+        .filter((s: { Sid: string }) => s.Sid === sid)
+        .some((s: { Condition: { ArnNotEquals: { 'aws:PrincipalArn': unknown[] } } }) =>
+          JSON.stringify(s.Condition.ArnNotEquals['aws:PrincipalArn']).includes(JSON.stringify(roleArn)),
+        );
     expect(exempt('DenyReadsOutsideTracesTier')).toBe(true);
     expect(exempt('DenyReadsOutsideMetricsTier')).toBe(true);
     expect(exempt('DenyReadsQuarantineOutsideDebugTier')).toBe(false);
@@ -132,7 +169,13 @@ describe('TelemetryRollups', () => {
   it('may call PutMetricData only in the stack namespace', () => {
     const [s, ...more] = statementWith('cloudwatch:PutMetricData');
     expect(more).toEqual([]);
-    expect(s).toEqual({ Sid: 'PutMetricDataInStackNamespace', Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'LLMOps/copilot-prod' } } });
+    expect(s).toEqual({
+      Sid: 'PutMetricDataInStackNamespace',
+      Effect: 'Allow',
+      Action: 'cloudwatch:PutMetricData',
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'LLMOps/copilot-prod' } },
+    });
   });
 
   it('raises a ticket when RollupFailures (or the function) is above 0 in an hour', () => {
@@ -148,10 +191,22 @@ describe('TelemetryRollups', () => {
         Match.objectLike({ Id: 'expr_1', Expression: 'FILL(failures, 0) + FILL(errors, 0)' }),
         // the total the rollup publishes: its service dimension alone
         {
-          Id: 'failures', ReturnData: false,
-          MetricStat: { Metric: { Namespace: 'LLMOps/copilot-prod', MetricName: 'RollupFailures', Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICE_OF.rollup }] }, Period: 3600, Stat: 'Sum' },
+          Id: 'failures',
+          ReturnData: false,
+          MetricStat: {
+            Metric: {
+              Namespace: 'LLMOps/copilot-prod',
+              MetricName: 'RollupFailures',
+              Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICE_OF.rollup }],
+            },
+            Period: 3600,
+            Stat: 'Sum',
+          },
         },
-        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'AWS/Lambda', MetricName: 'Errors' }) }) }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'AWS/Lambda', MetricName: 'Errors' }) }),
+        }),
       ]),
     });
     const desc = Object.values(template.findResources('AWS::CloudWatch::Alarm'))[0]?.Properties.AlarmDescription as string;
@@ -161,7 +216,11 @@ describe('TelemetryRollups', () => {
   });
 
   it('offers the rollup metrics of the dictionary with the Maximum statistic', () => {
-    const m = stack.resolve((rollups.metric('ActiveUsersWeekly').toMetricConfig().metricStat)) as { metricName: string; statistic: string; namespace: string };
+    const m = stack.resolve(rollups.metric('ActiveUsersWeekly').toMetricConfig().metricStat) as {
+      metricName: string;
+      statistic: string;
+      namespace: string;
+    };
     expect([m.metricName, m.statistic, m.namespace]).toEqual(['ActiveUsersWeekly', 'Maximum', 'LLMOps/copilot-prod']);
   });
 
@@ -171,7 +230,9 @@ describe('TelemetryRollups', () => {
       d.slices.max_series = 100_000;
       d.slices.max_monthly_usd = 100_000;
     });
-    expect(() => build(huge)).toThrow(/^slices\.dimensions is \d+ characters as JSON; the rollup Lambda's environment allows 3000 for it \(4 KB in all\)\. List fewer slice values\.$/);
+    expect(() => build(huge)).toThrow(
+      /^slices\.dimensions is \d+ characters as JSON; the rollup Lambda's environment allows 3000 for it \(4 KB in all\)\. List fewer slice values\.$/,
+    );
   });
 });
 
@@ -182,10 +243,12 @@ describe('cdk-nag', () => {
 
   it('inventories the rollup acknowledgements, each with its reason', () => {
     const acks = acknowledgements(rollups).map((a) => [a.path.replace(/^RollupTest\//, ''), a.id]);
-    expect(acks).toEqual(expect.arrayContaining([
-      ['Rollups/RollupFnServiceRole/DefaultPolicy', 'AwsSolutions-IAM5[Resource::*]'],
-      ['Rollups/RollupFnServiceRole/DefaultPolicy', `AwsSolutions-IAM5[Resource::<${id(storage.resultsBucket)}.Arn>/analysts/*]`],
-    ]));
+    expect(acks).toEqual(
+      expect.arrayContaining([
+        ['Rollups/RollupFnServiceRole/DefaultPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+        ['Rollups/RollupFnServiceRole/DefaultPolicy', `AwsSolutions-IAM5[Resource::<${id(storage.resultsBucket)}.Arn>/analysts/*]`],
+      ]),
+    );
     for (const a of acknowledgements(rollups)) expect(a.reason.length).toBeGreaterThan(40);
   });
 });
@@ -196,9 +259,15 @@ describe('bundling', () => {
     try {
       const b = build(policy, { bundle: true, outdir });
       b.app.synth();
-      const asset = readdirSync(outdir).map((d) => join(outdir, d)).find((d) => existsSync(join(d, 'index.mjs')) && existsSync(join(d, 'queries')));
+      const asset = readdirSync(outdir)
+        .map((d) => join(outdir, d))
+        .find((d) => existsSync(join(d, 'index.mjs')) && existsSync(join(d, 'queries')));
       expect(asset, 'a synthesized asset directory holding index.mjs and queries/').toBeTypeOf('string');
-      expect(readdirSync(join(asset as string, 'queries')).filter((f) => f.endsWith('.sql')).sort()).toEqual(DECISION_QUERY_IDS.map((q) => `${q}.sql`).sort());
+      expect(
+        readdirSync(join(asset as string, 'queries'))
+          .filter((f) => f.endsWith('.sql'))
+          .sort(),
+      ).toEqual(DECISION_QUERY_IDS.map((q) => `${q}.sql`).sort());
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

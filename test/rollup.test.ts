@@ -14,7 +14,14 @@ import { explainRollups } from '../lib/core/spec/rollups';
 import { datumsFor, sliceFolder, type RollupDatum, type SliceDimensions } from '../lib/core/rollup/metrics';
 import { analystsWorkGroupName, catalogDatabaseName } from '../lib/core/rollup/names';
 import { loadRollupQueries, planRollup } from '../lib/core/rollup/plan';
-import { batchMetricData, objectKey, PUT_METRIC_DATA_LIMITS, rollupObjects, toMetricDatum, type MetricDatum } from '../lib/core/rollup/publish';
+import {
+  batchMetricData,
+  objectKey,
+  PUT_METRIC_DATA_LIMITS,
+  rollupObjects,
+  toMetricDatum,
+  type MetricDatum,
+} from '../lib/core/rollup/publish';
 import { runRollup, type RollupDeps } from '../lib/aws/rollup-runner';
 import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
 import { duckdbEngine, startAthenaServer, type AthenaServer } from './support/athena-server';
@@ -48,14 +55,21 @@ async function directDatums(schedule: 'hourly' | 'daily', at: Date, s: SliceDime
   return out;
 }
 
-const show = (ds: readonly RollupDatum[]) => ds.map((d) => `${d.metric} ${JSON.stringify(d.dimensions)} ${d.timestamp.toISOString()} ${d.value} ${d.unit}`);
+const show = (ds: readonly RollupDatum[]) =>
+  ds.map((d) => `${d.metric} ${JSON.stringify(d.dimensions)} ${d.timestamp.toISOString()} ${d.value} ${d.unit}`);
 
 describe('planRollup', () => {
   it('hourly: daily figures for today and yesterday (UTC), stamped at the run hour and at 23:00 of yesterday', () => {
     const p = planRollup('hourly', HOURLY_AT);
     expect(p.periodStart.toISOString()).toBe('2026-11-04T13:00:00.000Z');
-    expect(p.queries.map((q) => [q.key, q.mapping, Object.fromEntries(Object.entries(q.stamps).map(([d, t]) => [d, t.toISOString()]))])).toEqual([
-      ['active-users:2026-11-03..2026-11-04', 'active-users', { '2026-11-04': '2026-11-04T13:00:00.000Z', '2026-11-03': '2026-11-03T23:00:00.000Z' }],
+    expect(
+      p.queries.map((q) => [q.key, q.mapping, Object.fromEntries(Object.entries(q.stamps).map(([d, t]) => [d, t.toISOString()]))]),
+    ).toEqual([
+      [
+        'active-users:2026-11-03..2026-11-04',
+        'active-users',
+        { '2026-11-04': '2026-11-04T13:00:00.000Z', '2026-11-03': '2026-11-03T23:00:00.000Z' },
+      ],
       ['cost-per-successful-task:2026-11-03..2026-11-03', 'daily-cost', { '2026-11-03': '2026-11-03T23:00:00.000Z' }],
       ['cost-per-successful-task:2026-11-04..2026-11-04', 'daily-cost', { '2026-11-04': '2026-11-04T13:00:00.000Z' }],
       ['new-intents:2026-11-03..2026-11-03', 'new-intents', { '2026-11-03': '2026-11-03T23:00:00.000Z' }],
@@ -74,7 +88,9 @@ describe('planRollup', () => {
   it('daily: weekly figures over the 7 complete days ending yesterday, stamped at 00:00 of that day', () => {
     const p = planRollup('daily', DAILY_AT);
     expect(p.periodStart.toISOString()).toBe('2026-11-05T00:00:00.000Z');
-    expect(p.queries.map((q) => [q.key, Object.values(q.stamps).map((t) => t.toISOString())])).toEqual([['repeat-users:2026-10-29..2026-11-04', ['2026-11-04T00:00:00.000Z']]]);
+    expect(p.queries.map((q) => [q.key, Object.values(q.stamps).map((t) => t.toISOString())])).toEqual([
+      ['repeat-users:2026-10-29..2026-11-04', ['2026-11-04T00:00:00.000Z']],
+    ]);
   });
 
   it('fails on an unknown schedule or time', () => {
@@ -84,7 +100,14 @@ describe('planRollup', () => {
 
   it('the repeat-users query has a decision-query header and binds like one', () => {
     const q = loadRollupQueries().get('repeat-users');
-    expect(q).toMatchObject({ id: 'repeat-users', bucket: 'adoption', parameters: [{ name: 'start_date', type: 'date' }, { name: 'end_date', type: 'date' }] });
+    expect(q).toMatchObject({
+      id: 'repeat-users',
+      bucket: 'adoption',
+      parameters: [
+        { name: 'start_date', type: 'date' },
+        { name: 'end_date', type: 'date' },
+      ],
+    });
   });
 });
 
@@ -161,8 +184,9 @@ describe('query rows to datums (the real SQL on DuckDB over the sample Parquet)'
 
   it('fails loudly on a row for a day the query was not planned for', () => {
     const q = planRollup('hourly', HOURLY_AT).queries[0]!;
-    expect(() => datumsFor(q, [{ activity_date: '2026-11-01', tenant_id: '(all)', daily_active_users: 1, weekly_active_users: 1 }], slices))
-      .toThrow('the active-users rollup got a row for 2026-11-01, outside its days (2026-11-04, 2026-11-03)');
+    expect(() =>
+      datumsFor(q, [{ activity_date: '2026-11-01', tenant_id: '(all)', daily_active_users: 1, weekly_active_users: 1 }], slices),
+    ).toThrow('the active-users rollup got a row for 2026-11-01, outside its days (2026-11-04, 2026-11-03)');
   });
 });
 
@@ -191,7 +215,11 @@ describe('PutMetricData batches and S3 objects', () => {
       for (const b of batches) await cw.client().send(new PutMetricDataCommand({ Namespace: NS, MetricData: b }));
       expect(cw.calls.map((c) => c.error)).toEqual([undefined, undefined, undefined]);
       // Under 1 MB even before the client gzips it (the service limits the gzipped bytes).
-      expect(cw.calls.map((c) => [c.gzip, c.jsonBytes <= 1_048_576, c.jsonBytes > 900_000])).toEqual([[true, true, true], [true, true, true], [true, true, false]]);
+      expect(cw.calls.map((c) => [c.gzip, c.jsonBytes <= 1_048_576, c.jsonBytes > 900_000])).toEqual([
+        [true, true, true],
+        [true, true, true],
+        [true, true, false],
+      ]);
       expect(cw.datums).toHaveLength(300);
     } finally {
       await cw.close();
@@ -216,16 +244,23 @@ describe('PutMetricData batches and S3 objects', () => {
       'rollups/metric=NewIntents/dt=2026-11-03/hour=23.json',
       'rollups/metric=NewIntents/dt=2026-11-04/hour=13.json',
     ]);
-    expect(objects[1]?.body).toBe([
-      '{"metric":"ActiveUsersDaily","timestamp":"2026-11-04T13:00:00.000Z","dimensions":{"tenant_id":"amer"},"value":3,"unit":"Count"}',
-      '{"metric":"ActiveUsersDaily","timestamp":"2026-11-04T13:00:00.000Z","dimensions":{"tenant_id":"emea"},"value":3,"unit":"Count"}',
-      '{"metric":"ActiveUsersDaily","timestamp":"2026-11-04T13:00:00.000Z","dimensions":{},"value":6,"unit":"Count"}',
-      '',
-    ].join('\n'));
+    expect(objects[1]?.body).toBe(
+      [
+        '{"metric":"ActiveUsersDaily","timestamp":"2026-11-04T13:00:00.000Z","dimensions":{"tenant_id":"amer"},"value":3,"unit":"Count"}',
+        '{"metric":"ActiveUsersDaily","timestamp":"2026-11-04T13:00:00.000Z","dimensions":{"tenant_id":"emea"},"value":3,"unit":"Count"}',
+        '{"metric":"ActiveUsersDaily","timestamp":"2026-11-04T13:00:00.000Z","dimensions":{},"value":6,"unit":"Count"}',
+        '',
+      ].join('\n'),
+    );
     expect(objectKey('RepeatUsers', new Date('2026-11-04T00:00:00Z'))).toBe('rollups/metric=RepeatUsers/dt=2026-11-04/hour=00.json');
     // CloudWatch datums carry the service dimension beside the slice, in name order; the S3 objects keep the slice alone.
     expect(toMetricDatum(ds[1]!)).toEqual({
-      MetricName: 'ActiveUsersDaily', Dimensions: [SERVICE_DIM, { Name: 'tenant_id', Value: 'amer' }], Timestamp: new Date('2026-11-03T23:00:00Z'), Value: 3, Unit: 'Count', StorageResolution: 60,
+      MetricName: 'ActiveUsersDaily',
+      Dimensions: [SERVICE_DIM, { Name: 'tenant_id', Value: 'amer' }],
+      Timestamp: new Date('2026-11-03T23:00:00Z'),
+      Value: 3,
+      Unit: 'Count',
+      StorageResolution: 60,
     });
   });
 });
@@ -238,7 +273,11 @@ describe('runRollup through the real SDK clients', () => {
   let logs: { message: string; fields: Record<string, unknown> }[];
 
   beforeEach(async () => {
-    athena = await startAthenaServer({ engine: duckdbEngine(db.connection), workGroup: analystsWorkGroupName(policy), database: catalogDatabaseName(policy) });
+    athena = await startAthenaServer({
+      engine: duckdbEngine(db.connection),
+      workGroup: analystsWorkGroupName(policy),
+      database: catalogDatabaseName(policy),
+    });
     cw = await startCloudWatchServer({ now: () => HOURLY_AT.getTime() });
     s3 = await startS3Server();
     clock = HOURLY_AT.getTime();
@@ -249,8 +288,14 @@ describe('runRollup through the real SDK clients', () => {
   });
 
   const deps = (over: Partial<RollupDeps> = {}): RollupDeps => ({
-    athena: athena.client(), cloudwatch: cw.client(), s3: s3.client(),
-    namespace: NS, workGroup: analystsWorkGroupName(policy), database: catalogDatabaseName(policy), bucket: BUCKET, slices,
+    athena: athena.client(),
+    cloudwatch: cw.client(),
+    s3: s3.client(),
+    namespace: NS,
+    workGroup: analystsWorkGroupName(policy),
+    database: catalogDatabaseName(policy),
+    bucket: BUCKET,
+    slices,
     // Virtual time: polls and retry waits advance the clock instead of sleeping.
     sleep: async (ms) => {
       clock += ms;
@@ -264,7 +309,13 @@ describe('runRollup through the real SDK clients', () => {
   it('runs the bound decision queries in the analysts workgroup and publishes what DuckDB computes, with Athena typing', async () => {
     athena.pageSize = 2; // GetQueryResults pagination: header + 1 row on the first page
     const report = await runRollup('hourly', HOURLY_AT, deps());
-    expect(report).toMatchObject({ schedule: 'hourly', periodStart: '2026-11-04T13:00:00.000Z', failedQueries: 0, datapoints: 30, putMetricDataCalls: 1 });
+    expect(report).toMatchObject({
+      schedule: 'hourly',
+      periodStart: '2026-11-04T13:00:00.000Z',
+      failedQueries: 0,
+      datapoints: 30,
+      putMetricDataCalls: 1,
+    });
     expect(report.queries.map((q) => [q.key, q.status, q.attempts, q.rows])).toEqual([
       ['active-users:2026-11-03..2026-11-04', 'succeeded', 1, 6],
       ['cost-per-successful-task:2026-11-03..2026-11-03', 'succeeded', 1, 6],
@@ -273,9 +324,14 @@ describe('runRollup through the real SDK clients', () => {
       ['new-intents:2026-11-04..2026-11-04', 'succeeded', 1, 0],
     ]);
     expect(athena.executions.map((e) => e.sql)).toEqual(planRollup('hourly', HOURLY_AT).queries.map((q) => q.sql));
-    expect(athena.callsOf('StartQueryExecution')[0]?.body).toMatchObject({ WorkGroup: 'copilot-prod-analysts', QueryExecutionContext: { Database: 'copilot_prod_telemetry' } });
+    expect(athena.callsOf('StartQueryExecution')[0]?.body).toMatchObject({
+      WorkGroup: 'copilot-prod-analysts',
+      QueryExecutionContext: { Database: 'copilot_prod_telemetry' },
+    });
     expect(athena.callsOf('GetQueryResults').length).toBeGreaterThan(5);
-    const expected = (await directDatums('hourly', HOURLY_AT)).map(toMetricDatum).map((d) => ({ ...d, Timestamp: d.Timestamp!.getTime() / 1000 }));
+    const expected = (await directDatums('hourly', HOURLY_AT))
+      .map(toMetricDatum)
+      .map((d) => ({ ...d, Timestamp: d.Timestamp!.getTime() / 1000 }));
     expect(published()).toEqual(expected);
     expect(cw.callsOf('PutMetricData')[0]?.body.Namespace).toBe('LLMOps/copilot-prod');
     expect(s3.puts).toEqual(report.objectKeys.map((k) => `${BUCKET}/${k}`));
@@ -298,10 +354,22 @@ describe('runRollup through the real SDK clients', () => {
     expect(new Set(s3.puts).size).toBe(firstObjects.size);
 
     const read = async (stat: string) => {
-      const out = await cw.client().send(new GetMetricDataCommand({
-        StartTime: new Date('2026-11-04T13:00:00Z'), EndTime: new Date('2026-11-04T14:00:00Z'),
-        MetricDataQueries: [{ Id: 'm', MetricStat: { Metric: { Namespace: NS, MetricName: 'ActiveUsersDaily', Dimensions: [SERVICE_DIM] }, Period: 3600, Stat: stat } }],
-      }));
+      const out = await cw.client().send(
+        new GetMetricDataCommand({
+          StartTime: new Date('2026-11-04T13:00:00Z'),
+          EndTime: new Date('2026-11-04T14:00:00Z'),
+          MetricDataQueries: [
+            {
+              Id: 'm',
+              MetricStat: {
+                Metric: { Namespace: NS, MetricName: 'ActiveUsersDaily', Dimensions: [SERVICE_DIM] },
+                Period: 3600,
+                Stat: stat,
+              },
+            },
+          ],
+        }),
+      );
       return out.MetricDataResults?.[0]?.Values;
     };
     expect(await read('Maximum')).toEqual([6]);
@@ -312,11 +380,21 @@ describe('runRollup through the real SDK clients', () => {
   it('daily: publishes RepeatUsers and writes its object', async () => {
     cw.now = () => DAILY_AT.getTime();
     const report = await runRollup('daily', DAILY_AT, deps());
-    expect(published()).toEqual([{ MetricName: 'RepeatUsers', Dimensions: [SERVICE_DIM], Timestamp: Date.parse('2026-11-04T00:00:00Z') / 1000, Value: 6, Unit: 'Count', StorageResolution: 60 }]);
+    expect(published()).toEqual([
+      {
+        MetricName: 'RepeatUsers',
+        Dimensions: [SERVICE_DIM],
+        Timestamp: Date.parse('2026-11-04T00:00:00Z') / 1000,
+        Value: 6,
+        Unit: 'Count',
+        StorageResolution: 60,
+      },
+    ]);
     expect(report.objectKeys).toEqual(['rollups/metric=RepeatUsers/dt=2026-11-04/hour=00.json']);
   });
 
-  const todaysCost = (sql: string) => sql.startsWith('-- name: cost-per-successful-task') && sql.includes("dt BETWEEN '2026-11-04' AND '2026-11-04'");
+  const todaysCost = (sql: string) =>
+    sql.startsWith('-- name: cost-per-successful-task') && sql.includes("dt BETWEEN '2026-11-04' AND '2026-11-04'");
 
   it('retries a failed query and publishes its figures when a retry succeeds', async () => {
     athena.failQueries(todaysCost, { times: 2, reason: 'HIVE_CURSOR_ERROR: injected' });
@@ -336,17 +414,26 @@ describe('runRollup through the real SDK clients', () => {
     athena.failQueries(todaysCost, { times: 3 });
     const report = await runRollup('hourly', HOURLY_AT, deps());
     expect(report.failedQueries).toBe(1);
-    expect(report.queries.find((x) => x.status === 'failed')).toMatchObject({ key: 'cost-per-successful-task:2026-11-04..2026-11-04', attempts: 3, error: expect.stringContaining('GENERIC_INTERNAL_ERROR') });
+    expect(report.queries.find((x) => x.status === 'failed')).toMatchObject({
+      key: 'cost-per-successful-task:2026-11-04..2026-11-04',
+      attempts: 3,
+      error: expect.stringContaining('GENERIC_INTERNAL_ERROR'),
+    });
     const at = Date.parse('2026-11-04T13:00:00Z');
     expect(cw.datumsOf('RollupFailures', SERVICE).map((d) => [d.timestamp, d.values])).toEqual([[at, [1]]]);
-    expect(cw.datumsOf('RollupFailures', { ...SERVICE, Query: 'cost-per-successful-task' }).map((d) => [d.timestamp, d.values])).toEqual([[at, [1]]]);
+    expect(cw.datumsOf('RollupFailures', { ...SERVICE, Query: 'cost-per-successful-task' }).map((d) => [d.timestamp, d.values])).toEqual([
+      [at, [1]],
+    ]);
     expect(cw.datumsOf('DailyCostUsd', SERVICE).map((d) => new Date(d.timestamp).toISOString())).toEqual(['2026-11-03T23:00:00.000Z']);
     expect(cw.datumsOf('ActiveUsersDaily', SERVICE)).toHaveLength(2);
     // Every datapoint, figures and failures alike, carries the rollup's service dimension.
     expect(cw.datums.length).toBeGreaterThan(0);
     expect(cw.datums.filter((d) => d.dimensions[SERVICE_DIMENSION] !== SERVICE_OF.rollup)).toEqual([]);
     expect(s3.puts).not.toContain(`${BUCKET}/rollups/metric=DailyCostUsd/dt=2026-11-04/hour=13.json`);
-    expect(logs.at(-1)).toEqual({ message: 'rollup finished with failed queries', fields: expect.objectContaining({ failedQueries: ['cost-per-successful-task'] }) });
+    expect(logs.at(-1)).toEqual({
+      message: 'rollup finished with failed queries',
+      fields: expect.objectContaining({ failedQueries: ['cost-per-successful-task'] }),
+    });
   });
 
   it('stops a query that outlives its deadline and counts it as a failure', async () => {
@@ -387,7 +474,9 @@ describe('runRollup through the real SDK clients', () => {
     expect(out).toMatchObject({ schedule: 'hourly', periodStart: '2026-11-04T13:00:00.000Z', failedQueries: 0, datapoints: 30 });
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/policy_qna|emea|amer|SELECT/);
-    await expect(handler({ schedule: 'monthly' } as never)).rejects.toThrow('rollup event: schedule is "monthly"; expected hourly or daily');
+    await expect(handler({ schedule: 'monthly' } as never)).rejects.toThrow(
+      'rollup event: schedule is "monthly"; expected hourly or daily',
+    );
     await expect(handler({ schedule: 'daily', time: 'soon' })).rejects.toThrow('rollup event: time is "soon"; expected an ISO 8601 time');
   });
 });

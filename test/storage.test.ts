@@ -3,7 +3,14 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { describeTiers, type Policy } from '../lib/core/policy';
-import { BUCKET_LAYOUT, BUCKET_NAMES, NONCURRENT_VERSION_DAYS, tierExpirationDays, type BucketName, type TelemetryStorage } from '../lib/constructs/storage';
+import {
+  BUCKET_LAYOUT,
+  BUCKET_NAMES,
+  NONCURRENT_VERSION_DAYS,
+  tierExpirationDays,
+  type BucketName,
+  type TelemetryStorage,
+} from '../lib/constructs/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack } from './support/storage-stack';
 
@@ -66,16 +73,26 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
     const rules = byName[name].Properties.LifecycleConfiguration.Rules as CfnRule[];
     const wide = rules.filter((r) => r.Prefix === undefined && r.ExpirationInDays !== undefined);
     expect(wide).toHaveLength(1);
-    expect(wide[0]).toMatchObject({ Status: 'Enabled', ExpirationInDays: tierExpirationDays(layout.tier, policy), AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
+    expect(wide[0]).toMatchObject({
+      Status: 'Enabled',
+      ExpirationInDays: tierExpirationDays(layout.tier, policy),
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    });
     if (layout.versioned) {
       expect(byName[name].Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-      expect(rules).toContainEqual({ Id: 'noncurrent-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS }, ExpiredObjectDeleteMarker: true });
+      expect(rules).toContainEqual({
+        Id: 'noncurrent-versions',
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS },
+        ExpiredObjectDeleteMarker: true,
+      });
     } else {
       expect(byName[name].Properties.VersioningConfiguration).toBeUndefined();
       expect(rules.some((r) => r.NoncurrentVersionExpiration || r.ExpiredObjectDeleteMarker)).toBe(false);
     }
     // No rule keeps anything longer than the bucket's tier.
-    for (const r of rules) if (r.ExpirationInDays !== undefined) expect(r.ExpirationInDays).toBeLessThanOrEqual(tierExpirationDays(layout.tier, policy));
+    for (const r of rules)
+      if (r.ExpirationInDays !== undefined) expect(r.ExpirationInDays).toBeLessThanOrEqual(tierExpirationDays(layout.tier, policy));
   });
 
   it('traces: errors/ and quarantine/ expire at the debug retention in whole days (or sooner, with a shorter traces tier)', () => {
@@ -101,34 +118,46 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
       const tier = BUCKET_LAYOUT[name].tier;
       const asked = BUCKET_LAYOUT[name].transitions && tier !== 'debug' ? policy.retention.transitions[tier] : undefined;
       const transitions = (byName[name].Properties.LifecycleConfiguration.Rules as CfnRule[]).flatMap((r) => r.Transitions ?? []);
-      expect(transitions).toEqual(asked ? [{ StorageClass: 'STANDARD_IA', TransitionInDays: Number(asked.infrequent_access_after.slice(0, -1)) }] : []);
+      expect(transitions).toEqual(
+        asked ? [{ StorageClass: 'STANDARD_IA', TransitionInDays: Number(asked.infrequent_access_after.slice(0, -1)) }] : [],
+      );
     }
   });
 
   it.each(BUCKET_NAMES)('%s: public access blocked, ACLs disabled, no fixed name, removal from the environment', (name) => {
     const b = byName[name];
-    expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(b.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
     expect(b.Properties.BucketName).toBeUndefined();
     expect(b.DeletionPolicy).toBe(prod ? 'Retain' : 'Delete');
     expect(b.UpdateReplacePolicy).toBe(prod ? 'Retain' : 'Delete');
   });
 
-  it.each(BUCKET_NAMES.filter((n) => n !== 'audit'))('%s: SSE-KMS with bucket keys under its key, access logs to the audit bucket', (name) => {
-    const key = name === 'debug' ? storage.debugKey : storage.dataKey;
-    expect(byName[name].Properties.BucketEncryption).toEqual({
-      ServerSideEncryptionConfiguration: [
-        { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: stack.resolve(key.keyArn) } },
-      ],
-    });
-    expect(byName[name].Properties.LoggingConfiguration).toEqual({
-      DestinationBucketName: stack.resolve(storage.auditBucket.bucketName),
-      LogFilePrefix: `access-logs/${name}/`,
-    });
-  });
+  it.each(BUCKET_NAMES.filter((n) => n !== 'audit'))(
+    '%s: SSE-KMS with bucket keys under its key, access logs to the audit bucket',
+    (name) => {
+      const key = name === 'debug' ? storage.debugKey : storage.dataKey;
+      expect(byName[name].Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: stack.resolve(key.keyArn) } },
+        ],
+      });
+      expect(byName[name].Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: stack.resolve(storage.auditBucket.bucketName),
+        LogFilePrefix: `access-logs/${name}/`,
+      });
+    },
+  );
 
   it('audit: SSE-S3 (log delivery does not support SSE-KMS targets) and logs nowhere', () => {
-    expect(byName.audit.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(byName.audit.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
     expect(byName.audit.Properties.LoggingConfiguration).toBeUndefined();
   });
 
@@ -137,8 +166,18 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
       Bucket: stack.resolve(storage.bucket(name).bucketName),
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+          }),
         ]),
       },
     });
@@ -163,7 +202,10 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
               Effect: 'Allow',
               Principal: { Service: 'logging.s3.amazonaws.com' },
               Action: 's3:PutObject',
-              Condition: { ArnLike: { 'aws:SourceArn': stack.resolve(storage.bucket(name).bucketArn) }, StringEquals: { 'aws:SourceAccount': '123456789012' } },
+              Condition: {
+                ArnLike: { 'aws:SourceArn': stack.resolve(storage.bucket(name).bucketArn) },
+                StringEquals: { 'aws:SourceAccount': '123456789012' },
+              },
             }),
           ]),
         },
@@ -214,17 +256,33 @@ describe.each(Object.entries(VARIANTS))('in the composed stack, policy %s', (_na
     expect(Object.keys(after).sort()).toEqual([...ids].sort());
     for (const id of ids) {
       expect(after[id]!.Properties.LifecycleConfiguration?.Rules?.length, id).toBeGreaterThan(0);
-      for (const key of ['LifecycleConfiguration', 'VersioningConfiguration', 'BucketEncryption', 'LoggingConfiguration', 'PublicAccessBlockConfiguration', 'OwnershipControls', 'BucketName']) {
+      for (const key of [
+        'LifecycleConfiguration',
+        'VersioningConfiguration',
+        'BucketEncryption',
+        'LoggingConfiguration',
+        'PublicAccessBlockConfiguration',
+        'OwnershipControls',
+        'BucketName',
+      ]) {
         expect(after[id]!.Properties[key], `${id} ${key}`).toEqual(before[id]!.Properties[key]);
       }
-      expect([after[id]!.DeletionPolicy, after[id]!.UpdateReplacePolicy], id).toEqual([before[id]!.DeletionPolicy, before[id]!.UpdateReplacePolicy]);
+      expect([after[id]!.DeletionPolicy, after[id]!.UpdateReplacePolicy], id).toEqual([
+        before[id]!.DeletionPolicy,
+        before[id]!.UpdateReplacePolicy,
+      ]);
     }
   });
 
   it('every bucket policy keeps every statement of the construct alone; a read deny only gains exempt principals', () => {
     type Statement = { Effect: string; Sid?: string; Condition?: { ArnNotEquals?: { 'aws:PrincipalArn': unknown[] } } };
     const byBucket = (t: typeof template) =>
-      Object.fromEntries(Object.values(t.findResources('AWS::S3::BucketPolicy')).map((p) => [JSON.stringify(p.Properties.Bucket), p.Properties.PolicyDocument.Statement as Statement[]]));
+      Object.fromEntries(
+        Object.values(t.findResources('AWS::S3::BucketPolicy')).map((p) => [
+          JSON.stringify(p.Properties.Bucket),
+          p.Properties.PolicyDocument.Statement as Statement[],
+        ]),
+      );
     const was = byBucket(alone.template);
     const is = byBucket(template);
     expect(Object.keys(is).sort()).toEqual(Object.keys(was).sort());
@@ -241,7 +299,10 @@ describe.each(Object.entries(VARIANTS))('in the composed stack, policy %s', (_na
         const now = is[bucket]!.filter((y) => y.Sid === x.Sid);
         expect(now, `${bucket} ${x.Sid}`).toHaveLength(1);
         const gained = now[0]!.Condition?.ArnNotEquals?.['aws:PrincipalArn'].slice(exempt.length) ?? [];
-        expect(now[0], `${bucket} ${x.Sid}`).toEqual({ ...x, Condition: { ...x.Condition, ArnNotEquals: { 'aws:PrincipalArn': [...exempt, ...gained] } } });
+        expect(now[0], `${bucket} ${x.Sid}`).toEqual({
+          ...x,
+          Condition: { ...x.Condition, ArnNotEquals: { 'aws:PrincipalArn': [...exempt, ...gained] } },
+        });
       }
     }
   });
@@ -266,7 +327,13 @@ describe('the layout and the tier table agree', () => {
     t.stores
       .map((s) => ({ tier: t.tier, ...s, m: /^(.+ bucket), (.+\/)$/.exec(s.store) }))
       .filter((s) => s.m)
-      .map((s) => ({ tier: s.tier, bucket: BUCKET_BY_STORE[s.m![1]!]!, prefix: s.m![2]!, key: s.key ?? tiers.find((x) => x.tier === s.tier)!.key, versions: s.versions })),
+      .map((s) => ({
+        tier: s.tier,
+        bucket: BUCKET_BY_STORE[s.m![1]!]!,
+        prefix: s.m![2]!,
+        key: s.key ?? tiers.find((x) => x.tier === s.tier)!.key,
+        versions: s.versions,
+      })),
   );
 
   it('every S3 store of the tier table is a prefix of that tier in the layout, and the other way round', () => {
@@ -275,10 +342,13 @@ describe('the layout and the tier table agree', () => {
     expect(fromTable).toEqual(fromLayout);
   });
 
-  it("the table names the key each store is encrypted with (for Athena results, the key its workgroup enforces), and says which stores keep old versions", () => {
+  it('the table names the key each store is encrypted with (for Athena results, the key its workgroup enforces), and says which stores keep old versions', () => {
     const { stack, template } = buildStack(shipped);
     const keyOf = (arn: unknown) =>
-      ({ [JSON.stringify(stack.resolve(stack.storage.dataKey.keyArn))]: /^data key/, [JSON.stringify(stack.resolve(stack.storage.debugKey.keyArn))]: /^debug key/ })[JSON.stringify(arn)];
+      ({
+        [JSON.stringify(stack.resolve(stack.storage.dataKey.keyArn))]: /^data key/,
+        [JSON.stringify(stack.resolve(stack.storage.debugKey.keyArn))]: /^debug key/,
+      })[JSON.stringify(arn)];
     const workGroups = Object.values(template.findResources('AWS::Athena::WorkGroup')).map((w) => w.Properties.WorkGroupConfiguration);
     const resultsKey = (prefix: string) => {
       const wg = workGroups.filter((c) => JSON.stringify(c.ResultConfiguration.OutputLocation).endsWith(`/${prefix}"]]}`));
@@ -289,7 +359,14 @@ describe('the layout and the tier table agree', () => {
     };
     expect(s3Stores.filter((s) => s.bucket === 'results').length).toBeGreaterThan(0);
     for (const s of s3Stores) {
-      const expectedKey = s.bucket === 'results' ? resultsKey(s.prefix) : s.bucket === 'debug' ? /^debug key/ : s.bucket === 'audit' ? /^S3-managed/ : /^data key/;
+      const expectedKey =
+        s.bucket === 'results'
+          ? resultsKey(s.prefix)
+          : s.bucket === 'debug'
+            ? /^debug key/
+            : s.bucket === 'audit'
+              ? /^S3-managed/
+              : /^data key/;
       // Undefined when a results workgroup enforces a key that is neither the data nor the debug key.
       expect(expectedKey, `${s.bucket} ${s.prefix}: the key its workgroup enforces is the data or the debug key`).toBeInstanceOf(RegExp);
       expect(s.key, `${s.bucket} ${s.prefix}`).toMatch(expectedKey as RegExp);

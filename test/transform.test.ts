@@ -13,12 +13,19 @@ const NOW = new Date('2026-12-01T08:00:00.000Z');
 const ctx: TransformContext = { redactor: createRedactor({}), hashKey: KEY, allowedAttributes: new Set(['team', 'note']), now: () => NOW };
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-const batch = (...datas: string[]): FirehoseEventIn => ({ invocationId: 'inv-1', records: datas.map((d, i) => ({ recordId: `r${i}`, data: b64(d) })) });
+const batch = (...datas: string[]): FirehoseEventIn => ({
+  invocationId: 'inv-1',
+  records: datas.map((d, i) => ({ recordId: `r${i}`, data: b64(d) })),
+});
 const decode = (data: string) => JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, unknown>;
 
 describe('transformBatch: valid events', () => {
   it('validates, drops unknown fields and attributes, pseudonymizes user_id and redacts free text', () => {
-    const ev = { ...sampleEvents().request, prompt: 'raw prompt', attributes: { team: 'hr', note: 'call +44 20 7946 0958', secret_attr: 'x' } };
+    const ev = {
+      ...sampleEvents().request,
+      prompt: 'raw prompt',
+      attributes: { team: 'hr', note: 'call +44 20 7946 0958', secret_attr: 'x' },
+    };
     const { response, stats } = transformBatch(batch(JSON.stringify(ev)), ctx);
     const [rec] = response.records;
     expect(rec?.result).toBe('Ok');
@@ -32,7 +39,15 @@ describe('transformBatch: valid events', () => {
     expect(out.error_message).toBe('mail to [EMAIL] failed');
     expect(out.attributes).toEqual({ team: 'hr', note: 'call [PHONE]' });
     expect('prompt' in out).toBe(false);
-    expect(stats).toEqual({ recordsIn: 1, ok: 1, quarantined: {}, dropped: {}, fieldsDropped: 1, attributesDropped: 1, redactions: { email: 1, phone: 1 } });
+    expect(stats).toEqual({
+      recordsIn: 1,
+      ok: 1,
+      quarantined: {},
+      dropped: {},
+      fieldsDropped: 1,
+      attributesDropped: 1,
+      redactions: { email: 1, phone: 1 },
+    });
   });
 
   it('partitions by the event date, not the arrival date', () => {
@@ -72,8 +87,13 @@ describe('transformBatch: quarantine', () => {
     const { rec, q } = quarantined(JSON.stringify(ev));
     expect(rec?.metadata.partitionKeys).toEqual({ area: 'quarantine', event_type: 'span', dt: '2026-12-01' });
     expect(q).toMatchObject({
-      event_type: 'span', event_id: 'ev-1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', request_id: 'req-1', tenant_id: 'acme',
-      quarantine_reason: 'schema_violation', quarantine_detail: 'latency_ms: expected number',
+      event_type: 'span',
+      event_id: 'ev-1',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      request_id: 'req-1',
+      tenant_id: 'acme',
+      quarantine_reason: 'schema_violation',
+      quarantine_detail: 'latency_ms: expected number',
     });
     expect(JSON.stringify(q)).not.toContain('alice@example.com');
   });
@@ -90,21 +110,27 @@ describe('transformBatch: quarantine', () => {
   });
 
   it('a record that is not an object is quarantined', () => {
-    expect(quarantined('[1,2,3]').q).toMatchObject({ quarantine_reason: 'not_an_object', quarantine_detail: 'record is an array; expected a JSON object' });
+    expect(quarantined('[1,2,3]').q).toMatchObject({
+      quarantine_reason: 'not_an_object',
+      quarantine_detail: 'record is an array; expected a JSON object',
+    });
   });
 
   it('several JSON objects in one record are quarantined, not split', () => {
     const one = JSON.stringify(sampleEvents().feedback);
     expect(quarantined(`${one}\n${one}\n`).q).toMatchObject({
       quarantine_reason: 'unparseable_json',
-      quarantine_detail: 'record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)',
+      quarantine_detail:
+        'record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)',
     });
   });
 
   it('oversized records are quarantined', () => {
     const big = JSON.stringify({ ...sampleEvents().feedback, pad: 'x'.repeat(2000) });
     expect(quarantined(big, { maxRecordBytes: 1000 }).q).toMatchObject({
-      quarantine_reason: 'oversized', quarantine_detail: `record is ${big.length} bytes; at most 1000 are accepted`, raw_bytes: big.length,
+      quarantine_reason: 'oversized',
+      quarantine_detail: `record is ${big.length} bytes; at most 1000 are accepted`,
+      raw_bytes: big.length,
     });
   });
 
@@ -116,7 +142,15 @@ describe('transformBatch: quarantine', () => {
   });
 
   it('invalid UTF-8 and empty records are quarantined', () => {
-    const { response } = transformBatch({ records: [{ recordId: 'a', data: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64') }, { recordId: 'b', data: '' }] }, ctx);
+    const { response } = transformBatch(
+      {
+        records: [
+          { recordId: 'a', data: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64') },
+          { recordId: 'b', data: '' },
+        ],
+      },
+      ctx,
+    );
     expect(response.records.map((r) => decode(r.data).quarantine_detail)).toEqual(['record is not valid UTF-8', 'record is empty']);
   });
 
@@ -137,7 +171,11 @@ describe('transformBatch: quarantine', () => {
     expect(response.records.map((r) => r.result)).toEqual(['Ok', 'Ok', 'Ok']);
     expect(response.records.map((r) => r.metadata.partitionKeys.area)).toEqual(['events', 'quarantine', 'events']);
     const q = decode(response.records[1]?.data ?? '');
-    expect(q).toMatchObject({ quarantine_reason: 'internal_error', quarantine_detail: 'the transform failed on this record', event_id: 'ev-1' });
+    expect(q).toMatchObject({
+      quarantine_reason: 'internal_error',
+      quarantine_detail: 'the transform failed on this record',
+      event_id: 'ev-1',
+    });
     expect(JSON.stringify(q)).not.toContain('engine failure');
     expect(stats.quarantined).toEqual({ internal_error: 1 });
     expect(calls).toBeGreaterThan(2);
@@ -166,7 +204,9 @@ describe('decodeJson and prepareEvent', () => {
     expect(verdict('{"a":{"b":[{}]}}')).toBe('too_deep: record nests deeper than 3 levels');
     expect(verdict('[[[[')).toBe('too_deep: record nests deeper than 3 levels');
     expect(verdict('{"a":"[[[[{{{{"}')).toBe('ok');
-    expect(verdict('[[[]]] [')).toBe('unparseable_json: record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)');
+    expect(verdict('[[[]]] [')).toBe(
+      'unparseable_json: record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)',
+    );
     expect(verdict('1 2')).toBe('unparseable_json: record is not valid JSON');
     expect(verdict(' \n')).toBe('unparseable_json: record is empty');
     expect(verdict('"x"', 0)).toBe('ok');
@@ -178,13 +218,22 @@ describe('decodeJson and prepareEvent', () => {
       if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) freeze(x);
       return Object.freeze(v);
     };
-    const value = freeze({ ...sampleEvents().span, error_message: 'mail bob@example.com', attributes: { team: 'hr', note: 'call +44 20 7946 0958', other: 'x' }, extra: 1 });
+    const value = freeze({
+      ...sampleEvents().span,
+      error_message: 'mail bob@example.com',
+      attributes: { team: 'hr', note: 'call +44 20 7946 0958', other: 'x' },
+      extra: 1,
+    });
     const before = JSON.stringify(value);
     const p = prepareEvent(value, ctx);
     expect(JSON.stringify(value)).toBe(before);
     expect(p).toMatchObject({ ok: true, fieldsDropped: 1, attributesDropped: 1, redactions: { email: 1, phone: 1 } });
     if (!p.ok) return;
-    expect(p.event).toMatchObject({ attributes: { team: 'hr', note: 'call [PHONE]' }, error_message: 'mail [EMAIL]', user_id: pseudonymize('alice@example.com', KEY) });
+    expect(p.event).toMatchObject({
+      attributes: { team: 'hr', note: 'call [PHONE]' },
+      error_message: 'mail [EMAIL]',
+      user_id: pseudonymize('alice@example.com', KEY),
+    });
     expect(Object.keys(p.event.attributes ?? {})).toEqual(['team', 'note']);
   });
 
@@ -200,7 +249,13 @@ describe('transformBatch: properties', () => {
     fc.constantFrom(...Object.values(sampleEvents()).map((e) => JSON.stringify(e))),
     fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null'),
     fc.string({ maxLength: 200 }),
-    fc.record({ event_type: fc.constantFrom('request', 'span', 'feedback', 'x'), trace_id: fc.string(), attributes: fc.dictionary(fc.string(), fc.string()) }).map((v) => JSON.stringify(v)),
+    fc
+      .record({
+        event_type: fc.constantFrom('request', 'span', 'feedback', 'x'),
+        trace_id: fc.string(),
+        attributes: fc.dictionary(fc.string(), fc.string()),
+      })
+      .map((v) => JSON.stringify(v)),
   );
   it('returns exactly the input recordIds in order; every output is Ok and parses as an event or a quarantine record', () => {
     fc.assert(
@@ -228,7 +283,14 @@ describe('redact handler (real handler, captured stdout)', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('logs ids and counts only, emits EMF metrics, and never writes a planted value', async () => {
-    const planted = ['alice@example.com', 'bob.secret@example.com', '+44 20 7946 0958', 'AKIAIOSFODNN7EXAMPLE', 'hunter2xyz', 'raw prompt text'];
+    const planted = [
+      'alice@example.com',
+      'bob.secret@example.com',
+      '+44 20 7946 0958',
+      'AKIAIOSFODNN7EXAMPLE',
+      'hunter2xyz',
+      'raw prompt text',
+    ];
     const written: string[] = [];
     const capture = (chunk: unknown) => {
       written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
@@ -238,21 +300,43 @@ describe('redact handler (real handler, captured stdout)', () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
     const logSpy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void written.push(a.map(String).join(' ')));
     const handler = createTransformHandler('events', {
-      env: { REDACTION_CONFIG: JSON.stringify({ detectors: { email: 'keyed' }, allowedAttributes: ['note'] }), POWERTOOLS_METRICS_NAMESPACE: 'Test' },
+      env: {
+        REDACTION_CONFIG: JSON.stringify({ detectors: { email: 'keyed' }, allowedAttributes: ['note'] }),
+        POWERTOOLS_METRICS_NAMESPACE: 'Test',
+      },
       loadHashKey: async () => KEY,
       now: () => NOW,
     });
-    const ev = { ...sampleEvents().request, user_id: planted[0], error_message: `to ${planted[1]} ${planted[2]} ${planted[3]} password=${planted[4]}`, prompt: planted[5], attributes: { note: planted[1] } };
-    const response = await handler(batch(JSON.stringify(ev), `{"broken": "${planted[0]}"`, JSON.stringify({ ...ev, latency_ms: planted[1] })));
+    const ev = {
+      ...sampleEvents().request,
+      user_id: planted[0],
+      error_message: `to ${planted[1]} ${planted[2]} ${planted[3]} password=${planted[4]}`,
+      prompt: planted[5],
+      attributes: { note: planted[1] },
+    };
+    const response = await handler(
+      batch(JSON.stringify(ev), `{"broken": "${planted[0]}"`, JSON.stringify({ ...ev, latency_ms: planted[1] })),
+    );
     logSpy.mockRestore();
     vi.restoreAllMocks();
     expect(response.records.map((r) => r.recordId)).toEqual(['r0', 'r1', 'r2']);
     const all = written.join('');
     for (const p of planted) expect(all).not.toContain(p);
-    const emf = all.split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = all
+      .split('\n')
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(emf.find((d) => 'RecordsIn' in d)).toMatchObject({ RecordsIn: 3, RecordsOk: 1, RecordsQuarantined: 2, FieldsDropped: 1 });
-    expect(emf.filter((d) => d.Reason).map((d) => [d.Reason, d.RecordsQuarantined])).toEqual([['unparseable_json', 1], ['schema_violation', 1]]);
-    expect(emf.filter((d) => d.Type).map((d) => d.Type).sort()).toEqual(['aws_access_key', 'email', 'password', 'phone']);
+    expect(emf.filter((d) => d.Reason).map((d) => [d.Reason, d.RecordsQuarantined])).toEqual([
+      ['unparseable_json', 1],
+      ['schema_violation', 1],
+    ]);
+    expect(
+      emf
+        .filter((d) => d.Type)
+        .map((d) => d.Type)
+        .sort(),
+    ).toEqual(['aws_access_key', 'email', 'password', 'phone']);
     expect(all).toContain('"message":"batch transformed"');
     expect(all).toContain('"invocationId":"inv-1"');
   });
@@ -264,16 +348,35 @@ describe('redact handler (real handler, captured stdout)', () => {
   });
 
   it('ingest EMF documents: one per dimension set, numbers and labels only', () => {
-    const stats = { recordsIn: 2, ok: 1, quarantined: { oversized: 1 }, dropped: {}, fieldsDropped: 0, attributesDropped: 0, redactions: { email: 3, employee_number: 2 } };
+    const stats = {
+      recordsIn: 2,
+      ok: 1,
+      quarantined: { oversized: 1 },
+      dropped: {},
+      fieldsDropped: 0,
+      attributesDropped: 0,
+      redactions: { email: 3, employee_number: 2 },
+    };
     const docs = ingestEmfDocuments(stats, { namespace: 'N' });
-    expect(docs.map((d) => Object.keys(d).filter((k) => k !== '_aws').sort())).toEqual([
+    expect(
+      docs.map((d) =>
+        Object.keys(d)
+          .filter((k) => k !== '_aws')
+          .sort(),
+      ),
+    ).toEqual([
       ['AttributesDropped', 'FieldsDropped', 'RecordsIn', 'RecordsOk', 'RecordsQuarantined', 'Redactions', 'service'],
       ['Reason', 'RecordsQuarantined', 'service'],
       ['Redactions', 'Type', 'service'],
       ['Redactions', 'Type', 'service'],
     ]);
     // events stream: service "ingest"; custom patterns fold into one Type
-    expect(docs.map((d) => [d.service, d.Type ?? null, d.Redactions ?? null])).toEqual([['ingest', null, 5], ['ingest', null, null], ['ingest', 'email', 3], ['ingest', 'custom', 2]]);
+    expect(docs.map((d) => [d.service, d.Type ?? null, d.Redactions ?? null])).toEqual([
+      ['ingest', null, 5],
+      ['ingest', null, null],
+      ['ingest', 'email', 3],
+      ['ingest', 'custom', 2],
+    ]);
     const captures = ingestEmfDocuments({ ...stats, dropped: { expired: 1 } }, { namespace: 'N', kind: 'captures' });
     expect(captures[0]).toMatchObject({ service: 'debug-capture', CapturesDropped: 1 });
   });

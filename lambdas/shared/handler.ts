@@ -5,7 +5,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
-  transformBatch, transformDebugBatch, type Enrolment, type FirehoseEventIn, type FirehoseResponse, type TransformContext,
+  transformBatch,
+  transformDebugBatch,
+  type Enrolment,
+  type FirehoseEventIn,
+  type FirehoseResponse,
+  type TransformContext,
 } from '../../lib/core/transform/transform';
 import { aggregateBatch, type AggregateOptions } from '../../lib/core/transform/aggregate';
 import { aggregateOptionsFrom, type BucketMetricsConfig } from '../../lib/core/transform/metrics-config';
@@ -33,7 +38,6 @@ interface Ready {
   readonly metrics: AggregateOptions;
 }
 
-
 /** Builds a Firehose transformation handler for the events stream or the debug-capture stream. */
 export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {}): TransformHandler {
   const env = deps.env ?? process.env;
@@ -48,8 +52,18 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
     const enrolments = kind === 'captures' ? readEnrolmentsEnv(env) : [];
     const metrics = aggregateOptionsFrom(readMetricsEnv(env) as BucketMetricsConfig);
     const hashKey = await loadHashKey();
-    const ctx: TransformContext = { redactor: redactorFromEnv(cfg, hashKey), hashKey, allowedAttributes: new Set(cfg.allowedAttributes), now };
-    logger.info('configured', { detectors: cfg.detectors, customPatterns: cfg.customPatterns.length, allowedAttributes: cfg.allowedAttributes.length, enrolments: enrolments.length });
+    const ctx: TransformContext = {
+      redactor: redactorFromEnv(cfg, hashKey),
+      hashKey,
+      allowedAttributes: new Set(cfg.allowedAttributes),
+      now,
+    };
+    logger.info('configured', {
+      detectors: cfg.detectors,
+      customPatterns: cfg.customPatterns.length,
+      allowedAttributes: cfg.allowedAttributes.length,
+      enrolments: enrolments.length,
+    });
     return { ctx, enrolments, metrics };
   };
 
@@ -69,7 +83,8 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
       throw e;
     }
     const started = performance.now();
-    const { response, stats, events } = kind === 'events' ? transformBatch(event, r.ctx) : transformDebugBatch(event, { ...r.ctx, enrolments: r.enrolments });
+    const { response, stats, events } =
+      kind === 'events' ? transformBatch(event, r.ctx) : transformDebugBatch(event, { ...r.ctx, enrolments: r.enrolments });
     publishIngestMetrics(stats, { kind, groups: events ? aggregateBatch(events, r.metrics) : [] });
     logger.info('batch transformed', {
       invocationId: event.invocationId,

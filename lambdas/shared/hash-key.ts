@@ -15,7 +15,8 @@ export const MIN_HASH_KEY_BYTES = 16;
 export function hashKeyFromSecret(secret: unknown, source: string): Uint8Array {
   if (typeof secret !== 'string') throw new ConfigError(`${source} is not a string secret`);
   const bytes = Buffer.from(secret, 'utf8');
-  if (bytes.length < MIN_HASH_KEY_BYTES) throw new ConfigError(`${source} is ${bytes.length} bytes; the hash key must be at least ${MIN_HASH_KEY_BYTES}`);
+  if (bytes.length < MIN_HASH_KEY_BYTES)
+    throw new ConfigError(`${source} is ${bytes.length} bytes; the hash key must be at least ${MIN_HASH_KEY_BYTES}`);
   return new Uint8Array(bytes);
 }
 

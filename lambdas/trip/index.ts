@@ -16,7 +16,8 @@ const logger = new Logger();
 const ssm = new SSMClient({});
 const prefix = process.env.SWITCH_PREFIX ?? '';
 // A misconfigured function fails at cold start, loudly, rather than tripping nothing.
-if (!prefix.startsWith('/')) throw new Error(`SWITCH_PREFIX is ${JSON.stringify(prefix)}; expected a parameter path such as /copilot/prod/kill-switches`);
+if (!prefix.startsWith('/'))
+  throw new Error(`SWITCH_PREFIX is ${JSON.stringify(prefix)}; expected a parameter path such as /copilot/prod/kill-switches`);
 const map = parseTripMap(process.env.TRIP_MAP);
 
 export async function handler(event: SNSEvent): Promise<{ tripped: number }> {

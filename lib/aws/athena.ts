@@ -23,7 +23,6 @@ import type { CellValue, Row } from '../core/queries';
 
 export type { CellValue, Row };
 
-
 export interface AthenaQueryOptions {
   readonly workGroup: string;
   readonly database: string;
@@ -89,18 +88,26 @@ export async function runAthenaQuery(athena: AthenaClient, sql: string, opts: At
     }
   };
 
-  const started = await api('StartQueryExecution', () => athena.send(new StartQueryExecutionCommand({
-    QueryString: sql,
-    WorkGroup: opts.workGroup,
-    QueryExecutionContext: { Database: opts.database },
-  })));
+  const started = await api('StartQueryExecution', () =>
+    athena.send(
+      new StartQueryExecutionCommand({
+        QueryString: sql,
+        WorkGroup: opts.workGroup,
+        QueryExecutionContext: { Database: opts.database },
+      }),
+    ),
+  );
   const id = started.QueryExecutionId;
   if (!id) throw new AthenaQueryError('StartQueryExecution returned no QueryExecutionId', 'ERROR');
 
   let wait = opts.pollInitialMs ?? 200;
   let bytesScanned: number;
   for (;;) {
-    const { QueryExecution: q } = await api('GetQueryExecution', () => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })), id);
+    const { QueryExecution: q } = await api(
+      'GetQueryExecution',
+      () => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
+      id,
+    );
     const state = q?.Status?.State;
     if (state === 'SUCCEEDED') {
       bytesScanned = q?.Statistics?.DataScannedInBytes ?? 0;
@@ -123,7 +130,11 @@ export async function runAthenaQuery(athena: AthenaClient, sql: string, opts: At
   let token: string | undefined;
   let first = true;
   do {
-    const page = await api('GetQueryResults', () => athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 })), id);
+    const page = await api(
+      'GetQueryResults',
+      () => athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 })),
+      id,
+    );
     columns ??= page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
     const pageRows = page.ResultSet?.Rows ?? [];
     // The first row of the first page of a SELECT is the header.
@@ -134,5 +145,10 @@ export async function runAthenaQuery(athena: AthenaClient, sql: string, opts: At
     first = false;
     token = page.NextToken;
   } while (token);
-  return { queryExecutionId: id, columns: (columns ?? []).map((c) => ({ name: c.Name ?? '', type: c.Type ?? 'varchar' })), rows, bytesScanned };
+  return {
+    queryExecutionId: id,
+    columns: (columns ?? []).map((c) => ({ name: c.Name ?? '', type: c.Type ?? 'varchar' })),
+    rows,
+    bytesScanned,
+  };
 }

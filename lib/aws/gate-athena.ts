@@ -23,7 +23,8 @@ export interface AthenaGateRequest extends Omit<AthenaQueryOptions, 'workGroup' 
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : v === null || v === undefined ? null : Number.isFinite(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' ? v : v === null || v === undefined ? null : Number.isFinite(Number(v)) ? Number(v) : null;
 
 /** The bound canary-vs-baseline statement for a request. */
 export function canaryQuerySql(req: Pick<AthenaGateRequest, 'dimension' | 'baseline' | 'canary' | 'start' | 'end'>): string {
@@ -38,7 +39,14 @@ export function canaryQuerySql(req: Pick<AthenaGateRequest, 'dimension' | 'basel
   });
 }
 
-const EMPTY: ArmFigures = { requests: 0, p0Events: 0, errorRatePct: null, p95LatencyMs: null, refusalRatePct: null, toolFailureRatePct: null };
+const EMPTY: ArmFigures = {
+  requests: 0,
+  p0Events: 0,
+  errorRatePct: null,
+  p95LatencyMs: null,
+  refusalRatePct: null,
+  toolFailureRatePct: null,
+};
 
 /** canary-vs-baseline rows to slices: `all` first, then `intent=<intent>` in name order. */
 export function figuresFromCanaryRows(rows: readonly Row[]): SliceFigures[] {
@@ -62,7 +70,10 @@ export function figuresFromCanaryRows(rows: readonly Row[]): SliceFigures[] {
     .map(([slice, f]) => ({ slice, ...f, p0Attribution: 'version' as const }));
 }
 
-export async function readGateFromAthena(athena: AthenaClient, req: AthenaGateRequest): Promise<{ slices: SliceFigures[]; notes: string[] }> {
+export async function readGateFromAthena(
+  athena: AthenaClient,
+  req: AthenaGateRequest,
+): Promise<{ slices: SliceFigures[]; notes: string[] }> {
   const sql = canaryQuerySql(req);
   const out = await runAthenaQuery(athena, sql, req);
   const first = day(req.start);

@@ -61,7 +61,8 @@ export const P0_ID = 'p0_events';
 
 /** The window as GetMetricData's StartTime/EndTime: `end` floored to the minute. */
 export function windowRange(w: GateWindow): { start: Date; end: Date } {
-  if (!Number.isInteger(w.seconds / 60) || w.seconds <= 0) throw new Error(`the gate window must be a whole number of minutes; got ${w.seconds} s`);
+  if (!Number.isInteger(w.seconds / 60) || w.seconds <= 0)
+    throw new Error(`the gate window must be a whole number of minutes; got ${w.seconds} s`);
   const end = Math.floor(w.end.getTime() / 60_000) * 60_000;
   return { start: new Date(end - w.seconds * 1000), end: new Date(end) };
 }
@@ -79,7 +80,11 @@ export function buildGateQueries(req: CloudWatchGateRequest): MetricDataQuery[] 
       Id: id,
       MetricStat: {
         // the gate reads ingest metrics: they carry the publisher's service dimension
-        Metric: { Namespace: req.namespace, MetricName: metricName, Dimensions: Object.entries({ [SERVICE_DIMENSION]: SERVICE_OF.ingest, ...dims }).map(([Name, Value]) => ({ Name, Value })) },
+        Metric: {
+          Namespace: req.namespace,
+          MetricName: metricName,
+          Dimensions: Object.entries({ [SERVICE_DIMENSION]: SERVICE_OF.ingest, ...dims }).map(([Name, Value]) => ({ Name, Value })),
+        },
         Period: period,
         Stat: statName,
       },
@@ -99,9 +104,17 @@ export function buildGateQueries(req: CloudWatchGateRequest): MetricDataQuery[] 
     const dims = { [req.dimension]: req[arm] };
     const ids = gateIds(arm);
     stat(ids.requests, 'Requests', 'Sum', dims, true);
-    for (const [id, name] of [[ids.errorRate, 'ErrorRate'], [ids.refusalRate, 'RefusalRate']] as const) {
+    for (const [id, name] of [
+      [ids.errorRate, 'ErrorRate'],
+      [ids.refusalRate, 'RefusalRate'],
+    ] as const) {
       const r = rate(arm, ratio(name), dims);
-      queries.set(id, { Id: id, Expression: `IF(${r.d} > 0, ${r.scale}${r.n} / ${r.d})`, Label: `${name} ${req.dimension}=${req[arm]}`, ReturnData: true });
+      queries.set(id, {
+        Id: id,
+        Expression: `IF(${r.d} > 0, ${r.scale}${r.n} / ${r.d})`,
+        Label: `${name} ${req.dimension}=${req[arm]}`,
+        ReturnData: true,
+      });
     }
     const tool = rate(arm, ratio('ToolTaskSuccessRate'), dims);
     queries.set(ids.toolFailureRate, {
@@ -145,7 +158,15 @@ export async function readGateFromCloudWatch(cloudwatch: CloudWatchClient, req: 
   const results: MetricDataResult[] = [];
   let token: string | undefined;
   do {
-    const out = await cloudwatch.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampDescending', NextToken: token }));
+    const out = await cloudwatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: start,
+        EndTime: end,
+        ScanBy: 'TimestampDescending',
+        NextToken: token,
+      }),
+    );
     results.push(...(out.MetricDataResults ?? []));
     token = out.NextToken;
   } while (token);

@@ -75,10 +75,19 @@ async function runWithRetries(q: PlannedQuery, deps: RollupDeps): Promise<{ repo
   let lastError = '';
   for (let attempt = 1; attempt <= max; attempt++) {
     try {
-      const out = await runAthenaQuery(deps.athena, q.sql, { deadlineMs: ROLLUP_ATTEMPT_DEADLINE_MS, ...deps.athenaOptions, workGroup: deps.workGroup, database: deps.database, sleep });
+      const out = await runAthenaQuery(deps.athena, q.sql, {
+        deadlineMs: ROLLUP_ATTEMPT_DEADLINE_MS,
+        ...deps.athenaOptions,
+        workGroup: deps.workGroup,
+        database: deps.database,
+        sleep,
+      });
       ids.push(out.queryExecutionId);
       const datums = datumsFor(q, out.rows, deps.slices);
-      return { report: { key: q.key, queryId: q.queryId, status: 'succeeded', attempts: attempt, rows: out.rows.length, queryExecutionIds: ids }, datums };
+      return {
+        report: { key: q.key, queryId: q.queryId, status: 'succeeded', attempts: attempt, rows: out.rows.length, queryExecutionIds: ids },
+        datums,
+      };
     } catch (e) {
       const id = (e as { queryExecutionId?: string }).queryExecutionId;
       if (id) ids.push(id);
@@ -90,7 +99,10 @@ async function runWithRetries(q: PlannedQuery, deps: RollupDeps): Promise<{ repo
       }
     }
   }
-  return { report: { key: q.key, queryId: q.queryId, status: 'failed', attempts: max, rows: 0, queryExecutionIds: ids, error: lastError }, datums: [] };
+  return {
+    report: { key: q.key, queryId: q.queryId, status: 'failed', attempts: max, rows: 0, queryExecutionIds: ids, error: lastError },
+    datums: [],
+  };
 }
 
 export async function runRollup(schedule: RollupSchedule, now: Date, deps: RollupDeps): Promise<RollupReport> {
@@ -119,8 +131,13 @@ export async function runRollup(schedule: RollupSchedule, now: Date, deps: Rollu
     failedQueries: failed.length,
   };
   deps.log?.(failed.length ? 'rollup finished with failed queries' : 'rollup finished', {
-    schedule, periodStart: report.periodStart, queries: results.length, failedQueries: failed, datapoints: report.datapoints,
-    putMetricDataCalls: report.putMetricDataCalls, objects: objects.length,
+    schedule,
+    periodStart: report.periodStart,
+    queries: results.length,
+    failedQueries: failed,
+    datapoints: report.datapoints,
+    putMetricDataCalls: report.putMetricDataCalls,
+    objects: objects.length,
   });
   return report;
 }

@@ -67,7 +67,12 @@ export async function readAllSwitches(
 }
 
 /** Reads the given switches by name (`GetParameters`, 10 names a call); a name not found reads as `missing`. */
-export async function readSwitches(ssm: SSMClient, prefix: string, refs: readonly string[], opts: ReadOptions = {}): Promise<Map<string, SwitchReading>> {
+export async function readSwitches(
+  ssm: SSMClient,
+  prefix: string,
+  refs: readonly string[],
+  opts: ReadOptions = {},
+): Promise<Map<string, SwitchReading>> {
   const out = new Map<string, SwitchReading>();
   for (let i = 0; i < refs.length; i += NAMES_PER_CALL) {
     const chunk = refs.slice(i, i + NAMES_PER_CALL);
@@ -83,7 +88,9 @@ export async function readSwitches(ssm: SSMClient, prefix: string, refs: readonl
 /** Reads one switch (`GetParameter`); `missing` when the parameter does not exist. */
 export async function readSwitch(ssm: SSMClient, prefix: string, ref: string, opts: ReadOptions = {}): Promise<SwitchReading> {
   try {
-    const res = await ssm.send(new GetParameterCommand({ Name: parameterName(prefix, ref), WithDecryption: false }), { abortSignal: opts.signal });
+    const res = await ssm.send(new GetParameterCommand({ Name: parameterName(prefix, ref), WithDecryption: false }), {
+      abortSignal: opts.signal,
+    });
     return readingOf(res.Parameter?.Value);
   } catch (e) {
     if ((e as { name?: string }).name === 'ParameterNotFound') return { kind: 'missing' };
@@ -92,7 +99,13 @@ export async function readSwitch(ssm: SSMClient, prefix: string, ref: string, op
 }
 
 /** Writes a switch's document (`PutParameter`, String, overwrite); returns the new parameter version. */
-export async function writeSwitch(ssm: SSMClient, prefix: string, ref: string, value: SwitchValue, opts: ReadOptions = {}): Promise<number | undefined> {
+export async function writeSwitch(
+  ssm: SSMClient,
+  prefix: string,
+  ref: string,
+  value: SwitchValue,
+  opts: ReadOptions = {},
+): Promise<number | undefined> {
   const res = await ssm.send(
     new PutParameterCommand({ Name: parameterName(prefix, ref), Value: serializeSwitchValue(value), Type: 'String', Overwrite: true }),
     { abortSignal: opts.signal },

@@ -46,6 +46,7 @@ export async function runTrip(message: string, deps: TripDeps): Promise<TripOutc
       failed.push(`${w.ref} (${(e as Error).name})`);
     }
   }
-  if (failed.length) throw new Error(`alarm ${plan.alarm}: could not trip ${failed.join(', ')}; tripped ${written.length ? written.join(', ') : 'none'}`);
+  if (failed.length)
+    throw new Error(`alarm ${plan.alarm}: could not trip ${failed.join(', ')}; tripped ${written.length ? written.join(', ') : 'none'}`);
   return { alarm: plan.alarm, outcome: plan.outcome, written, unchanged: plan.unchanged };
 }

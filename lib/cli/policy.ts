@@ -51,16 +51,25 @@ function parse(args: string[], allowFile: boolean): Parsed {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: allowFile,
-    options: { help: { type: 'boolean', short: 'h' }, ...(allowFile ? { now: { type: 'string' }, 'kill-switches': { type: 'boolean' } } : {}) },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      ...(allowFile ? { now: { type: 'string' }, 'kill-switches': { type: 'boolean' } } : {}),
+    },
   });
   if (positionals.length > 1) throw new UserError(`expected at most one policy file, got ${positionals.length}`, 2);
   const nowText = (values as { now?: string }).now;
   let now: Date | undefined;
   if (nowText !== undefined) {
     now = new Date(nowText);
-    if (Number.isNaN(now.getTime())) throw new UserError(`--now is ${JSON.stringify(nowText)}; expected an RFC 3339 time such as 2026-11-29T12:00:00Z`, 2);
+    if (Number.isNaN(now.getTime()))
+      throw new UserError(`--now is ${JSON.stringify(nowText)}; expected an RFC 3339 time such as 2026-11-29T12:00:00Z`, 2);
   }
-  return { file: positionals[0] ?? DEFAULT_FILE, now, help: values.help === true, killSwitches: (values as { 'kill-switches'?: boolean })['kill-switches'] === true };
+  return {
+    file: positionals[0] ?? DEFAULT_FILE,
+    now,
+    help: values.help === true,
+    killSwitches: (values as { 'kill-switches'?: boolean })['kill-switches'] === true,
+  };
 }
 
 /** Loads the policy; problems go to stderr and become exit code 1. */
@@ -78,7 +87,7 @@ function load(p: Parsed, io: CliIO): LoadedPolicy | number {
 
 export const policyCheck: CliCommand = async (args, io) => {
   const p = parse(args, true);
-  if (p.help) return io.stdout.write(HELP.check), 0;
+  if (p.help) return (io.stdout.write(HELP.check), 0);
   const loaded = load(p, io);
   if (typeof loaded === 'number') return loaded;
   io.stdout.write(`${p.file}: valid (${loaded.warnings.length} warning(s))\n`);
@@ -87,7 +96,7 @@ export const policyCheck: CliCommand = async (args, io) => {
 
 export const policyExplain: CliCommand = async (args, io) => {
   const p = parse(args, true);
-  if (p.help) return io.stdout.write(HELP.explain), 0;
+  if (p.help) return (io.stdout.write(HELP.explain), 0);
   const loaded = load(p, io);
   if (typeof loaded === 'number') return loaded;
   io.stdout.write(p.killSwitches ? explainKillSwitches(loaded.policy) : explainPolicy(loaded.policy));
@@ -96,7 +105,7 @@ export const policyExplain: CliCommand = async (args, io) => {
 
 export const policySchema: CliCommand = async (args, io) => {
   const p = parse(args, false);
-  if (p.help) return io.stdout.write(HELP.schema), 0;
+  if (p.help) return (io.stdout.write(HELP.schema), 0);
   io.stdout.write(policyJsonSchemaText());
   return 0;
 };

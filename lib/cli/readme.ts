@@ -14,26 +14,54 @@ import { loadDecisionQueries } from '../core/queries';
 import { TelemetryStack } from '../constructs/stack';
 
 const ROLE_TITLES: Record<string, string> = {
-  metrics_readers: 'metrics readers', trace_analysts: 'trace analysts', incident_responders: 'incident responders (MFA)', kill_switch_operators: 'kill-switch operators',
+  metrics_readers: 'metrics readers',
+  trace_analysts: 'trace analysts',
+  incident_responders: 'incident responders (MFA)',
+  kill_switch_operators: 'kill-switch operators',
 };
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => cell(c)).join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map((c) => cell(c)).join(' | ')} |`),
+  ].join('\n');
 }
 
 export function storesBlock(policy: Policy): string {
-  return table(['tier', 'retention', 'store', 'key', 'readers'], describeTiers(policy).flatMap((t) =>
-    t.stores.map((s) => [t.tier, t.retention, s.store, s.key ?? t.key, t.reader ? (ROLE_TITLES[t.reader] ?? t.reader) : 'operators (console)'])));
+  return table(
+    ['tier', 'retention', 'store', 'key', 'readers'],
+    describeTiers(policy).flatMap((t) =>
+      t.stores.map((s) => [
+        t.tier,
+        t.retention,
+        s.store,
+        s.key ?? t.key,
+        t.reader ? (ROLE_TITLES[t.reader] ?? t.reader) : 'operators (console)',
+      ]),
+    ),
+  );
 }
 
 export function alarmsBlock(policy: Policy): string {
-  return table(['alarm', 'severity', 'routes to', 'condition'], BUCKETS.flatMap((b) => policy.buckets[b].alarms.map((a) => [
-    alarmName(policy, b, a.id), a.severity, a.severity === 'page' ? 'page topic' : 'ticket topic', alarmCondition(a),
-  ])));
+  return table(
+    ['alarm', 'severity', 'routes to', 'condition'],
+    BUCKETS.flatMap((b) =>
+      policy.buckets[b].alarms.map((a) => [
+        alarmName(policy, b, a.id),
+        a.severity,
+        a.severity === 'page' ? 'page topic' : 'ticket topic',
+        alarmCondition(a),
+      ]),
+    ),
+  );
 }
 
 export function queriesBlock(): string {
-  return table(['query', 'bucket', 'decision it supports'], loadDecisionQueries().map((q) => [`\`queries/${q.id}.sql\``, q.bucket, q.decision]));
+  return table(
+    ['query', 'bucket', 'decision it supports'],
+    loadDecisionQueries().map((q) => [`\`queries/${q.id}.sql\``, q.bucket, q.decision]),
+  );
 }
 
 export function acknowledgementsBlock(policy: Policy): string {

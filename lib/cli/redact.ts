@@ -11,7 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  decodeJson, prepareEvent, transformBatch, transformDebugBatch, type FirehoseEventIn, type TransformContext,
+  decodeJson,
+  prepareEvent,
+  transformBatch,
+  transformDebugBatch,
+  type FirehoseEventIn,
+  type TransformContext,
 } from '../core/transform/transform';
 import { ingestEmfDocuments } from '../core/transform/emf';
 import { aggregateBatch } from '../core/transform/aggregate';
@@ -75,7 +80,9 @@ function readPolicy(file: string | undefined): PolicyRedaction | undefined {
   } catch (e) {
     if (e instanceof PolicyError) {
       const n = e.problems.length;
-      throw new UsageError(`policy ${file} is invalid: ${e.message.split('\n')[0]}${n > 1 ? ` (and ${n - 1} more; run 'llmops policy check ${file}')` : ''}`);
+      throw new UsageError(
+        `policy ${file} is invalid: ${e.message.split('\n')[0]}${n > 1 ? ` (and ${n - 1} more; run 'llmops policy check ${file}')` : ''}`,
+      );
     }
     throw e;
   }
@@ -98,10 +105,13 @@ export function resolveHashKey(file: string | undefined, io: CliIO): Uint8Array 
     key = Buffer.from(io.env.LLMOPS_HASH_KEY, 'utf8');
     source = 'LLMOPS_HASH_KEY';
   } else {
-    io.stderr.write('llmops: warning: no hash key (--hash-key-file or LLMOPS_HASH_KEY); using an ephemeral random key, so user_id hashes and keyed tokens will not match any other run\n');
+    io.stderr.write(
+      'llmops: warning: no hash key (--hash-key-file or LLMOPS_HASH_KEY); using an ephemeral random key, so user_id hashes and keyed tokens will not match any other run\n',
+    );
     return new Uint8Array(randomBytes(32));
   }
-  if (key.length < MIN_KEY_BYTES) throw new UsageError(`${source} holds ${key.length} bytes; the hash key must be at least ${MIN_KEY_BYTES} bytes`);
+  if (key.length < MIN_KEY_BYTES)
+    throw new UsageError(`${source} holds ${key.length} bytes; the hash key must be at least ${MIN_KEY_BYTES} bytes`);
   return new Uint8Array(key);
 }
 
@@ -128,11 +138,19 @@ function write(out: NodeJS.WritableStream, s: string): Promise<void> | undefined
  * characters: the scanner reads such strings fastest. Returns the last line when the input
  * does not end with a line break.
  */
-async function eachLine(stdin: NodeJS.ReadableStream, onBatch: (lines: string[]) => Promise<void> | undefined): Promise<{ endedWithNewline: boolean; tail: string | undefined }> {
+async function eachLine(
+  stdin: NodeJS.ReadableStream,
+  onBatch: (lines: string[]) => Promise<void> | undefined,
+): Promise<{ endedWithNewline: boolean; tail: string | undefined }> {
   // Bytes of the line not ended yet, kept as chunks so a long line is copied once.
   let carry: Buffer[] = [];
   for await (const chunk of stdin as AsyncIterable<Uint8Array | string>) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let nl = buf.indexOf(10);
     if (nl === -1) {
       if (buf.length > 0) carry.push(buf);
@@ -164,7 +182,12 @@ async function eachLine(stdin: NodeJS.ReadableStream, onBatch: (lines: string[])
 /** `llmops redact --text | --events`. */
 export const redactCommand: CliCommand = (args, io) =>
   guarded('redact', io, async () => {
-    const { values } = parseArgs({ args, options: { ...COMMON, text: { type: 'boolean' }, events: { type: 'boolean' } }, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args,
+      options: { ...COMMON, text: { type: 'boolean' }, events: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
     if (values.help) {
       io.stdout.write(REDACT_HELP);
       return 0;
@@ -261,7 +284,8 @@ export function parseFirehoseEvent(text: string): FirehoseEventIn {
     throw new UsageError('stdin is not JSON; expected a Firehose transformation event {"records":[{"recordId","data"}]}');
   }
   const records = typeof v === 'object' && v !== null ? (v as { records?: unknown }).records : undefined;
-  if (!Array.isArray(records)) throw new UsageError('stdin has no "records" array; expected a Firehose transformation event {"records":[{"recordId","data"}]}');
+  if (!Array.isArray(records))
+    throw new UsageError('stdin has no "records" array; expected a Firehose transformation event {"records":[{"recordId","data"}]}');
   records.forEach((r: unknown, i) => {
     const rec = r as { recordId?: unknown; data?: unknown } | null;
     if (typeof rec !== 'object' || rec === null || typeof rec.recordId !== 'string' || typeof rec.data !== 'string') {

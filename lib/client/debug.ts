@@ -86,7 +86,9 @@ export class DebugCaptureSender {
 
   constructor(opts: DebugCaptureSenderOptions) {
     if (!opts.policy && !opts.enrolments) {
-      throw new Error('DebugCaptureSender needs the policy or the enrolments (policy.debug_capture.enrolments): captures are only sent for enrolled cohorts');
+      throw new Error(
+        'DebugCaptureSender needs the policy or the enrolments (policy.debug_capture.enrolments): captures are only sent for enrolled cohorts',
+      );
     }
     this.pipeline = new DeliveryPipeline(opts, CAPTURE_GATE_REASONS);
     this.enabled = opts.policy ? opts.policy.debug_capture.enabled : true;
@@ -108,7 +110,8 @@ export class DebugCaptureSender {
       if (!this.enabled) return this.pipeline.dropRecorded('disabled', 'debug_capture.enabled is false in the policy');
       const verdict = captureVerdict(c, this.enrolments, this.now());
       if (verdict !== 'enrolled') return this.pipeline.dropRecorded(verdict, `cohort ${c.cohort}: ${verdict.replace('_', ' ')}`);
-      if (!this.switchAllows(c.cohort)) return this.pipeline.dropRecorded('switch_off', `the debug_capture kill switch does not allow cohort ${c.cohort}`);
+      if (!this.switchAllows(c.cohort))
+        return this.pipeline.dropRecorded('switch_off', `the debug_capture kill switch does not allow cohort ${c.cohort}`);
       return this.pipeline.enqueue(toLine(c));
     } catch (e) {
       return this.pipeline.rejectInvalid(`unreadable: ${e instanceof Error ? e.name : typeof e} while reading the capture`);

@@ -16,7 +16,25 @@ export {
   type DebugCaptureInput,
   type DebugCaptureSenderOptions,
 } from './debug';
-export { fromOtelSpan, spanTimeMs, OPERATION_KINDS, type OtelMapResult, type OtelSpanContext, type OtelSpanInput, type SpanIds, type SpanTime } from './otel';
+export {
+  fromOtelSpan,
+  spanTimeMs,
+  OPERATION_KINDS,
+  type OtelMapResult,
+  type OtelSpanContext,
+  type OtelSpanInput,
+  type SpanIds,
+  type SpanTime,
+} from './otel';
 export { DROP_REASONS, type ClientStats, type DeliveryOptions, type DropNotice, type DropReason } from './pipeline';
-export { FIREHOSE_LIMITS, billedBytes, packBatches, packRecords, toLine, type Line, type PackedRecord, type PackingLimits } from './packing';
+export {
+  FIREHOSE_LIMITS,
+  billedBytes,
+  packBatches,
+  packRecords,
+  toLine,
+  type Line,
+  type PackedRecord,
+  type PackingLimits,
+} from './packing';
 export { DEFAULT_RETRY, backoffMs, classifyError, type RetryOptions } from './retry';

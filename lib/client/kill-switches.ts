@@ -130,7 +130,9 @@ export class KillSwitches {
     const list = opts.switches ?? (opts.policy ? resolveSwitches(opts.policy) : undefined);
     const prefix = opts.prefix ?? (opts.policy ? switchPrefix(opts.policy) : undefined);
     if (!list || prefix === undefined) {
-      throw new Error('KillSwitches needs a policy, or switches and a prefix (e.g. { switches: resolveSwitches(policy), prefix: "/copilot/prod/kill-switches" })');
+      throw new Error(
+        'KillSwitches needs a policy, or switches and a prefix (e.g. { switches: resolveSwitches(policy), prefix: "/copilot/prod/kill-switches" })',
+      );
     }
     this.switches = new Map(list.map((s) => [s.ref, s]));
     this.prefix = prefix.replace(/\/+$/, '');
@@ -164,9 +166,8 @@ export class KillSwitches {
 
   /** Health of the cache. */
   status(): KillSwitchStatus {
-    const basis = this.readings === undefined ? 'safe_defaults'
-      : this.failedAt !== undefined ? 'last_known'
-      : this.isStale() ? 'stale' : 'fresh';
+    const basis =
+      this.readings === undefined ? 'safe_defaults' : this.failedAt !== undefined ? 'last_known' : this.isStale() ? 'stale' : 'fresh';
     return { loadedAt: this.loadedAt, failedAt: this.failedAt, basis };
   }
 
@@ -256,19 +257,28 @@ export class KillSwitches {
   private async load(): Promise<void> {
     const started = this.now();
     try {
-      const { readings } = await readAllSwitches(this.ssm, this.prefix, [...this.switches.values()], { signal: AbortSignal.timeout(this.timeoutMs) });
+      const { readings } = await readAllSwitches(this.ssm, this.prefix, [...this.switches.values()], {
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       this.readings = readings;
       this.loadedAt = started;
       this.failedAt = undefined;
       for (const [ref, r] of readings) {
-        if (r.kind === 'malformed') this.report({ kind: 'malformed', ref, message: `${ref}: the parameter holds no valid switch document (${r.problem}); using its safe default` });
+        if (r.kind === 'malformed')
+          this.report({
+            kind: 'malformed',
+            ref,
+            message: `${ref}: the parameter holds no valid switch document (${r.problem}); using its safe default`,
+          });
       }
     } catch (error) {
       this.failedAt = this.now();
       const fallback = this.readings ? 'last_known' : 'safe_defaults';
       const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.report({
-        kind: 'read_failed', fallback, error,
+        kind: 'read_failed',
+        fallback,
+        error,
         message: `cannot read the kill switches under ${this.prefix} (${why}); using ${fallback === 'last_known' ? 'the last known state' : 'the safe defaults'}`,
       });
     }

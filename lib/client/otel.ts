@@ -134,11 +134,16 @@ function map(span: OtelSpanInput, context: OtelSpanContext): OtelMapResult {
   if (start !== undefined && end !== undefined && end < start) problems.push('endTime: before startTime');
 
   const operation = text(a, 'gen_ai.operation.name', problems);
-  const kind = (operation !== undefined && Object.prototype.hasOwnProperty.call(OPERATION_KINDS, operation) ? OPERATION_KINDS[operation] : undefined) ?? context?.span_kind;
+  const kind =
+    (operation !== undefined && Object.prototype.hasOwnProperty.call(OPERATION_KINDS, operation)
+      ? OPERATION_KINDS[operation]
+      : undefined) ?? context?.span_kind;
   if (kind === undefined) {
-    problems.push(operation === undefined
-      ? 'gen_ai.operation.name: absent; pass context.span_kind'
-      : `gen_ai.operation.name: ${clip(operation, 64)} has no span kind (known: ${Object.keys(OPERATION_KINDS).join(', ')}); pass context.span_kind`);
+    problems.push(
+      operation === undefined
+        ? 'gen_ai.operation.name: absent; pass context.span_kind'
+        : `gen_ai.operation.name: ${clip(operation, 64)} has no span kind (known: ${Object.keys(OPERATION_KINDS).join(', ')}); pass context.span_kind`,
+    );
   }
 
   // An empty parent id is how some exporters write "no parent".

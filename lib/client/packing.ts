@@ -68,7 +68,10 @@ export function packRecords(lines: readonly Line[], limits: PackingLimits = FIRE
 }
 
 /** Groups records, in order, into batches of at most `maxBatchRecords` records and `maxBatchBytes` bytes. */
-export function packBatches<R extends { readonly data: Uint8Array }>(records: readonly R[], limits: PackingLimits = FIREHOSE_LIMITS): R[][] {
+export function packBatches<R extends { readonly data: Uint8Array }>(
+  records: readonly R[],
+  limits: PackingLimits = FIREHOSE_LIMITS,
+): R[][] {
   const out: R[][] = [];
   let batch: R[] = [];
   let bytes = 0;

@@ -109,7 +109,12 @@ export interface DeliveryOptions<R extends string = DropReason> {
   readonly onDrop?: (notice: DropNotice<R>) => void;
 }
 
-const DEFAULTS = { maxBufferedEvents: 10_000, maxBufferedBytes: 32 * 1024 * 1024, flushIntervalMs: 1_000, maxConcurrentRequests: 4 } as const;
+const DEFAULTS = {
+  maxBufferedEvents: 10_000,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  flushIntervalMs: 1_000,
+  maxConcurrentRequests: 4,
+} as const;
 
 /** The number when it is a finite number at least `min`, else the default. */
 function num(v: number | undefined, min: number, fallback: number): number {
@@ -205,17 +210,28 @@ export class DeliveryPipeline<X extends string = never> {
     this.counts.recorded++;
     if (this.closed) return this.dropOne('closed', 'the client is closed', eventId);
     if (line.bytes > this.limits.maxRecordBytes) {
-      return this.dropOne('oversized', `the event is ${line.bytes} bytes; a Firehose record holds at most ${this.limits.maxRecordBytes}`, eventId);
+      return this.dropOne(
+        'oversized',
+        `the event is ${line.bytes} bytes; a Firehose record holds at most ${this.limits.maxRecordBytes}`,
+        eventId,
+      );
     }
     if (this.buffered >= this.maxBufferedEvents) {
       return this.dropOne('buffer_full', `${this.buffered} events buffered (maxBufferedEvents ${this.maxBufferedEvents})`, eventId);
     }
     if (this.pendingBytes + this.inflightBytes + line.bytes > this.maxBufferedBytes) {
-      return this.dropOne('buffer_full', `${this.pendingBytes + this.inflightBytes} bytes buffered (maxBufferedBytes ${this.maxBufferedBytes})`, eventId);
+      return this.dropOne(
+        'buffer_full',
+        `${this.pendingBytes + this.inflightBytes} bytes buffered (maxBufferedBytes ${this.maxBufferedBytes})`,
+        eventId,
+      );
     }
     this.pending.push(line);
     this.pendingBytes += line.bytes;
-    if (this.pendingBytes >= this.limits.maxBatchBytes || this.pending.length >= this.limits.maxBatchRecords * this.limits.maxEventsPerRecord) {
+    if (
+      this.pendingBytes >= this.limits.maxBatchBytes ||
+      this.pending.length >= this.limits.maxBatchRecords * this.limits.maxEventsPerRecord
+    ) {
       this.scheduleDrain();
     }
     return true;

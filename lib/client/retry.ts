@@ -61,7 +61,11 @@ export function resolveRetry(opts: RetryOptions = {}): ResolvedRetry {
 }
 
 /** Full jitter: a uniform delay in `[0, min(maxDelay, base * 2^(attempt-1))]` after the `attempt`-th failure. */
-export function backoffMs(attempt: number, retry: Pick<ResolvedRetry, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  retry: Pick<ResolvedRetry, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
   const cap = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random() * cap);
 }
@@ -100,7 +104,11 @@ export interface RequestFailure {
  * dropped connections, timeouts, credential lookups) are retryable.
  */
 export function classifyError(error: unknown): RequestFailure {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    code?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
   const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   // Node's system error code (ECONNREFUSED, ECONNRESET, ...) says more than the name of a network error.

@@ -75,7 +75,12 @@ export class TelemetryStack extends Stack {
       ],
     });
     this.monitoring.grantRead(this.storage.metricsReaderRole);
-    this.rollups = new TelemetryRollups(this, 'Rollups', { policy, storage: this.storage, catalog: this.catalog, ticketTopic: this.alerting.ticketTopic });
+    this.rollups = new TelemetryRollups(this, 'Rollups', {
+      policy,
+      storage: this.storage,
+      catalog: this.catalog,
+      ticketTopic: this.alerting.ticketTopic,
+    });
     this.killSwitches = new KillSwitchParameters(this, 'KillSwitches', {
       policy,
       pageTopic: this.alerting.pageTopic,

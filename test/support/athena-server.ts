@@ -18,7 +18,16 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
+import {
+  AwsError,
+  FAKE_CREDENTIALS,
+  FailureQueue,
+  fakeEnv,
+  readAwsJsonRequest,
+  sendAwsError,
+  sendJson,
+  startAwsHttpServer,
+} from './aws-http-server';
 
 export interface EngineResult {
   readonly columns: readonly { readonly name: string; readonly type: string }[];
@@ -90,7 +99,12 @@ export function duckdbEngine(connection: DuckDBConnection): QueryEngine {
   };
 }
 
-export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: string; database: string; region?: string }): Promise<AthenaServer> {
+export async function startAthenaServer(opts: {
+  engine: QueryEngine;
+  workGroup: string;
+  database: string;
+  region?: string;
+}): Promise<AthenaServer> {
   const region = opts.region ?? 'eu-west-1';
   const executions: Execution[] = [];
   const calls: RecordedCall[] = [];
@@ -144,16 +158,23 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
       }
       return {
         QueryExecution: {
-          QueryExecutionId: e.id, Query: e.sql, StatementType: 'DML', WorkGroup: e.workGroup,
+          QueryExecutionId: e.id,
+          Query: e.sql,
+          StatementType: 'DML',
+          WorkGroup: e.workGroup,
           QueryExecutionContext: { Database: e.database },
-          Status: { State: e.state, ...(e.reason ? { StateChangeReason: e.reason, AwsError: { ErrorCategory: 2, ErrorMessage: e.reason } } : {}) },
+          Status: {
+            State: e.state,
+            ...(e.reason ? { StateChangeReason: e.reason, AwsError: { ErrorCategory: 2, ErrorMessage: e.reason } } : {}),
+          },
           Statistics: { DataScannedInBytes: e.state === 'SUCCEEDED' ? 10_485_760 : 0 },
         },
       };
     },
     GetQueryResults(b) {
       const e = find(b);
-      if (e.state !== 'SUCCEEDED' || !e.result) throw new AwsError('InvalidRequestException', `Query has not yet finished. Current state: ${e.state}`);
+      if (e.state !== 'SUCCEEDED' || !e.result)
+        throw new AwsError('InvalidRequestException', `Query has not yet finished. Current state: ${e.state}`);
       const max = typeof b.MaxResults === 'number' ? b.MaxResults : 1000;
       if (max < 1 || max > 1000) throw new AwsError('InvalidRequestException', 'MaxResults must be between 1 and 1000');
       const all = [e.result.columns.map((c) => c.name), ...e.result.rows];
@@ -165,7 +186,15 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
         UpdateCount: 0,
         ResultSet: {
           Rows: page.map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) })),
-          ResultSetMetadata: { ColumnInfo: e.result.columns.map((c) => ({ Name: c.name, Label: c.name, Type: c.type, CatalogName: 'hive', Nullable: 'UNKNOWN' })) },
+          ResultSetMetadata: {
+            ColumnInfo: e.result.columns.map((c) => ({
+              Name: c.name,
+              Label: c.name,
+              Type: c.type,
+              CatalogName: 'hive',
+              Nullable: 'UNKNOWN',
+            })),
+          },
         },
         ...(start + size < all.length ? { NextToken: `page-${start + size}` } : {}),
       };
@@ -201,11 +230,20 @@ export async function startAthenaServer(opts: { engine: QueryEngine; workGroup: 
     region,
     executions,
     calls,
-    get pollsUntilDone() { return state.pollsUntilDone; },
-    set pollsUntilDone(n: number) { state.pollsUntilDone = n; },
-    get pageSize() { return state.pageSize; },
-    set pageSize(n: number) { state.pageSize = n; },
-    failQueries: (match, o = {}) => void queryFailures.push({ match, left: o.times ?? 1, reason: o.reason ?? 'GENERIC_INTERNAL_ERROR: injected by the test' }),
+    get pollsUntilDone() {
+      return state.pollsUntilDone;
+    },
+    set pollsUntilDone(n: number) {
+      state.pollsUntilDone = n;
+    },
+    get pageSize() {
+      return state.pageSize;
+    },
+    set pageSize(n: number) {
+      state.pageSize = n;
+    },
+    failQueries: (match, o = {}) =>
+      void queryFailures.push({ match, left: o.times ?? 1, reason: o.reason ?? 'GENERIC_INTERNAL_ERROR: injected by the test' }),
     hangQueries: (match) => void hangs.push(match),
     failNext: (f) => apiFailures.push(f),
     callsOf: (operation) => calls.filter((c) => c.operation === operation),

@@ -43,7 +43,9 @@ export interface AwsHttpServer {
 }
 
 /** Starts an HTTP server on 127.0.0.1 (ephemeral port) that hands every request to `handle`. */
-export async function startAwsHttpServer(opts: { handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> }): Promise<AwsHttpServer> {
+export async function startAwsHttpServer(opts: {
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}): Promise<AwsHttpServer> {
   const sockets = new Set<Socket>();
   const clients: { destroy(): void }[] = [];
   const server = createServer((req, res) => void opts.handle(req, res));
@@ -51,18 +53,20 @@ export async function startAwsHttpServer(opts: { handle: (req: IncomingMessage, 
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  const down = () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
+  const down = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
 
   await listen(0);
   const { port } = server.address() as AddressInfo;
@@ -141,7 +145,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Answers an AWS JSON error: `{ "__type": type, "message": message }`. */
-export function sendAwsError(res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
+export function sendAwsError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { __type: type, message }, headers);
 }
 

@@ -12,7 +12,11 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export async function runLlmops(argv: string[], env: Record<string, string | undefined> = {}, stdin: Readable = Readable.from([])): Promise<CliRun> {
+export async function runLlmops(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+  stdin: Readable = Readable.from([]),
+): Promise<CliRun> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));

@@ -24,7 +24,16 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
+import {
+  AwsError,
+  FAKE_CREDENTIALS,
+  FailureQueue,
+  fakeEnv,
+  readAwsJsonRequest,
+  sendAwsError,
+  sendJson,
+  startAwsHttpServer,
+} from './aws-http-server';
 
 /** One stored datapoint (a PutMetricData item; a `Values` array is kept as its raw values). */
 export interface StoredDatum {
@@ -114,11 +123,16 @@ export function statistic(stat: string, values: readonly number[]): number | und
   if (values.length === 0) return undefined;
   const sum = values.reduce((a, b) => a + b, 0);
   switch (stat) {
-    case 'Sum': return sum;
-    case 'Average': return sum / values.length;
-    case 'Minimum': return Math.min(...values);
-    case 'Maximum': return Math.max(...values);
-    case 'SampleCount': return values.length;
+    case 'Sum':
+      return sum;
+    case 'Average':
+      return sum / values.length;
+    case 'Minimum':
+      return Math.min(...values);
+    case 'Maximum':
+      return Math.max(...values);
+    case 'SampleCount':
+      return values.length;
   }
   const p = /^p(\d{1,2}(?:\.\d+)?)$/.exec(stat);
   if (!p) throw new AwsError('InvalidParameterValue', `The value ${stat} for parameter Stat is not supported by the local server.`);
@@ -130,21 +144,20 @@ export function statistic(stat: string, values: readonly number[]): number | und
 // ---------------------------------------------------------------- metric math
 
 type Node =
-  | { t: 'num'; v: number }
-  | { t: 'id'; id: string }
-  | { t: 'bin'; op: string; a: Node; b: Node }
-  | { t: 'call'; fn: string; args: Node[] };
+  { t: 'num'; v: number } | { t: 'id'; id: string } | { t: 'bin'; op: string; a: Node; b: Node } | { t: 'call'; fn: string; args: Node[] };
 
 /** Parses the metric-math subset the gate uses; throws AwsError ValidationError on anything else. */
 export function parseExpression(text: string): Node {
   const tokens = text.match(/\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|>=|<=|==|!=|[-+*/(),<>])/gy);
-  if (!tokens || tokens.join('').replace(/\s/g, '') !== text.replace(/\s/g, '')) throw new AwsError('ValidationError', `cannot parse expression ${text}`);
+  if (!tokens || tokens.join('').replace(/\s/g, '') !== text.replace(/\s/g, ''))
+    throw new AwsError('ValidationError', `cannot parse expression ${text}`);
   const toks = tokens.map((x) => x.trim());
   let i = 0;
   const peek = () => toks[i];
   const take = (want?: string) => {
     const tok = toks[i++];
-    if (tok === undefined || (want !== undefined && tok !== want)) throw new AwsError('ValidationError', `expression ${text}: expected ${want ?? 'a token'} at ${i}`);
+    if (tok === undefined || (want !== undefined && tok !== want))
+      throw new AwsError('ValidationError', `expression ${text}: expected ${want ?? 'a token'} at ${i}`);
     return tok;
   };
   const primary = (): Node => {
@@ -187,23 +200,35 @@ export function parseExpression(text: string): Node {
 /** Evaluates at one timestamp; undefined means no datapoint. */
 function evaluate(n: Node, at: (id: string) => number | undefined): number | undefined {
   switch (n.t) {
-    case 'num': return n.v;
-    case 'id': return at(n.id);
+    case 'num':
+      return n.v;
+    case 'id':
+      return at(n.id);
     case 'bin': {
       const a = evaluate(n.a, at);
       const b = evaluate(n.b, at);
       if (a === undefined || b === undefined) return undefined;
       switch (n.op) {
-        case '+': return a + b;
-        case '-': return a - b;
-        case '*': return a * b;
-        case '/': return b === 0 ? undefined : a / b;
-        case '>': return a > b ? 1 : 0;
-        case '<': return a < b ? 1 : 0;
-        case '>=': return a >= b ? 1 : 0;
-        case '<=': return a <= b ? 1 : 0;
-        case '==': return a === b ? 1 : 0;
-        default: return a !== b ? 1 : 0;
+        case '+':
+          return a + b;
+        case '-':
+          return a - b;
+        case '*':
+          return a * b;
+        case '/':
+          return b === 0 ? undefined : a / b;
+        case '>':
+          return a > b ? 1 : 0;
+        case '<':
+          return a < b ? 1 : 0;
+        case '>=':
+          return a >= b ? 1 : 0;
+        case '<=':
+          return a <= b ? 1 : 0;
+        case '==':
+          return a === b ? 1 : 0;
+        default:
+          return a !== b ? 1 : 0;
       }
     }
     case 'call': {
@@ -235,30 +260,53 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
   const clock = { now: opts.now ?? (() => Date.now()) };
 
   const putMetricData = (b: Record<string, unknown>, bytes: number) => {
-    if (bytes > CLOUDWATCH_LIMITS.maxPutBytes) throw new AwsError('RequestEntityTooLarge', `Request size ${bytes} exceeded ${CLOUDWATCH_LIMITS.maxPutBytes} bytes`, 413);
+    if (bytes > CLOUDWATCH_LIMITS.maxPutBytes)
+      throw new AwsError('RequestEntityTooLarge', `Request size ${bytes} exceeded ${CLOUDWATCH_LIMITS.maxPutBytes} bytes`, 413);
     const ns = String(b.Namespace ?? '');
     if (!ns || ns.startsWith('AWS/')) throw new AwsError('InvalidParameterValue', `The value ${ns} for parameter Namespace is not valid.`);
     const items = (b.MetricData as Record<string, unknown>[] | undefined) ?? [];
     if (items.length === 0 || items.length > CLOUDWATCH_LIMITS.maxItemsPerPut) {
-      throw new AwsError('InvalidParameterValue', `The collection MetricData must contain between 1 and ${CLOUDWATCH_LIMITS.maxItemsPerPut} items; it has ${items.length}.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `The collection MetricData must contain between 1 and ${CLOUDWATCH_LIMITS.maxItemsPerPut} items; it has ${items.length}.`,
+      );
     }
     const now = clock.now();
     const accepted: StoredDatum[] = items.map((m, idx) => {
       const dims = (m.Dimensions as unknown[] | undefined) ?? [];
-      if (dims.length > CLOUDWATCH_LIMITS.maxDimensions) throw new AwsError('InvalidParameterValue', `MetricData.member.${idx + 1}.Dimensions has ${dims.length} dimensions; at most ${CLOUDWATCH_LIMITS.maxDimensions}.`);
+      if (dims.length > CLOUDWATCH_LIMITS.maxDimensions)
+        throw new AwsError(
+          'InvalidParameterValue',
+          `MetricData.member.${idx + 1}.Dimensions has ${dims.length} dimensions; at most ${CLOUDWATCH_LIMITS.maxDimensions}.`,
+        );
       const ts = typeof m.Timestamp === 'number' ? m.Timestamp * 1000 : now;
       if (ts < now - CLOUDWATCH_LIMITS.pastMs || ts > now + CLOUDWATCH_LIMITS.futureMs) {
-        throw new AwsError('InvalidParameterValue', `The parameter MetricData.member.${idx + 1}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.`);
+        throw new AwsError(
+          'InvalidParameterValue',
+          `The parameter MetricData.member.${idx + 1}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.`,
+        );
       }
       let values: number[];
       if (Array.isArray(m.Values)) {
-        if (m.Values.length > CLOUDWATCH_LIMITS.maxValuesPerItem) throw new AwsError('InvalidParameterValue', `MetricData.member.${idx + 1}.Values has more than ${CLOUDWATCH_LIMITS.maxValuesPerItem} values.`);
+        if (m.Values.length > CLOUDWATCH_LIMITS.maxValuesPerItem)
+          throw new AwsError(
+            'InvalidParameterValue',
+            `MetricData.member.${idx + 1}.Values has more than ${CLOUDWATCH_LIMITS.maxValuesPerItem} values.`,
+          );
         const counts = (m.Counts as number[] | undefined) ?? [];
         values = (m.Values as number[]).flatMap((v, k) => Array.from({ length: counts[k] ?? 1 }, () => v));
       } else if (typeof m.Value === 'number') values = [m.Value];
       else throw new AwsError('InvalidParameterCombination', `MetricData.member.${idx + 1} must have Value or Values.`);
-      if (values.some((v) => !Number.isFinite(v))) throw new AwsError('InvalidParameterValue', `MetricData.member.${idx + 1} has a non-finite value.`);
-      return { namespace: ns, metricName: String(m.MetricName), dimensions: dimsOf(dims), timestamp: ts, values, unit: m.Unit as string | undefined };
+      if (values.some((v) => !Number.isFinite(v)))
+        throw new AwsError('InvalidParameterValue', `MetricData.member.${idx + 1} has a non-finite value.`);
+      return {
+        namespace: ns,
+        metricName: String(m.MetricName),
+        dimensions: dimsOf(dims),
+        timestamp: ts,
+        values,
+        unit: m.Unit as string | undefined,
+      };
     });
     datums.push(...accepted);
     return {};
@@ -266,7 +314,8 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
 
   const getMetricData = (b: Record<string, unknown>) => {
     const queries = (b.MetricDataQueries as Record<string, unknown>[] | undefined) ?? [];
-    if (queries.length === 0 || queries.length > CLOUDWATCH_LIMITS.maxQueries) throw new AwsError('ValidationError', `MetricDataQueries must have 1 to ${CLOUDWATCH_LIMITS.maxQueries} members.`);
+    if (queries.length === 0 || queries.length > CLOUDWATCH_LIMITS.maxQueries)
+      throw new AwsError('ValidationError', `MetricDataQueries must have 1 to ${CLOUDWATCH_LIMITS.maxQueries} members.`);
     const start = Number(b.StartTime) * 1000;
     const end = Number(b.EndTime) * 1000;
     if (!(end > start)) throw new AwsError('ValidationError', 'The parameter StartTime must be less than the parameter EndTime.');
@@ -277,13 +326,22 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
       if (done) return done;
       const q = byId.get(id);
       if (!q) throw new AwsError('ValidationError', `Unknown metric id ${id} in an expression.`);
-      if (!/^[a-z][a-zA-Z0-9_]*$/.test(id)) throw new AwsError('ValidationError', `The value ${id} for parameter MetricDataQueries.member.Id must start with a lowercase letter.`);
+      if (!/^[a-z][a-zA-Z0-9_]*$/.test(id))
+        throw new AwsError(
+          'ValidationError',
+          `The value ${id} for parameter MetricDataQueries.member.Id must start with a lowercase letter.`,
+        );
       if (stack.includes(id)) throw new AwsError('ValidationError', `Circular reference to ${id}.`);
       let out: Map<number, number>;
       if (q.MetricStat) {
-        const ms = q.MetricStat as { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown }; Period: number; Stat: string };
+        const ms = q.MetricStat as {
+          Metric: { Namespace: string; MetricName: string; Dimensions?: unknown };
+          Period: number;
+          Stat: string;
+        };
         const period = Number(ms.Period) * 1000;
-        if (!(period >= 60_000) || period % 60_000 !== 0) throw new AwsError('ValidationError', `Period ${ms.Period} must be a multiple of 60.`);
+        if (!(period >= 60_000) || period % 60_000 !== 0)
+          throw new AwsError('ValidationError', `Period ${ms.Period} must be a multiple of 60.`);
         const dims = dimsOf(ms.Metric.Dimensions);
         const buckets = new Map<number, number[]>();
         for (const d of datums) {
@@ -307,22 +365,34 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
       return out;
     };
     const descending = b.ScanBy !== 'TimestampAscending';
-    const results = queries.filter((q) => q.ReturnData !== false).map((q) => {
-      const id = String(q.Id);
-      const points = [...resolve(id)].sort((x, y) => (descending ? y[0] - x[0] : x[0] - y[0]));
-      return { Id: id, Label: (q.Label as string | undefined) ?? id, Timestamps: points.map(([t]) => t / 1000), Values: points.map(([, v]) => v), StatusCode: 'Complete' };
-    });
+    const results = queries
+      .filter((q) => q.ReturnData !== false)
+      .map((q) => {
+        const id = String(q.Id);
+        const points = [...resolve(id)].sort((x, y) => (descending ? y[0] - x[0] : x[0] - y[0]));
+        return {
+          Id: id,
+          Label: (q.Label as string | undefined) ?? id,
+          Timestamps: points.map(([t]) => t / 1000),
+          Values: points.map(([, v]) => v),
+          StatusCode: 'Complete',
+        };
+      });
     return { MetricDataResults: results, Messages: [] };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const { target, operation, known, body, wire, raw, gzip, signed } = await readAwsJsonRequest(req, { targetPrefix: TARGET_PREFIX, gunzip: true });
+    const { target, operation, known, body, wire, raw, gzip, signed } = await readAwsJsonRequest(req, {
+      targetPrefix: TARGET_PREFIX,
+      gunzip: true,
+    });
     const call: RecordedCall = { operation, body, bytes: wire.length, jsonBytes: raw.length, gzip, signed };
     calls.push(call);
     const headers = () => ({ 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${calls.length}` });
     try {
       if (!known) throw new AwsError('InvalidAction', `unsupported request ${req.method} ${target}`);
-      if (req.headers['content-type'] !== 'application/x-amz-json-1.0') throw new AwsError('InvalidParameterValue', `unexpected content-type ${req.headers['content-type']}`);
+      if (req.headers['content-type'] !== 'application/x-amz-json-1.0')
+        throw new AwsError('InvalidParameterValue', `unexpected content-type ${req.headers['content-type']}`);
       const f = failures.take(operation);
       if (f) throw new AwsError(f.code, f.message ?? `${f.code} (injected by the test)`, f.status ?? 400);
       if (operation === 'PutMetricData') sendJson(res, 200, putMetricData(body, wire.length), headers());
@@ -331,7 +401,10 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
     } catch (e) {
       const err = e instanceof AwsError ? e : new AwsError('InternalServiceError', String(e), 500);
       call.error = err.type;
-      sendAwsError(res, err.status, `com.amazonaws.cloudwatch#${err.type}Exception`, err.message, { ...headers(), 'x-amzn-query-error': `${err.type};Sender` });
+      sendAwsError(res, err.status, `com.amazonaws.cloudwatch#${err.type}Exception`, err.message, {
+        ...headers(),
+        'x-amzn-query-error': `${err.type};Sender`,
+      });
     }
   };
 
@@ -342,8 +415,12 @@ export async function startCloudWatchServer(opts: { region?: string; now?: () =>
     region,
     datums,
     calls,
-    get now() { return clock.now; },
-    set now(fn: () => number) { clock.now = fn; },
+    get now() {
+      return clock.now;
+    },
+    set now(fn: () => number) {
+      clock.now = fn;
+    },
     failNext: (f) => failures.push(f),
     callsOf: (operation) => calls.filter((c) => c.operation === operation),
     datumsOf: (name, dims) => datums.filter((d) => d.metricName === name && (dims === undefined || sameDims(d.dimensions, dims))),

@@ -24,7 +24,16 @@ import { rng as prng } from './prng';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
+import {
+  AwsError,
+  FAKE_CREDENTIALS,
+  FailureQueue,
+  fakeEnv,
+  readAwsJsonRequest,
+  sendAwsError,
+  sendJson,
+  startAwsHttpServer,
+} from './aws-http-server';
 
 /** Firehose limits (docs.aws.amazon.com/firehose/latest/dev/limits.html). */
 export const FIREHOSE_LIMITS = { maxRecordBytes: 1_000 * 1024, maxBatchRecords: 500, maxBatchBytes: 4 * 1024 * 1024 } as const;
@@ -113,7 +122,6 @@ export interface FirehoseServer {
 
 const TARGET_PREFIX = 'Firehose_20150804.';
 
-
 /** `k` distinct indexes out of `n`. */
 function pick(n: number, k: number, random: () => number): Set<number> {
   const idx = Array.from({ length: n }, (_, i) => i);
@@ -147,7 +155,10 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
     const raw = operation === 'PutRecord' ? [body.Record] : body.Records;
     if (!Array.isArray(raw) || raw.length === 0) throw new AwsError('InvalidArgumentException', 'Records must hold at least one record');
     if (raw.length > FIREHOSE_LIMITS.maxBatchRecords) {
-      throw new AwsError('InvalidArgumentException', `${raw.length} records; PutRecordBatch takes at most ${FIREHOSE_LIMITS.maxBatchRecords}`);
+      throw new AwsError(
+        'InvalidArgumentException',
+        `${raw.length} records; PutRecordBatch takes at most ${FIREHOSE_LIMITS.maxBatchRecords}`,
+      );
     }
     return raw.map((r, i) => {
       const data = (r as { Data?: unknown } | undefined)?.Data;
@@ -168,9 +179,15 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
     }
     const bytes = data.reduce((n, d) => n + d.length, 0);
     const entry: ReceivedRequest = {
-      n: requests.length + 1, operation, stream, records: data.length, bytes,
+      n: requests.length + 1,
+      operation,
+      stream,
+      records: data.length,
+      bytes,
       maxRecordBytes: data.reduce((m, d) => Math.max(m, d.length), 0),
-      outcome: 200, failed: 0, signed,
+      outcome: 200,
+      failed: 0,
+      signed,
     };
     requests.push(entry);
     if (faults.delayMs > 0) await sleep(faults.delayMs);
@@ -187,12 +204,19 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
 
     try {
       if (!known) throw new AwsError('UnknownOperationException', `unsupported request ${req.method} ${target}`);
-      if (operation !== 'PutRecordBatch' && operation !== 'PutRecord') throw new AwsError('UnknownOperationException', `${operation} is not implemented by the local Firehose`);
+      if (operation !== 'PutRecordBatch' && operation !== 'PutRecord')
+        throw new AwsError('UnknownOperationException', `${operation} is not implemented by the local Firehose`);
       if (decodeError) throw decodeError;
-      if (streams.size > 0 && !streams.has(stream)) throw new AwsError('ResourceNotFoundException', `Firehose ${stream} under account 123456789012 not found.`);
+      if (streams.size > 0 && !streams.has(stream))
+        throw new AwsError('ResourceNotFoundException', `Firehose ${stream} under account 123456789012 not found.`);
       const big = data.findIndex((d) => d.length > FIREHOSE_LIMITS.maxRecordBytes);
-      if (big >= 0) throw new AwsError('InvalidArgumentException', `Records[${big}] is ${data[big]!.length} bytes; a record holds at most ${FIREHOSE_LIMITS.maxRecordBytes}`);
-      if (bytes > FIREHOSE_LIMITS.maxBatchBytes) throw new AwsError('InvalidArgumentException', `the batch holds ${bytes} bytes; at most ${FIREHOSE_LIMITS.maxBatchBytes}`);
+      if (big >= 0)
+        throw new AwsError(
+          'InvalidArgumentException',
+          `Records[${big}] is ${data[big]!.length} bytes; a record holds at most ${FIREHOSE_LIMITS.maxRecordBytes}`,
+        );
+      if (bytes > FIREHOSE_LIMITS.maxBatchBytes)
+        throw new AwsError('InvalidArgumentException', `the batch holds ${bytes} bytes; at most ${FIREHOSE_LIMITS.maxBatchBytes}`);
       const q = queued.take();
       if (q) throw new AwsError(q.type, q.message ?? `${q.type} (injected by the test)`, q.status ?? 400);
       if (faults.throttleEvery > 0 && entry.n % faults.throttleEvery === 0) throw new AwsError(faults.throttleType, 'Slow down.');
@@ -230,9 +254,15 @@ export async function startFirehoseServer(opts: { region?: string; seed?: number
     records,
     requests,
     streams,
-    events: (s) => records
-      .filter((r) => s === undefined || r.stream === s)
-      .flatMap((r) => r.data.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>)),
+    events: (s) =>
+      records
+        .filter((r) => s === undefined || r.stream === s)
+        .flatMap((r) =>
+          r.data
+            .split('\n')
+            .filter((l) => l.length > 0)
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        ),
     failNext: (f) => queued.push(f),
     down,
     up,

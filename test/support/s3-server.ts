@@ -37,9 +37,12 @@ export async function startS3Server(opts: { region?: string } = {}): Promise<S3S
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname.slice(1));
     const fail = (status: number, code: string, message: string) => {
       res.writeHead(status, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>local</RequestId></Error>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>local</RequestId></Error>`,
+      );
     };
-    if (req.method !== 'PUT' || !path.includes('/')) return fail(405, 'MethodNotAllowed', `${req.method} ${path} is not supported by the local S3 server`);
+    if (req.method !== 'PUT' || !path.includes('/'))
+      return fail(405, 'MethodNotAllowed', `${req.method} ${path} is not supported by the local S3 server`);
     if (!isSigned(req)) return fail(403, 'AccessDenied', 'unsigned request');
     const f = failures.take();
     if (f) return fail(f.status, f.code, 'injected by the test');
@@ -55,7 +58,10 @@ export async function startS3Server(opts: { region?: string } = {}): Promise<S3S
     objects,
     puts,
     failNext: (x) => failures.push(x),
-    client: () => track(new S3Client({ endpoint, region: opts.region ?? 'eu-west-1', forcePathStyle: true, maxAttempts: 1, credentials: FAKE_CREDENTIALS })),
+    client: () =>
+      track(
+        new S3Client({ endpoint, region: opts.region ?? 'eu-west-1', forcePathStyle: true, maxAttempts: 1, credentials: FAKE_CREDENTIALS }),
+      ),
     close,
   };
 }

@@ -64,7 +64,10 @@ export function userId(name: string): string {
   return createHash('sha256').update(`sample-user:${name}`).digest('hex');
 }
 
-type RequestFields = Omit<RequestEvent, 'event_type' | 'schema_version' | 'event_id' | 'timestamp' | 'trace_id' | 'request_id' | 'session_id'>;
+type RequestFields = Omit<
+  RequestEvent,
+  'event_type' | 'schema_version' | 'event_id' | 'timestamp' | 'trace_id' | 'request_id' | 'session_id'
+>;
 
 interface SpanSpec {
   kind: SpanEvent['span_kind'];
@@ -139,13 +142,19 @@ const canary: Partial<RequestFields> = { prompt_version: 'pv-2', retrieval_confi
 
 const IN_WINDOW: readonly Cohort[] = [
   {
-    key: 'qna_base', n: 20, days: W, hour: 9,
+    key: 'qna_base',
+    n: 20,
+    days: W,
+    hour: 9,
     base: { intent: 'policy_qna', tenant_id: 'emea', user_role: 'employee', ...rag(['it_kb']), cost_usd: 0.02 },
     vary: (i) => ({ citations_present: i !== 0 }),
     spans: () => [{ kind: 'retrieval', name: 'it_kb' }],
   },
   {
-    key: 'qna_canary', n: 20, days: W, hour: 10,
+    key: 'qna_canary',
+    n: 20,
+    days: W,
+    hour: 10,
     base: { intent: 'policy_qna', tenant_id: 'emea', user_role: 'employee', ...canary, ...rag(['it_kb']), cost_usd: 0.034 },
     vary: (i) => {
       if (i === 0) return { status: 'timeout', error_code: 'provider_timeout', outcome: 'failure' };
@@ -156,7 +165,10 @@ const IN_WINDOW: readonly Cohort[] = [
     spans: () => [{ kind: 'retrieval', name: 'it_kb' }],
   },
   {
-    key: 'troubleshoot', n: 10, days: W, hour: 11,
+    key: 'troubleshoot',
+    n: 10,
+    days: W,
+    hour: 11,
     base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'it_agent', model: MODELS.haiku, ...toolRead, cost_usd: 0.01 },
     vary: (i) => {
       if (i === 4) return { status: 'timeout', error_code: 'provider_timeout', outcome: 'failure' };
@@ -166,7 +178,10 @@ const IN_WINDOW: readonly Cohort[] = [
     spans: () => [{ kind: 'tool', name: 'search_kb', executed: true, tool_validation: 'passed' }],
   },
   {
-    key: 'ticket_base', n: 10, days: W, hour: 13,
+    key: 'ticket_base',
+    n: 10,
+    days: W,
+    hour: 13,
     base: { intent: 'ticket_create', tenant_id: 'amer', user_role: 'employee', ...toolWrite, cost_usd: 0.05 },
     vary: (i) => {
       if (i === 0) return { tools_executed: 0, tool_validation_failures: 1, outcome: 'failure' };
@@ -174,65 +189,166 @@ const IN_WINDOW: readonly Cohort[] = [
       return {};
     },
     spans: (i) => {
-      if (i === 0) return [{ kind: 'tool', name: 'create_ticket', status: 'error', error_code: 'validation_failed', executed: false, tool_validation: 'failed' }];
-      if (i === 1) return [{ kind: 'tool', name: 'create_ticket', status: 'error', error_code: 'http_500', executed: true, tool_validation: 'passed' }];
+      if (i === 0)
+        return [
+          {
+            kind: 'tool',
+            name: 'create_ticket',
+            status: 'error',
+            error_code: 'validation_failed',
+            executed: false,
+            tool_validation: 'failed',
+          },
+        ];
+      if (i === 1)
+        return [
+          { kind: 'tool', name: 'create_ticket', status: 'error', error_code: 'http_500', executed: true, tool_validation: 'passed' },
+        ];
       return [{ kind: 'tool', name: 'create_ticket', executed: true, tool_validation: 'passed' }];
     },
   },
   {
-    key: 'ticket_canary', n: 10, days: W, hour: 14,
+    key: 'ticket_canary',
+    n: 10,
+    days: W,
+    hour: 14,
     base: { intent: 'ticket_create', tenant_id: 'amer', user_role: 'employee', ...canary, ...toolWrite, cost_usd: 0.05 },
     vary: (i) => (i < 3 ? { tool_errors: 1, outcome: 'failure' } : {}),
-    spans: (i) => [{ kind: 'tool', name: 'create_ticket', status: i < 3 ? 'error' : 'ok', ...(i < 3 ? { error_code: 'http_500' } : {}), executed: true, tool_validation: 'passed' }],
+    spans: (i) => [
+      {
+        kind: 'tool',
+        name: 'create_ticket',
+        status: i < 3 ? 'error' : 'ok',
+        ...(i < 3 ? { error_code: 'http_500' } : {}),
+        executed: true,
+        tool_validation: 'passed',
+      },
+    ],
   },
   {
-    key: 'hr_specialist', n: 10, days: W, hour: 12,
-    base: { intent: 'hr_request', tenant_id: 'emea', user_role: 'hr_specialist', risk_level: 'medium', ...rag(['hr_policies']), cost_usd: 0.02 },
-  },
-  {
-    key: 'hr_leak', n: 4, days: W, hour: 15,
-    base: { intent: 'hr_request', tenant_id: 'emea', user_role: 'employee', risk_level: 'high', ...canary, ...rag(['hr_policies']), cost_usd: 0.02 },
-    vary: (i) => (i === 0 ? { p0_category: 'access_violation' } : {}),
-  },
-  {
-    key: 'hr_blocked', n: 2, days: W, hour: 16,
+    key: 'hr_specialist',
+    n: 10,
+    days: W,
+    hour: 12,
     base: {
-      intent: 'hr_request', tenant_id: 'emea', user_role: 'employee', guardrail_action: 'block', guardrail_category: 'injection',
-      outcome: 'failure', cost_usd: 0.005,
+      intent: 'hr_request',
+      tenant_id: 'emea',
+      user_role: 'hr_specialist',
+      risk_level: 'medium',
+      ...rag(['hr_policies']),
+      cost_usd: 0.02,
     },
   },
   {
-    key: 'hr_admin', n: 3, days: W, hour: 17,
+    key: 'hr_leak',
+    n: 4,
+    days: W,
+    hour: 15,
+    base: {
+      intent: 'hr_request',
+      tenant_id: 'emea',
+      user_role: 'employee',
+      risk_level: 'high',
+      ...canary,
+      ...rag(['hr_policies']),
+      cost_usd: 0.02,
+    },
+    vary: (i) => (i === 0 ? { p0_category: 'access_violation' } : {}),
+  },
+  {
+    key: 'hr_blocked',
+    n: 2,
+    days: W,
+    hour: 16,
+    base: {
+      intent: 'hr_request',
+      tenant_id: 'emea',
+      user_role: 'employee',
+      guardrail_action: 'block',
+      guardrail_category: 'injection',
+      outcome: 'failure',
+      cost_usd: 0.005,
+    },
+  },
+  {
+    key: 'hr_admin',
+    n: 3,
+    days: W,
+    hour: 17,
     base: { intent: 'hr_request', tenant_id: 'emea', user_role: 'admin', ...rag(['hr_policies', 'it_kb']), cost_usd: 0.02 },
   },
   {
-    key: 'expense', n: 5, days: W, hour: 8,
+    key: 'expense',
+    n: 5,
+    days: W,
+    hour: 8,
     base: { intent: 'expense_claim', tenant_id: 'amer', user_role: 'employee', cost_usd: 0.01 },
     vary: (i) => (i === 3 ? { outcome: 'abandoned' } : i === 4 ? { omitUser: true } : {}),
   },
   {
-    key: 'travel_new', n: 1, days: ['2026-11-03'], hour: 18,
+    key: 'travel_new',
+    n: 1,
+    days: ['2026-11-03'],
+    hour: 18,
     base: { intent: 'travel_booking', tenant_id: 'amer', user_role: 'employee', cost_usd: 0.01 },
   },
   {
-    key: 'adoption_z', n: 2, days: ['2026-11-03', '2026-11-04'], hour: 19,
+    key: 'adoption_z',
+    n: 2,
+    days: ['2026-11-03', '2026-11-04'],
+    hour: 19,
     base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'employee', user_id: userId('amer-z') },
   },
 ];
 
 const OUT_OF_WINDOW: readonly Cohort[] = [
-  ...(['policy_qna', 'troubleshooting', 'ticket_create', 'hr_request'] as const).map(
-    (intent, j): Cohort => ({ key: `history_${intent}`, n: 1, days: ['2026-10-20'], hour: 9 + j, base: { intent, tenant_id: 'emea', user_role: 'employee', user_id: userId('hist') } }),
-  ),
+  ...(['policy_qna', 'troubleshooting', 'ticket_create', 'hr_request'] as const).map((intent, j): Cohort => ({
+    key: `history_${intent}`,
+    n: 1,
+    days: ['2026-10-20'],
+    hour: 9 + j,
+    base: { intent, tenant_id: 'emea', user_role: 'employee', user_id: userId('hist') },
+  })),
   { key: 'travel_old', n: 1, days: ['2026-10-01'], hour: 9, base: { intent: 'travel_booking', tenant_id: 'amer', user_role: 'employee' } },
-  { key: 'adoption_y', n: 1, days: ['2026-10-26'], hour: 9, base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'employee', user_id: userId('amer-y') } },
-  { key: 'adoption_w', n: 1, days: ['2026-10-27'], hour: 9, base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'employee', user_id: userId('amer-w') } },
-  { key: 'adoption_x', n: 1, days: ['2026-10-28'], hour: 9, base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'employee', user_id: userId('amer-x') } },
   {
-    key: 'late', n: 3, days: ['2026-11-05'], hour: 9,
+    key: 'adoption_y',
+    n: 1,
+    days: ['2026-10-26'],
+    hour: 9,
+    base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'employee', user_id: userId('amer-y') },
+  },
+  {
+    key: 'adoption_w',
+    n: 1,
+    days: ['2026-10-27'],
+    hour: 9,
+    base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'employee', user_id: userId('amer-w') },
+  },
+  {
+    key: 'adoption_x',
+    n: 1,
+    days: ['2026-10-28'],
+    hour: 9,
+    base: { intent: 'troubleshooting', tenant_id: 'amer', user_role: 'employee', user_id: userId('amer-x') },
+  },
+  {
+    key: 'late',
+    n: 3,
+    days: ['2026-11-05'],
+    hour: 9,
     base: {
-      intent: 'policy_qna', tenant_id: 'emea', user_role: 'employee', ...canary, ...rag(['hr_policies']), ...toolWrite,
-      status: 'error', error_code: 'provider_timeout', guardrail_action: 'block', false_confirmation: true, outcome: 'abandoned', cost_usd: 100,
+      intent: 'policy_qna',
+      tenant_id: 'emea',
+      user_role: 'employee',
+      ...canary,
+      ...rag(['hr_policies']),
+      ...toolWrite,
+      status: 'error',
+      error_code: 'provider_timeout',
+      guardrail_action: 'block',
+      false_confirmation: true,
+      outcome: 'abandoned',
+      cost_usd: 100,
       user_id: userId('late'),
     },
     vary: (i) => (i === 0 ? { p0_category: 'pii_leak' } : {}),
@@ -325,18 +441,58 @@ export function buildSampleEvents(): SampleData {
   for (const e of events) {
     const r = parseTelemetryEvent(e);
     if (!r.ok) throw new Error(`sample event ${e.event_id} breaks the contract: ${r.detail}`);
-    if (r.droppedFields.length) throw new Error(`sample event ${e.event_id} has fields outside the contract: ${r.droppedFields.join(', ')}`);
+    if (r.droppedFields.length)
+      throw new Error(`sample event ${e.event_id} has fields outside the contract: ${r.droppedFields.join(', ')}`);
   }
   return { events, requestId };
 }
 
 /** The fields every record of a request shares. */
 function common(req: RequestEvent) {
-  const { schema_version, timestamp, trace_id, request_id, session_id, tenant_id, user_id, user_role, channel, locale, intent, risk_level } = req;
-  const { app_version, prompt_version, orchestration_version, retrieval_config, tool_schema_version, guardrail_version, model, attributes } = req;
+  const {
+    schema_version,
+    timestamp,
+    trace_id,
+    request_id,
+    session_id,
+    tenant_id,
+    user_id,
+    user_role,
+    channel,
+    locale,
+    intent,
+    risk_level,
+  } = req;
+  const {
+    app_version,
+    prompt_version,
+    orchestration_version,
+    retrieval_config,
+    tool_schema_version,
+    guardrail_version,
+    model,
+    attributes,
+  } = req;
   return {
-    schema_version, timestamp, trace_id, request_id, session_id, tenant_id, user_role, channel, locale, intent, risk_level,
-    app_version, prompt_version, orchestration_version, retrieval_config, tool_schema_version, guardrail_version, model, attributes,
+    schema_version,
+    timestamp,
+    trace_id,
+    request_id,
+    session_id,
+    tenant_id,
+    user_role,
+    channel,
+    locale,
+    intent,
+    risk_level,
+    app_version,
+    prompt_version,
+    orchestration_version,
+    retrieval_config,
+    tool_schema_version,
+    guardrail_version,
+    model,
+    attributes,
     ...(user_id !== undefined ? { user_id } : {}),
   };
 }

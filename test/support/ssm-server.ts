@@ -10,7 +10,16 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AwsError, FAKE_CREDENTIALS, FailureQueue, fakeEnv, readAwsJsonRequest, sendAwsError, sendJson, startAwsHttpServer } from './aws-http-server';
+import {
+  AwsError,
+  FAKE_CREDENTIALS,
+  FailureQueue,
+  fakeEnv,
+  readAwsJsonRequest,
+  sendAwsError,
+  sendJson,
+  startAwsHttpServer,
+} from './aws-http-server';
 
 export interface StoredParameter {
   value: string;
@@ -78,8 +87,13 @@ export async function startSsmServer(opts: { region?: string } = {}): Promise<Ss
     return version;
   };
   const shape = (name: string, p: StoredParameter) => ({
-    Name: name, Type: p.type, Value: p.value, Version: p.version, LastModifiedDate: p.lastModified,
-    ARN: `arn:aws:ssm:${region}:123456789012:parameter${name}`, DataType: 'text',
+    Name: name,
+    Type: p.type,
+    Value: p.value,
+    Version: p.version,
+    LastModifiedDate: p.lastModified,
+    ARN: `arn:aws:ssm:${region}:123456789012:parameter${name}`,
+    DataType: 'text',
   });
 
   const operations: Record<string, (b: Record<string, unknown>) => unknown> = {
@@ -148,10 +162,18 @@ export async function startSsmServer(opts: { region?: string } = {}): Promise<Ss
     region,
     parameters,
     calls,
-    get pageSize() { return state.pageSize; },
-    set pageSize(n: number) { state.pageSize = n; },
-    get delayMs() { return state.delayMs; },
-    set delayMs(n: number) { state.delayMs = n; },
+    get pageSize() {
+      return state.pageSize;
+    },
+    set pageSize(n: number) {
+      state.pageSize = n;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(n: number) {
+      state.delayMs = n;
+    },
     put: (name, value) => void put(name, value),
     failNext: (f) => failures.push(f),
     callsOf: (operation) => calls.filter((c) => c.operation === operation),

@@ -57,10 +57,15 @@ interface CfnStatement {
 export function grantsOf(template: Template, roleId: string): string[] {
   const role = template.findResources('AWS::IAM::Role')[roleId];
   if (!role) throw new Error(`no role ${roleId} in the template`);
-  const names = (p: { [key: string]: any }) => ((p.Properties?.Roles ?? []) as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }));
+  const names = (p: { [key: string]: any }) =>
+    ((p.Properties?.Roles ?? []) as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }));
   const documents = [
-    ...Object.values(template.findResources('AWS::IAM::Policy')).filter(names).map((p) => p.Properties.PolicyDocument),
-    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter(names).map((p) => p.Properties.PolicyDocument),
+    ...Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter(names)
+      .map((p) => p.Properties.PolicyDocument),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
+      .filter(names)
+      .map((p) => p.Properties.PolicyDocument),
     ...((role.Properties.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument),
   ] as { Statement: CfnStatement[] }[];
   const entries = documents.flatMap((d) =>

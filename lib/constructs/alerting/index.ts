@@ -55,7 +55,11 @@ export class AlertRouting extends Construct {
       enforceSSL: true,
     });
     for (const s of props.alerting[severity].subscriptions) {
-      topic.addSubscription(s.protocol === 'email' ? new subs.EmailSubscription(s.endpoint) : new subs.UrlSubscription(s.endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }));
+      topic.addSubscription(
+        s.protocol === 'email'
+          ? new subs.EmailSubscription(s.endpoint)
+          : new subs.UrlSubscription(s.endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      );
     }
     return topic;
   }

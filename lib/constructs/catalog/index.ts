@@ -36,18 +36,26 @@ const ENGINE_V3 = 'Athena engine version 3';
 /** Contract column type to Glue type. */
 export function glueType(t: ContractColumn['type']): glue.Type {
   switch (t) {
-    case 'string': return glue.Schema.STRING;
-    case 'int': return glue.Schema.BIG_INT;
-    case 'double': return glue.Schema.DOUBLE;
-    case 'boolean': return glue.Schema.BOOLEAN;
-    case 'array<string>': return glue.Schema.array(glue.Schema.STRING);
-    case 'map<string,string>': return glue.Schema.map(glue.Schema.STRING, glue.Schema.STRING);
+    case 'string':
+      return glue.Schema.STRING;
+    case 'int':
+      return glue.Schema.BIG_INT;
+    case 'double':
+      return glue.Schema.DOUBLE;
+    case 'boolean':
+      return glue.Schema.BOOLEAN;
+    case 'array<string>':
+      return glue.Schema.array(glue.Schema.STRING);
+    case 'map<string,string>':
+      return glue.Schema.map(glue.Schema.STRING, glue.Schema.STRING);
   }
 }
 
 /** The Glue columns of the events and quarantine tables: the contract minus the partition columns. */
 export function recordColumns(): glue.Column[] {
-  return contractColumns().filter((c) => c.name !== 'event_type').map((c) => ({ name: c.name, type: glueType(c.type) }));
+  return contractColumns()
+    .filter((c) => c.name !== 'event_type')
+    .map((c) => ({ name: c.name, type: glueType(c.type) }));
 }
 
 export class TelemetryCatalog extends Construct {
@@ -77,7 +85,14 @@ export class TelemetryCatalog extends Construct {
       { name: 'event_type', type: glue.Schema.STRING },
       { name: 'dt', type: glue.Schema.STRING },
     ];
-    const recordTable = (tableId: string, tableName: string, area: string, days: number, eventTypes: readonly string[], description: string) =>
+    const recordTable = (
+      tableId: string,
+      tableName: string,
+      area: string,
+      days: number,
+      eventTypes: readonly string[],
+      description: string,
+    ) =>
       new glue.S3Table(this, tableId, {
         database: this.database,
         tableName,
@@ -89,17 +104,34 @@ export class TelemetryCatalog extends Construct {
         s3Prefix: area,
         partitionProjection: {
           // Only the days the tier keeps can hold data: older partitions are never scanned.
-          dt: glue.PartitionProjectionConfiguration.date({ min: `NOW-${days}DAYS`, max: 'NOW', format: 'yyyy-MM-dd', step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS } }),
+          dt: glue.PartitionProjectionConfiguration.date({
+            min: `NOW-${days}DAYS`,
+            max: 'NOW',
+            format: 'yyyy-MM-dd',
+            step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
+          }),
           event_type: glue.PartitionProjectionConfiguration.enum({ values: [...eventTypes] }),
         },
         parameters: {
           'storage.location.template': `s3://${props.tracesBucket.bucketName}/${area}event_type=\${event_type}/dt=\${dt}/`,
         },
       });
-    this.eventsTable = recordTable('Events', 'events', EVENTS_PREFIX, durationDays(policy.retention.traces) + 2, EVENT_TYPES,
-      'Redacted request, span and feedback records (traces tier), Parquet, partitioned by event_type and dt');
-    this.quarantineTable = recordTable('Quarantine', 'quarantine', QUARANTINE_PREFIX, durationDaysCeil(policy.retention.debug) + 2, [...EVENT_TYPES, 'unknown'],
-      'Rejected records as redacted stubs: reason, sizes, hash, ids (debug tier)');
+    this.eventsTable = recordTable(
+      'Events',
+      'events',
+      EVENTS_PREFIX,
+      durationDays(policy.retention.traces) + 2,
+      EVENT_TYPES,
+      'Redacted request, span and feedback records (traces tier), Parquet, partitioned by event_type and dt',
+    );
+    this.quarantineTable = recordTable(
+      'Quarantine',
+      'quarantine',
+      QUARANTINE_PREFIX,
+      durationDaysCeil(policy.retention.debug) + 2,
+      [...EVENT_TYPES, 'unknown'],
+      'Rejected records as redacted stubs: reason, sizes, hash, ids (debug tier)',
+    );
 
     this.capturesTable = new glue.S3Table(this, 'Captures', {
       database: this.database,
@@ -111,7 +143,12 @@ export class TelemetryCatalog extends Construct {
       storage: glue.S3TableStorage.fromBucket(props.debugBucket),
       s3Prefix: CAPTURES_PREFIX,
       partitionProjection: {
-        dt: glue.PartitionProjectionConfiguration.date({ min: `NOW-${durationDaysCeil(policy.retention.debug) + 2}DAYS`, max: 'NOW', format: 'yyyy-MM-dd', step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS } }),
+        dt: glue.PartitionProjectionConfiguration.date({
+          min: `NOW-${durationDaysCeil(policy.retention.debug) + 2}DAYS`,
+          max: 'NOW',
+          format: 'yyyy-MM-dd',
+          step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
+        }),
       },
       parameters: { 'storage.location.template': `s3://${props.debugBucket.bucketName}/${CAPTURES_PREFIX}dt=\${dt}/` },
     });
@@ -134,10 +171,20 @@ export class TelemetryCatalog extends Construct {
           },
         },
       });
-    this.analystsWorkGroup = workGroup('AnalystsWorkGroup', 'analysts', 'analysts/', props.dataKey,
-      `Trace analysts: queries over the traces tier; stops at ${policy.queries.scan_limit_mb} MB scanned`);
-    this.incidentWorkGroup = workGroup('IncidentWorkGroup', 'incident', 'incident/', props.debugKey,
-      `Incident responders: queries over the debug tier; stops at ${policy.queries.scan_limit_mb} MB scanned`);
+    this.analystsWorkGroup = workGroup(
+      'AnalystsWorkGroup',
+      'analysts',
+      'analysts/',
+      props.dataKey,
+      `Trace analysts: queries over the traces tier; stops at ${policy.queries.scan_limit_mb} MB scanned`,
+    );
+    this.incidentWorkGroup = workGroup(
+      'IncidentWorkGroup',
+      'incident',
+      'incident/',
+      props.debugKey,
+      `Incident responders: queries over the debug tier; stops at ${policy.queries.scan_limit_mb} MB scanned`,
+    );
     for (const wg of [this.analystsWorkGroup, this.incidentWorkGroup]) {
       wg.applyRemovalPolicy(policy.environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     }

@@ -3,7 +3,19 @@
  * dynamic partitioning by the record's own date, Parquet with the Glue schema) and the
  * debug stream (enrolment and expiry checked again, redacted, own bucket and key).
  */
-import { Duration, Size, Stack, Validations, aws_glue as glue, aws_iam as iam, aws_kinesisfirehose as firehose, aws_kms as kms, aws_logs as logs, aws_s3 as s3, aws_secretsmanager as secrets } from 'aws-cdk-lib';
+import {
+  Duration,
+  Size,
+  Stack,
+  Validations,
+  aws_glue as glue,
+  aws_iam as iam,
+  aws_kinesisfirehose as firehose,
+  aws_kms as kms,
+  aws_logs as logs,
+  aws_s3 as s3,
+  aws_secretsmanager as secrets,
+} from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { TelemetryCatalog } from '../catalog/index';
 import { bucketMetricsConfig } from '../../core/transform/metrics-config';
@@ -26,7 +38,8 @@ export const EVENTS_BUFFER = { size: Size.mebibytes(128), interval: Duration.sec
 export const DEBUG_BUFFER = { size: Size.mebibytes(64), interval: Duration.seconds(60) } as const;
 
 /** `<area>/event_type=<type>/dt=<yyyy-mm-dd>/`, all three from the transform's partition keys. */
-export const EVENTS_DATA_PREFIX = '!{partitionKeyFromLambda:area}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/';
+export const EVENTS_DATA_PREFIX =
+  '!{partitionKeyFromLambda:area}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/';
 /** Firehose's error output: raw records on failure, so under the debug tier's `errors/` prefix. No partition keys allowed here. */
 export const EVENTS_ERROR_PREFIX = 'errors/events/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
 export const DEBUG_DATA_PREFIX = '!{partitionKeyFromLambda:area}/dt=!{partitionKeyFromLambda:dt}/';
@@ -55,7 +68,9 @@ export function transformEnvironment(policy: Policy): Record<string, string> {
   const env = { REDACTION_CONFIG: redactionConfig(policy), METRICS_CONFIG: JSON.stringify(bucketMetricsConfig(policy)) };
   const bytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   if (bytes > MAX_CONFIG_BYTES) {
-    throw new Error(`the transform configuration is ${bytes} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in ${MAX_CONFIG_BYTES} bytes`);
+    throw new Error(
+      `the transform configuration is ${bytes} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in ${MAX_CONFIG_BYTES} bytes`,
+    );
   }
   return env;
 }
@@ -91,7 +106,8 @@ export class TelemetryIngest extends Construct {
 
     Validations.of(this.hashKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
+      reason:
+        'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
     });
 
     this.redactFunction = new TelemetryFunction(this, 'Redact', {
@@ -121,7 +137,13 @@ export class TelemetryIngest extends Construct {
     this.debugLogGroup = new logs.LogGroup(this, 'DebugDeliveryLogs', { retention: logRetention(policy), removalPolicy });
 
     const eventsTable = catalog.eventsTable.node.defaultChild as glue.CfnTable;
-    const eventsRole = this.deliveryRole('EventsDeliveryRole', { storage, bucket: 'traces', logGroup: this.eventsLogGroup, transform: this.redactFunction, table: eventsTable });
+    const eventsRole = this.deliveryRole('EventsDeliveryRole', {
+      storage,
+      bucket: 'traces',
+      logGroup: this.eventsLogGroup,
+      transform: this.redactFunction,
+      table: eventsTable,
+    });
     // The L2 grants its role what it thinks delivery needs; with an immutable role those
     // grants would land in the bucket and key policies instead (s3:DeleteObject*, kms:ReEncrypt*).
     // Handing it references that cannot take policies either keeps the grants ours alone.
@@ -154,7 +176,12 @@ export class TelemetryIngest extends Construct {
       }),
     });
 
-    const debugRole = this.deliveryRole('DebugDeliveryRole', { storage, bucket: 'debug', logGroup: this.debugLogGroup, transform: this.debugCaptureFunction });
+    const debugRole = this.deliveryRole('DebugDeliveryRole', {
+      storage,
+      bucket: 'debug',
+      logGroup: this.debugLogGroup,
+      transform: this.debugCaptureFunction,
+    });
     this.debugStream = new firehose.DeliveryStream(this, 'Debug', {
       encryption: firehose.StreamEncryption.customerManagedKey(debugKey),
       role: debugRole,
@@ -167,18 +194,31 @@ export class TelemetryIngest extends Construct {
         compression: firehose.Compression.GZIP,
         encryptionKey: debugKey,
         loggingConfig: new firehose.EnableLogging(this.debugLogGroup),
-        processors: [firehose.RecordDeAggregationProcessor.json(), new firehose.LambdaFunctionProcessor(this.debugCaptureFunction, PROCESSOR)],
+        processors: [
+          firehose.RecordDeAggregationProcessor.json(),
+          new firehose.LambdaFunctionProcessor(this.debugCaptureFunction, PROCESSOR),
+        ],
         dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
       }),
     });
 
     this.producerPolicy = new iam.ManagedPolicy(this, 'ProducerPolicy', {
       description: `${policy.name}-${policy.environment}: send telemetry records to the events stream`,
-      statements: [new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [this.eventsStream.deliveryStreamArn] })],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          resources: [this.eventsStream.deliveryStreamArn],
+        }),
+      ],
     });
     this.debugProducerPolicy = new iam.ManagedPolicy(this, 'DebugProducerPolicy', {
       description: `${policy.name}-${policy.environment}: send debug captures of enrolled cohorts`,
-      statements: [new iam.PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [this.debugStream.deliveryStreamArn] })],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          resources: [this.debugStream.deliveryStreamArn],
+        }),
+      ],
     });
   }
 
@@ -187,24 +227,42 @@ export class TelemetryIngest extends Construct {
    * reference: the L2 would otherwise grant itself `bucket.grantReadWrite` (s3:DeleteObject*,
    * s3:GetObject* ...) and `glue:GetSchemaVersion` on `*`, none of which delivery needs.
    */
-  private deliveryRole(id: string, o: { storage: TelemetryStorage; bucket: 'traces' | 'debug'; logGroup: logs.ILogGroup; transform: TelemetryFunction; table?: glue.CfnTable }): iam.IRole {
+  private deliveryRole(
+    id: string,
+    o: {
+      storage: TelemetryStorage;
+      bucket: 'traces' | 'debug';
+      logGroup: logs.ILogGroup;
+      transform: TelemetryFunction;
+      table?: glue.CfnTable;
+    },
+  ): iam.IRole {
     const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
     o.storage.grantWrite(o.bucket, role);
     o.logGroup.grantWrite(role);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [o.transform.functionArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+        resources: [o.transform.functionArn],
+      }),
+    );
     const key = o.bucket === 'traces' ? o.storage.dataKey : o.storage.debugKey;
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
+    );
     if (o.table) {
       const stack = Stack.of(this);
       const db = o.table.databaseName;
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: db }),
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/${o.table.ref}` }),
-        ],
-      }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+          resources: [
+            stack.formatArn({ service: 'glue', resource: 'catalog' }),
+            stack.formatArn({ service: 'glue', resource: 'database', resourceName: db }),
+            stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/${o.table.ref}` }),
+          ],
+        }),
+      );
     }
     return iam.Role.fromRoleArn(this, `${id}Ref`, role.roleArn, { mutable: false });
   }

@@ -5,9 +5,17 @@
  * the ticket topic).
  */
 import {
-  ArnFormat, Duration, Stack,
-  aws_events as events, aws_events_targets as targets, aws_iam as iam, aws_lambda as lambda, aws_logs as logs,
-  aws_sns as sns, aws_sns_subscriptions as subs, aws_ssm as ssm,
+  ArnFormat,
+  Duration,
+  Stack,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_sns as sns,
+  aws_sns_subscriptions as subs,
+  aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { TelemetryFunction } from '../shared/function';
@@ -80,13 +88,16 @@ export class KillSwitchParameters extends Construct {
 
     const container = new Construct(this, 'Switches');
     for (const sw of this.switches) {
-      this.params.set(sw.ref, new ssm.StringParameter(container, sw.ref, {
-        parameterName: parameterName(this.prefix, sw.ref),
-        stringValue: serializeSwitchValue(initialValue(sw)),
-        description: truncateDescription(`Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault}.`),
-        tier: ssm.ParameterTier.STANDARD,
-        allowedPattern: SWITCH_VALUE_PATTERN,
-      }));
+      this.params.set(
+        sw.ref,
+        new ssm.StringParameter(container, sw.ref, {
+          parameterName: parameterName(this.prefix, sw.ref),
+          stringValue: serializeSwitchValue(initialValue(sw)),
+          description: truncateDescription(`Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault}.`),
+          tier: ssm.ParameterTier.STANDARD,
+          allowedPattern: SWITCH_VALUE_PATTERN,
+        }),
+      );
     }
 
     this.readPolicy = new iam.ManagedPolicy(this, 'ReadPolicy', {
@@ -106,29 +117,38 @@ export class KillSwitchParameters extends Construct {
   /** The parameter of a switch by ref (`tools.create_ticket`); throws for a ref the policy does not declare. */
   parameter(ref: string): ssm.IStringParameter {
     const p = this.params.get(ref);
-    if (!p) throw new Error(`kill switch ${JSON.stringify(ref)} is not declared in the policy. Declared: ${[...this.params.keys()].join(', ')}`);
+    if (!p)
+      throw new Error(`kill switch ${JSON.stringify(ref)} is not declared in the policy. Declared: ${[...this.params.keys()].join(', ')}`);
     return p;
   }
 
   /** The ARN of the parameter path, as `GetParametersByPath` authorizes it. */
   get prefixArn(): string {
-    return Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.prefix.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return Stack.of(this).formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: this.prefix.slice(1),
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
   }
 
   /** Lets an application read every switch (what `KillSwitches` needs), and change none. */
   grantRead(grantee: iam.IGrantable): iam.Grant {
     const [byPath, byName] = this.readStatements();
-    return iam.Grant.addToPrincipal({ grantee, actions: byPath!.actions, resourceArns: byPath!.resources })
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: byName!.actions, resourceArns: byName!.resources }));
+    return iam.Grant.addToPrincipal({ grantee, actions: byPath!.actions, resourceArns: byPath!.resources }).combine(
+      iam.Grant.addToPrincipal({ grantee, actions: byName!.actions, resourceArns: byName!.resources }),
+    );
   }
 
   /** Lets an operator list, read the history of and change every switch (`llmops switch list|set`). */
   grantFlip(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRead(grantee).combine(iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ssm:PutParameter', 'ssm:GetParameterHistory'],
-      resourceArns: this.switches.map((s) => this.parameter(s.ref).parameterArn),
-    }));
+    return this.grantRead(grantee).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['ssm:PutParameter', 'ssm:GetParameterHistory'],
+        resourceArns: this.switches.map((s) => this.parameter(s.ref).parameterArn),
+      }),
+    );
   }
 
   private readStatements(): iam.PolicyStatement[] {
@@ -178,20 +198,23 @@ export class KillSwitchParameters extends Construct {
       resourceArns: refs.map((r) => this.parameter(r).parameterArn),
     });
 
-    props.pageTopic.addSubscription(new subs.LambdaSubscription(fn, {
-      // Only the mapped alarms entering ALARM invoke it (the handler checks again).
-      filterPolicyWithMessageBody: {
-        AlarmName: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: alarms })),
-        NewStateValue: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['ALARM'] })),
-      },
-    }));
+    props.pageTopic.addSubscription(
+      new subs.LambdaSubscription(fn, {
+        // Only the mapped alarms entering ALARM invoke it (the handler checks again).
+        filterPolicyWithMessageBody: {
+          AlarmName: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: alarms })),
+          NewStateValue: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: ['ALARM'] })),
+        },
+      }),
+    );
     return fn;
   }
 
   private createAudit(props: KillSwitchParametersProps): { logGroup: logs.LogGroup; rule: events.Rule } {
-    const retentionPolicy = props.auditRetentionDays === undefined
-      ? props.policy
-      : { retention: { ...props.policy.retention, audit: `${props.auditRetentionDays}d` } };
+    const retentionPolicy =
+      props.auditRetentionDays === undefined
+        ? props.policy
+        : { retention: { ...props.policy.retention, audit: `${props.auditRetentionDays}d` } };
     const logGroup = new logs.LogGroup(this, 'AuditLog', {
       retention: auditLogRetention(retentionPolicy),
       removalPolicy: removalPolicyFor(props.policy.environment),
@@ -205,12 +228,14 @@ export class KillSwitchParameters extends Construct {
       },
     });
     rule.addTarget(new AuditLogTarget(logGroup));
-    rule.addTarget(new targets.SnsTopic(props.ticketTopic, {
-      message: events.RuleTargetInput.fromText(
-        `Kill switch ${events.EventField.fromPath('$.detail.name')}: ${events.EventField.fromPath('$.detail.operation')} at ${events.EventField.time} ` +
-        `(account ${events.EventField.account}, ${events.EventField.region}). State, reason and operator: llmops switch list; caller identity: CloudTrail PutParameter.`,
-      ),
-    }));
+    rule.addTarget(
+      new targets.SnsTopic(props.ticketTopic, {
+        message: events.RuleTargetInput.fromText(
+          `Kill switch ${events.EventField.fromPath('$.detail.name')}: ${events.EventField.fromPath('$.detail.operation')} at ${events.EventField.time} ` +
+            `(account ${events.EventField.account}, ${events.EventField.region}). State, reason and operator: llmops switch list; caller identity: CloudTrail PutParameter.`,
+        ),
+      }),
+    );
     return { logGroup, rule };
   }
 }
@@ -226,14 +251,21 @@ class AuditLogTarget implements events.IRuleTarget {
   constructor(private readonly logGroup: logs.LogGroup) {}
 
   bind(_rule: events.IRule): events.RuleTargetConfig {
-    this.logGroup.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'EventBridgeWritesSwitchChanges',
-      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [this.logGroup.logGroupArn],
-    }));
+    this.logGroup.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeWritesSwitchChanges',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
     return {
-      arn: Stack.of(this.logGroup).formatArn({ service: 'logs', resource: 'log-group', resourceName: this.logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      arn: Stack.of(this.logGroup).formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: this.logGroup.logGroupName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
       targetResource: this.logGroup,
     };
   }

@@ -58,17 +58,22 @@ export function createPolicyAlarms(scope: Construct, policy: Policy, metrics: Te
         datapointsToAlarm: a.datapoints_to_alarm ?? a.evaluation_periods,
         treatMissingData: MISSING[a.missing_data],
       };
-      const alarm = a.anomaly_band !== undefined
-        ? new cw.AnomalyDetectionAlarm(scope, `${bucket}-${a.id}`, {
-            ...common,
-            stdDevs: a.anomaly_band,
-            comparisonOperator: a.comparison === 'above' ? cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD : cw.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
-          })
-        : new cw.Alarm(scope, `${bucket}-${a.id}`, {
-            ...common,
-            threshold: a.threshold ?? 0,
-            comparisonOperator: a.comparison === 'above' ? cw.ComparisonOperator.GREATER_THAN_THRESHOLD : cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-          });
+      const alarm =
+        a.anomaly_band !== undefined
+          ? new cw.AnomalyDetectionAlarm(scope, `${bucket}-${a.id}`, {
+              ...common,
+              stdDevs: a.anomaly_band,
+              comparisonOperator:
+                a.comparison === 'above'
+                  ? cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD
+                  : cw.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
+            })
+          : new cw.Alarm(scope, `${bucket}-${a.id}`, {
+              ...common,
+              threshold: a.threshold ?? 0,
+              comparisonOperator:
+                a.comparison === 'above' ? cw.ComparisonOperator.GREATER_THAN_THRESHOLD : cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            });
       const topic = new actions.SnsAction(routing.topicFor(a.severity));
       alarm.addAlarmAction(topic);
       alarm.addOkAction(topic);

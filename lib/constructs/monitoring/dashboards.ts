@@ -2,7 +2,14 @@
  * Dashboards: one per metric bucket (`<name>-<environment>-<bucket>`) and an executive
  * readiness view. Typed widgets only; threshold lines come from the alarms themselves.
  */
-import { Duration, aws_cloudwatch as cw, type aws_kinesisfirehose as firehose, type aws_lambda as lambda, type aws_logs as logs, type aws_s3 as s3 } from 'aws-cdk-lib';
+import {
+  Duration,
+  aws_cloudwatch as cw,
+  type aws_kinesisfirehose as firehose,
+  type aws_lambda as lambda,
+  type aws_logs as logs,
+  type aws_s3 as s3,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BUCKETS, metricsOf, type BucketName, type MetricDefinition } from '../../core/metrics/dictionary';
 import type { Policy, TierName } from '../../core/policy';
@@ -51,13 +58,17 @@ export function createBucketDashboards(scope: Construct, inputs: DashboardInputs
     });
     const b = inputs.policy.buckets[bucket];
     const owner = inputs.policy.owners[b.owner];
-    d.addWidgets(new cw.TextWidget({
-      markdown: `# ${bucket}\nOwner: ${owner.name} (${owner.contact}). Decision: ${b.decision}`,
-      width: WIDTH, height: 2,
-    }));
+    d.addWidgets(
+      new cw.TextWidget({
+        markdown: `# ${bucket}\nOwner: ${owner.name} (${owner.contact}). Decision: ${b.decision}`,
+        width: WIDTH,
+        height: 2,
+      }),
+    );
     d.addWidgets(...metricsOf(bucket).map((m) => metricGraph(inputs, m)));
     const anomaly = inputs.alarms.filter((a) => a.bucket === bucket && a.spec.anomaly_band !== undefined);
-    if (anomaly.length) d.addWidgets(...anomaly.map((a) => new cw.AlarmWidget({ title: `${a.spec.id} (learned band)`, alarm: a.alarm, width: HALF })));
+    if (anomaly.length)
+      d.addWidgets(...anomaly.map((a) => new cw.AlarmWidget({ title: `${a.spec.id} (learned band)`, alarm: a.alarm, width: HALF })));
     if (bucket === 'reliability') d.addWidgets(...pipelineHealth(inputs));
     if (bucket === 'reliability' || bucket === 'cost') d.addWidgets(...storageWidgets(inputs));
     out[bucket] = d;
@@ -71,7 +82,9 @@ function metricGraph(inputs: DashboardInputs, m: MetricDefinition): cw.GraphWidg
   let lines: cw.IMetric[];
   if (m.kind === 'emitted' && m.name === 'Latency') {
     lines = (m.fixed?.values ?? []).flatMap((path) =>
-      ['p50', 'p95', 'p99'].map((stat) => metrics.of(m, { dimensions: { Path: path }, statistic: stat, period: PERIOD, label: `${path} ${stat}` })),
+      ['p50', 'p95', 'p99'].map((stat) =>
+        metrics.of(m, { dimensions: { Path: path }, statistic: stat, period: PERIOD, label: `${path} ${stat}` }),
+      ),
     );
   } else if (m.kind === 'emitted' && m.fixed) {
     const dim = m.fixed.dimension;
@@ -102,7 +115,11 @@ function pipelineHealth(inputs: DashboardInputs): cw.IWidget[] {
   const s = inputs.pipeline?.eventsStream;
   if (s) {
     widgets.push(
-      new cw.GraphWidget({ title: 'Firehose data freshness (s)', left: [s.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period: PERIOD })], width: HALF }),
+      new cw.GraphWidget({
+        title: 'Firehose data freshness (s)',
+        left: [s.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period: PERIOD })],
+        width: HALF,
+      }),
       new cw.GraphWidget({
         title: 'Firehose delivery and transform success',
         left: [
@@ -121,14 +138,22 @@ function pipelineHealth(inputs: DashboardInputs): cw.IWidget[] {
   }
   const fn = inputs.pipeline?.transform;
   if (fn) {
-    widgets.push(new cw.GraphWidget({
-      title: 'Transform Lambda',
-      left: [fn.metricErrors({ period: PERIOD }), fn.metricThrottles({ period: PERIOD })],
-      right: [fn.metricDuration({ statistic: 'p95', period: PERIOD })],
-      width: HALF,
-    }));
+    widgets.push(
+      new cw.GraphWidget({
+        title: 'Transform Lambda',
+        left: [fn.metricErrors({ period: PERIOD }), fn.metricThrottles({ period: PERIOD })],
+        right: [fn.metricDuration({ statistic: 'p95', period: PERIOD })],
+        width: HALF,
+      }),
+    );
   }
-  widgets.push(new cw.GraphWidget({ title: 'Quarantined records', left: [inputs.metrics.metric('RecordsQuarantined', { period: PERIOD })], width: HALF }));
+  widgets.push(
+    new cw.GraphWidget({
+      title: 'Quarantined records',
+      left: [inputs.metrics.metric('RecordsQuarantined', { period: PERIOD })],
+      width: HALF,
+    }),
+  );
   return widgets;
 }
 
@@ -136,14 +161,24 @@ function pipelineHealth(inputs: DashboardInputs): cw.IWidget[] {
 function storageWidgets(inputs: DashboardInputs): cw.IWidget[] {
   const tb = inputs.tierBuckets ?? [];
   if (tb.length === 0) return [];
-  const size = (t: TierBucket) => new cw.Metric({
-    namespace: 'AWS/S3', metricName: 'BucketSizeBytes', statistic: 'Average', period: DAY,
-    dimensionsMap: { BucketName: t.bucket.bucketName, StorageType: 'StandardStorage' }, label: `${t.tier} bytes`,
-  });
-  const count = (t: TierBucket) => new cw.Metric({
-    namespace: 'AWS/S3', metricName: 'NumberOfObjects', statistic: 'Average', period: DAY,
-    dimensionsMap: { BucketName: t.bucket.bucketName, StorageType: 'AllStorageTypes' }, label: `${t.tier} objects`,
-  });
+  const size = (t: TierBucket) =>
+    new cw.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'BucketSizeBytes',
+      statistic: 'Average',
+      period: DAY,
+      dimensionsMap: { BucketName: t.bucket.bucketName, StorageType: 'StandardStorage' },
+      label: `${t.tier} bytes`,
+    });
+  const count = (t: TierBucket) =>
+    new cw.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'NumberOfObjects',
+      statistic: 'Average',
+      period: DAY,
+      dimensionsMap: { BucketName: t.bucket.bucketName, StorageType: 'AllStorageTypes' },
+      label: `${t.tier} objects`,
+    });
   return [
     new cw.TextWidget({ markdown: '## Storage per tier (S3 daily storage metrics)', width: WIDTH, height: 1 }),
     new cw.GraphWidget({ title: 'Bytes stored per tier', left: tb.map(size), width: HALF }),
@@ -154,7 +189,10 @@ function storageWidgets(inputs: DashboardInputs): cw.IWidget[] {
 /** The S3 size metric of a bucket, for the debug-tier growth alarm. */
 export function bucketSizeMetric(bucket: s3.IBucket): cw.Metric {
   return new cw.Metric({
-    namespace: 'AWS/S3', metricName: 'BucketSizeBytes', statistic: 'Average', period: DAY,
+    namespace: 'AWS/S3',
+    metricName: 'BucketSizeBytes',
+    statistic: 'Average',
+    period: DAY,
     dimensionsMap: { BucketName: bucket.bucketName, StorageType: 'StandardStorage' },
   });
 }
@@ -166,36 +204,49 @@ export function createReadinessDashboard(scope: Construct, inputs: DashboardInpu
     dashboardName: dashboardName(policy, 'readiness'),
     defaultInterval: Duration.days(7),
   });
-  d.addWidgets(new cw.TextWidget({
-    markdown: `# ${policy.name} (${policy.environment}): readiness\nP0 events, adoption, unit cost, latency and the top risks. Each bucket has its own dashboard (${BUCKETS.map((b) => dashboardName(policy, b)).join(', ')}).`,
-    width: WIDTH, height: 2,
-  }));
+  d.addWidgets(
+    new cw.TextWidget({
+      markdown: `# ${policy.name} (${policy.environment}): readiness\nP0 events, adoption, unit cost, latency and the top risks. Each bucket has its own dashboard (${BUCKETS.map((b) => dashboardName(policy, b)).join(', ')}).`,
+      width: WIDTH,
+      height: 2,
+    }),
+  );
   const pageAlarms = inputs.alarms.filter((a) => a.spec.severity === 'page').map((a) => a.alarm);
-  d.addWidgets(new cw.AlarmStatusWidget({
-    title: 'Page alarms',
-    alarms: inputs.composite ? [inputs.composite, ...pageAlarms] : pageAlarms,
-    width: WIDTH, height: 3,
-  }));
-  d.addWidgets(new cw.SingleValueWidget({
-    title: 'Last 24 hours',
-    metrics: [
-      metrics.metric('P0Events', { period: DAY, label: 'P0 events' }),
-      metrics.metric('ActiveUsersDaily', { period: DAY, label: 'Active users (day)' }),
-      metrics.metric('CostPerSuccessfulTask', { period: DAY, label: 'Cost per successful task (USD)' }),
-      metrics.metric('Latency', { dimensions: { Path: 'rag' }, statistic: 'p95', period: DAY, label: 'p95 latency, rag (ms)' }),
-      metrics.metric('ProviderTimeoutRate', { period: DAY, label: 'Provider timeouts (%)' }),
-    ],
-    width: WIDTH, height: 4,
-  }));
+  d.addWidgets(
+    new cw.AlarmStatusWidget({
+      title: 'Page alarms',
+      alarms: inputs.composite ? [inputs.composite, ...pageAlarms] : pageAlarms,
+      width: WIDTH,
+      height: 3,
+    }),
+  );
+  d.addWidgets(
+    new cw.SingleValueWidget({
+      title: 'Last 24 hours',
+      metrics: [
+        metrics.metric('P0Events', { period: DAY, label: 'P0 events' }),
+        metrics.metric('ActiveUsersDaily', { period: DAY, label: 'Active users (day)' }),
+        metrics.metric('CostPerSuccessfulTask', { period: DAY, label: 'Cost per successful task (USD)' }),
+        metrics.metric('Latency', { dimensions: { Path: 'rag' }, statistic: 'p95', period: DAY, label: 'p95 latency, rag (ms)' }),
+        metrics.metric('ProviderTimeoutRate', { period: DAY, label: 'Provider timeouts (%)' }),
+      ],
+      width: WIDTH,
+      height: 4,
+    }),
+  );
   d.addWidgets(
     new cw.GraphWidget({
       title: 'P0 events by category (a spike is an occurrence)',
-      left: ['access_violation', 'pii_leak', 'unauthorized_tool_action', 'false_confirmation'].map((c) => metrics.metric('P0Events', { dimensions: { Category: c }, period: Duration.hours(1), label: c })),
+      left: ['access_violation', 'pii_leak', 'unauthorized_tool_action', 'false_confirmation'].map((c) =>
+        metrics.metric('P0Events', { dimensions: { Category: c }, period: Duration.hours(1), label: c }),
+      ),
       width: HALF,
     }),
     new cw.GraphWidget({
       title: 'Top risks: guardrail blocks by category',
-      left: ['injection', 'exfiltration', 'disallowed_content', 'other'].map((c) => metrics.metric('GuardrailBlocks', { dimensions: { Category: c }, period: Duration.hours(1), label: c })),
+      left: ['injection', 'exfiltration', 'disallowed_content', 'other'].map((c) =>
+        metrics.metric('GuardrailBlocks', { dimensions: { Category: c }, period: Duration.hours(1), label: c }),
+      ),
       width: HALF,
     }),
     new cw.GraphWidget({
@@ -211,12 +262,15 @@ export function createReadinessDashboard(scope: Construct, inputs: DashboardInpu
   );
   const lg = inputs.pipeline?.transformLogGroup;
   if (lg) {
-    d.addWidgets(new cw.LogQueryWidget({
-      title: 'Last P0 occurrence (from the ingest metrics)',
-      logGroupNames: [lg.logGroupName],
-      queryLines: ['fields @timestamp, P0Events', 'filter P0Events > 0', 'sort @timestamp desc', 'limit 1'],
-      width: WIDTH, height: 3,
-    }));
+    d.addWidgets(
+      new cw.LogQueryWidget({
+        title: 'Last P0 occurrence (from the ingest metrics)',
+        logGroupNames: [lg.logGroupName],
+        queryLines: ['fields @timestamp, P0Events', 'filter P0Events > 0', 'sort @timestamp desc', 'limit 1'],
+        width: WIDTH,
+        height: 3,
+      }),
+    );
   }
   return d;
 }

@@ -9,7 +9,13 @@ import { type BucketName, metricsNamespace } from '../../core/metrics/dictionary
 import type { AlertRouting } from '../alerting/index';
 import { durationDaysCeil, type Policy } from '../../core/policy';
 import { createPageComposite, createPolicyAlarms, type PolicyAlarm } from './alarms';
-import { bucketSizeMetric, createBucketDashboards, createReadinessDashboard, type PipelineHealthSources, type TierBucket } from './dashboards';
+import {
+  bucketSizeMetric,
+  createBucketDashboards,
+  createReadinessDashboard,
+  type PipelineHealthSources,
+  type TierBucket,
+} from './dashboards';
 import { TelemetryMetrics } from './metrics';
 
 export { alarmDescription, MAX_DESCRIPTION, type PolicyAlarm } from './alarms';
@@ -66,7 +72,11 @@ export class TelemetryMonitoring extends Construct {
           'DIAGNOSE: check the bucket lifecycle rules and debug_capture.enrolments expiries.',
           'ROLL BACK: redeploy the stack to restore the lifecycle rules.',
         ].join('\n'),
-        metric: new cw.MathExpression({ expression: 'DIFF(size)', usingMetrics: { size: bucketSizeMetric(debug.bucket) }, period: Duration.days(1) }),
+        metric: new cw.MathExpression({
+          expression: 'DIFF(size)',
+          usingMetrics: { size: bucketSizeMetric(debug.bucket) },
+          period: Duration.days(1),
+        }),
         threshold: 0,
         comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: days,
@@ -77,7 +87,14 @@ export class TelemetryMonitoring extends Construct {
     }
 
     const dashScope = new Construct(this, 'Dashboards');
-    const inputs = { policy, metrics: this.metrics, alarms: this.alarms, composite: this.anyPage, pipeline: props.pipeline, tierBuckets: props.tierBuckets };
+    const inputs = {
+      policy,
+      metrics: this.metrics,
+      alarms: this.alarms,
+      composite: this.anyPage,
+      pipeline: props.pipeline,
+      tierBuckets: props.tierBuckets,
+    };
     this.dashboards = { ...createBucketDashboards(dashScope, inputs), readiness: createReadinessDashboard(dashScope, inputs) };
   }
 
@@ -87,14 +104,22 @@ export class TelemetryMonitoring extends Construct {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       // These CloudWatch read actions support no resource-level permissions.
-      actions: ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics', 'cloudwatch:ListMetrics', 'cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:ListDashboards'],
+      actions: [
+        'cloudwatch:GetMetricData',
+        'cloudwatch:GetMetricStatistics',
+        'cloudwatch:ListMetrics',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:DescribeAlarmHistory',
+        'cloudwatch:ListDashboards',
+      ],
       resourceArns: ['*'],
     }).combine(iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetDashboard'], resourceArns: dashboards }));
     const policy = grant.principalStatements.length ? (grantee.grantPrincipal as iam.Role).node.tryFindChild('DefaultPolicy') : undefined;
     if (policy) {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'CloudWatch GetMetricData, GetMetricStatistics, ListMetrics, DescribeAlarms, DescribeAlarmHistory and ListDashboards support no resource-level permissions; they read metrics, not telemetry records',
+        reason:
+          'CloudWatch GetMetricData, GetMetricStatistics, ListMetrics, DescribeAlarms, DescribeAlarmHistory and ListDashboards support no resource-level permissions; they read metrics, not telemetry records',
       });
     }
     return grant;

@@ -41,7 +41,11 @@ export class TelemetryMetrics {
     const n = this.emitted(emittedDef(def.numerator), { ...opts, statistic: 'Sum' }, period);
     const d = this.emitted(emittedDef(def.denominator), { ...opts, statistic: 'Sum' }, period);
     // Ids are unique per metric and dimensions, so several ratios can share one graph.
-    const suffix = Object.entries(opts.dimensions ?? {}).map(([k, v]) => `_${k}_${v}`).join('').toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    const suffix = Object.entries(opts.dimensions ?? {})
+      .map(([k, v]) => `_${k}_${v}`)
+      .join('')
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_');
     const nid = `${def.numerator.toLowerCase()}${suffix}`;
     const did = `${def.denominator.toLowerCase()}${suffix}`;
     // No datapoint when the denominator is zero: an idle period is not a 0% or 100% rate.

@@ -15,7 +15,18 @@
  *   condition `cloudwatch:namespace` = the stack's namespace.
  */
 import { SERVICE_DIMENSION, SERVICE_OF } from '../../core/metrics/dictionary';
-import { Duration, Stack, Validations, aws_cloudwatch as cw, aws_cloudwatch_actions as actions, aws_events as events, aws_events_targets as targets, aws_iam as iam, type aws_s3 as s3, type aws_sns as sns } from 'aws-cdk-lib';
+import {
+  Duration,
+  Stack,
+  Validations,
+  aws_cloudwatch as cw,
+  aws_cloudwatch_actions as actions,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_iam as iam,
+  type aws_s3 as s3,
+  type aws_sns as sns,
+} from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { metricsNamespace } from '../../core/metrics/dictionary';
 import type { TelemetryCatalog } from '../catalog/index';
@@ -27,7 +38,13 @@ import { rollupUnit, type RollupMetricName } from '../../core/rollup/metrics';
 import { ROLLUP_FAILURES_METRIC } from '../../core/rollup/names';
 
 /** The rollup metrics this construct publishes (checked against the dictionary at synth). */
-export const ROLLUP_METRICS: readonly RollupMetricName[] = ['ActiveUsersDaily', 'ActiveUsersWeekly', 'DailyCostUsd', 'NewIntents', 'RepeatUsers'];
+export const ROLLUP_METRICS: readonly RollupMetricName[] = [
+  'ActiveUsersDaily',
+  'ActiveUsersWeekly',
+  'DailyCostUsd',
+  'NewIntents',
+  'RepeatUsers',
+];
 
 /** Room for SLICES in the Lambda environment (4 KB in all). */
 export const MAX_SLICES_ENV_CHARS = 3000;
@@ -77,7 +94,9 @@ export class TelemetryRollups extends Construct {
 
     const slicesJson = JSON.stringify(policy.slices.dimensions);
     if (slicesJson.length > MAX_SLICES_ENV_CHARS) {
-      throw new Error(`slices.dimensions is ${slicesJson.length} characters as JSON; the rollup Lambda's environment allows ${MAX_SLICES_ENV_CHARS} for it (4 KB in all). List fewer slice values.`);
+      throw new Error(
+        `slices.dimensions is ${slicesJson.length} characters as JSON; the rollup Lambda's environment allows ${MAX_SLICES_ENV_CHARS} for it (4 KB in all). List fewer slice values.`,
+      );
     }
 
     const workGroupName = catalog.analystsWorkGroup.ref;
@@ -114,25 +133,43 @@ export class TelemetryRollups extends Construct {
     storage.grantRead('traces', fn);
     this.grantAnalystsResultsWrite(fn, storage.resultsBucket);
     storage.grantWrite('metrics', fn);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'PutMetricDataInStackNamespace',
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'cloudwatch:namespace': this.namespace } },
-    }));
-    this.acknowledgeOnRole(role, 'AwsSolutions-IAM5[Resource::*]', `cloudwatch:PutMetricData has no resource-level permission; the statement is limited by the condition cloudwatch:namespace = ${this.namespace}.`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PutMetricDataInStackNamespace',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': this.namespace } },
+      }),
+    );
+    this.acknowledgeOnRole(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      `cloudwatch:PutMetricData has no resource-level permission; the statement is limited by the condition cloudwatch:namespace = ${this.namespace}.`,
+    );
 
     const schedule = (ruleId: string, kind: 'hourly' | 'daily', when: events.Schedule, what: string) => {
       const rule = new events.Rule(this, ruleId, { schedule: when, description: `${prefix}: ${kind} rollup (${what})` });
-      rule.addTarget(new targets.LambdaFunction(fn, {
-        event: events.RuleTargetInput.fromObject({ schedule: kind, time: events.EventField.time }),
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-      }));
+      rule.addTarget(
+        new targets.LambdaFunction(fn, {
+          event: events.RuleTargetInput.fromObject({ schedule: kind, time: events.EventField.time }),
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      );
       return rule;
     };
-    this.hourlyRule = schedule('HourlySchedule', 'hourly', props.hourlySchedule ?? events.Schedule.cron({ minute: '15' }), 'daily figures for today and yesterday');
-    this.dailyRule = schedule('DailySchedule', 'daily', props.dailySchedule ?? events.Schedule.cron({ minute: '30', hour: '0' }), 'weekly figures for the 7 days ending yesterday');
+    this.hourlyRule = schedule(
+      'HourlySchedule',
+      'hourly',
+      props.hourlySchedule ?? events.Schedule.cron({ minute: '15' }),
+      'daily figures for today and yesterday',
+    );
+    this.dailyRule = schedule(
+      'DailySchedule',
+      'daily',
+      props.dailySchedule ?? events.Schedule.cron({ minute: '30', hour: '0' }),
+      'weekly figures for the 7 days ending yesterday',
+    );
 
     this.failureAlarm = new cw.Alarm(this, 'FailureAlarm', {
       alarmName: `${prefix}-rollup-failures`,
@@ -167,7 +204,10 @@ export class TelemetryRollups extends Construct {
   /** RollupFailures in total (Sum over 1 hour): queries that failed after their retries. */
   metricFailures(opts: { period?: Duration } = {}): cw.Metric {
     return new cw.Metric({
-      namespace: this.namespace, metricName: ROLLUP_FAILURES_METRIC, statistic: 'Sum', period: opts.period ?? Duration.hours(1),
+      namespace: this.namespace,
+      metricName: ROLLUP_FAILURES_METRIC,
+      statistic: 'Sum',
+      period: opts.period ?? Duration.hours(1),
       dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_OF.rollup },
     });
   }

@@ -23,21 +23,20 @@ export const HOUSE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** Lets bundled CommonJS dependencies call `require` inside the ESM bundle. */
 const REQUIRE_SHIM = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
-export interface TelemetryFunctionProps
-  extends Omit<
-    nodejs.NodejsFunctionProps,
-    | 'entry'
-    | 'runtime'
-    | 'architecture'
-    | 'logGroup'
-    | 'logRetention'
-    | 'logRetentionRole'
-    | 'logRetentionRetryOptions'
-    | 'logRemovalPolicy'
-    | 'projectRoot'
-    | 'depsLockFilePath'
-    | 'code'
-  > {
+export interface TelemetryFunctionProps extends Omit<
+  nodejs.NodejsFunctionProps,
+  | 'entry'
+  | 'runtime'
+  | 'architecture'
+  | 'logGroup'
+  | 'logRetention'
+  | 'logRetentionRole'
+  | 'logRetentionRetryOptions'
+  | 'logRemovalPolicy'
+  | 'projectRoot'
+  | 'depsLockFilePath'
+  | 'code'
+> {
   /** The handler's entry file; a relative path is taken from the repository root, e.g. `lambdas/redact/index.ts`. */
   readonly entry: string;
   /** The telemetry policy: `retention.logs` bounds the log group; `name` and `environment` name the metrics namespace and decide the log group's removal. */
@@ -97,5 +96,8 @@ export class TelemetryFunction extends nodejs.NodejsFunction {
 }
 
 function kebab(id: string): string {
-  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .toLowerCase();
 }

@@ -111,7 +111,9 @@ export function toLifecycleRule(spec: LifecycleRuleSpec): s3.LifecycleRule {
 export function logRetention(policy: Retention): logs.RetentionDays {
   const days = durationDays(policy.retention.logs);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
-    throw new Error(`retention.logs is ${policy.retention.logs}; CloudWatch Logs allows ${LOG_RETENTION_DAYS.map((d) => `${d}d`).join(', ')}`);
+    throw new Error(
+      `retention.logs is ${policy.retention.logs}; CloudWatch Logs allows ${LOG_RETENTION_DAYS.map((d) => `${d}d`).join(', ')}`,
+    );
   }
   return days as logs.RetentionDays;
 }

@@ -177,7 +177,9 @@ export class TelemetryStorage extends Construct {
       BUCKET_NAMES.flatMap((name) =>
         BUCKET_LAYOUT[name].tier === 'debug'
           ? [{ bucket: this.buckets[name] }]
-          : foreignPrefixes(name).filter((p) => p.tier === 'debug').map((p) => ({ bucket: this.buckets[name], objectPrefix: p.prefix })),
+          : foreignPrefixes(name)
+              .filter((p) => p.tier === 'debug')
+              .map((p) => ({ bucket: this.buckets[name], objectPrefix: p.prefix })),
       ),
       { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
     );
@@ -215,8 +217,14 @@ export class TelemetryStorage extends Construct {
         }),
       );
       grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation'], resourceArns: [b.bucketArn] }));
-      if (b.encryptionKey) grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [b.encryptionKey.keyArn] }));
-      this.acknowledgeObjectWildcards(grantee, name, prefixes.map((p) => `${p}*`), `read the ${tier} tier`);
+      if (b.encryptionKey)
+        grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [b.encryptionKey.keyArn] }));
+      this.acknowledgeObjectWildcards(
+        grantee,
+        name,
+        prefixes.map((p) => `${p}*`),
+        `read the ${tier} tier`,
+      );
     }
     return grants.reduce((a, b) => a.combine(b));
   }
@@ -229,11 +237,22 @@ export class TelemetryStorage extends Construct {
   grantWrite(bucket: BucketName, grantee: iam.IGrantable): iam.Grant {
     this.allowWriter(bucket, grantee);
     const b = this.buckets[bucket];
-    let grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [b.arnForObjects('*')] }).combine(
-      iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], resourceArns: [b.bucketArn] }),
+    let grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resourceArns: [b.arnForObjects('*')],
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resourceArns: [b.bucketArn],
+      }),
     );
     // Decrypt: S3 reads the data key back to complete a multipart upload.
-    if (b.encryptionKey) grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [b.encryptionKey.keyArn] }));
+    if (b.encryptionKey)
+      grant = grant.combine(
+        iam.Grant.addToPrincipal({ grantee, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [b.encryptionKey.keyArn] }),
+      );
     this.acknowledgeObjectWildcards(grantee, bucket, ['*'], `write the ${bucket} bucket`);
     return grant;
   }
@@ -277,7 +296,9 @@ export class TelemetryStorage extends Construct {
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: [...DENIED_OBJECT_READS],
-        ...(foreign.length === 0 ? { resources: [b.arnForObjects('*')] } : { notResources: foreign.map((p) => b.arnForObjects(`${p.prefix}*`)) }),
+        ...(foreign.length === 0
+          ? { resources: [b.arnForObjects('*')] }
+          : { notResources: foreign.map((p) => b.arnForObjects(`${p.prefix}*`)) }),
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.exemptArns(layout.tier, name) } },
       }),
     );

@@ -23,7 +23,8 @@ export function enrolmentVerdict(
 ): EnrolmentVerdict {
   const named = enrolments.filter((e) => e.cohort === capture.cohort);
   if (named.length === 0) return 'not_enrolled';
-  const forTenant = capture.tenant_id === undefined ? named : named.filter((e) => e.tenant_id === undefined || e.tenant_id === capture.tenant_id);
+  const forTenant =
+    capture.tenant_id === undefined ? named : named.filter((e) => e.tenant_id === undefined || e.tenant_id === capture.tenant_id);
   if (forTenant.length === 0) return 'tenant_mismatch';
   const live = forTenant.some((e) => {
     const t = Date.parse(e.expires_at);

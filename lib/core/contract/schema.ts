@@ -27,7 +27,11 @@ export interface FieldMeta {
 const id = () => z.string().regex(ID_PATTERN, { error: 'must match [A-Za-z0-9._:-]{1,128}' });
 const timestamp = () => z.iso.datetime({ error: 'must be an RFC 3339 UTC timestamp, e.g. 2026-11-29T15:25:50.123Z' });
 const label = () => z.string().min(1).max(256);
-const freeText = () => z.string().max(65_536).meta({ freeText: true } satisfies FieldMeta);
+const freeText = () =>
+  z
+    .string()
+    .max(65_536)
+    .meta({ freeText: true } satisfies FieldMeta);
 const count = () => z.int().min(0);
 const ms = () => z.number().min(0);
 const usd = () => z.number().min(0);
@@ -60,7 +64,15 @@ export const commonShape = {
   guardrail_version: label().optional(),
   model: label().optional(),
   /** Free-form tags; keys must be declared in the policy; values are scanned for PII. */
-  attributes: z.record(z.string().max(128), z.string().max(4_096).meta({ freeText: true } satisfies FieldMeta)).optional(),
+  attributes: z
+    .record(
+      z.string().max(128),
+      z
+        .string()
+        .max(4_096)
+        .meta({ freeText: true } satisfies FieldMeta),
+    )
+    .optional(),
 };
 
 /** `request`: the end-to-end summary of one user request. */
@@ -164,10 +176,22 @@ export const DebugCapture = z.object({
   timestamp: timestamp(),
   cohort: label(),
   reason: z.string().min(1).max(500),
-  prompt_text: z.string().meta({ freeText: true } satisfies FieldMeta).optional(),
-  completion_text: z.string().meta({ freeText: true } satisfies FieldMeta).optional(),
-  retrieved_text: z.string().meta({ freeText: true } satisfies FieldMeta).optional(),
-  tool_payload: z.string().meta({ freeText: true } satisfies FieldMeta).optional(),
+  prompt_text: z
+    .string()
+    .meta({ freeText: true } satisfies FieldMeta)
+    .optional(),
+  completion_text: z
+    .string()
+    .meta({ freeText: true } satisfies FieldMeta)
+    .optional(),
+  retrieved_text: z
+    .string()
+    .meta({ freeText: true } satisfies FieldMeta)
+    .optional(),
+  tool_payload: z
+    .string()
+    .meta({ freeText: true } satisfies FieldMeta)
+    .optional(),
 });
 export type DebugCapture = z.infer<typeof DebugCapture>;
 
@@ -202,7 +226,10 @@ export const QuarantineRecord = z.object({
   raw_bytes: z.int().min(0),
   raw_sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Redacted, then truncated. */
-  raw_excerpt: z.string().max(256).meta({ freeText: true } satisfies FieldMeta),
+  raw_excerpt: z
+    .string()
+    .max(256)
+    .meta({ freeText: true } satisfies FieldMeta),
 });
 export type QuarantineRecord = z.infer<typeof QuarantineRecord>;
 

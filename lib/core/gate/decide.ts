@@ -92,43 +92,95 @@ interface RateRule {
 const RATE_RULES: readonly RateRule[] = [
   { metric: 'error_rate', pick: (a) => a.errorRatePct, tolerance: (g) => g.tolerances.error_rate_pp, what: 'error rate' },
   { metric: 'refusal_rate', pick: (a) => a.refusalRatePct, tolerance: (g) => g.tolerances.refusal_rate_pp, what: 'refusal rate' },
-  { metric: 'tool_failure_rate', pick: (a) => a.toolFailureRatePct, tolerance: (g) => g.tolerances.tool_failure_rate_pp, what: 'tool failure rate' },
+  {
+    metric: 'tool_failure_rate',
+    pick: (a) => a.toolFailureRatePct,
+    tolerance: (g) => g.tolerances.tool_failure_rate_pp,
+    what: 'tool failure rate',
+  },
 ];
 
 /** Judges one slice: its rows in GATE_METRICS order. */
 export function judgeSlice(s: SliceFigures, gates: GatePolicy): GateRow[] {
   const { baseline: b, canary: c, slice } = s;
-  const row = (metric: GateMetric, bv: number | null, cv: number | null, tolerance: string, verdict: RowVerdict, reason: string): GateRow =>
-    ({ metric, slice, baseline: bv, canary: cv, tolerance, verdict, reason });
+  const row = (
+    metric: GateMetric,
+    bv: number | null,
+    cv: number | null,
+    tolerance: string,
+    verdict: RowVerdict,
+    reason: string,
+  ): GateRow => ({ metric, slice, baseline: bv, canary: cv, tolerance, verdict, reason });
   const rows: GateRow[] = [];
 
   const byWindow = s.p0Attribution === 'window';
-  rows.push(c.p0Events > 0
-    ? row('p0_events', b.p0Events, c.p0Events, '0', 'fail', byWindow
-      ? `${c.p0Events} P0 event(s) in the window across all versions (P0Events has no version dimension, so each counts against the canary); none is allowed`
-      : `${c.p0Events} P0 event(s) attributed to the canary in the window; none is allowed`)
-    : row('p0_events', b.p0Events, c.p0Events, '0', 'pass', byWindow ? 'no P0 event in the window' : 'no P0 event attributed to the canary'));
+  rows.push(
+    c.p0Events > 0
+      ? row(
+          'p0_events',
+          b.p0Events,
+          c.p0Events,
+          '0',
+          'fail',
+          byWindow
+            ? `${c.p0Events} P0 event(s) in the window across all versions (P0Events has no version dimension, so each counts against the canary); none is allowed`
+            : `${c.p0Events} P0 event(s) attributed to the canary in the window; none is allowed`,
+        )
+      : row(
+          'p0_events',
+          b.p0Events,
+          c.p0Events,
+          '0',
+          'pass',
+          byWindow ? 'no P0 event in the window' : 'no P0 event attributed to the canary',
+        ),
+  );
 
   const min = gates.min_requests;
   const thinArms = [c.requests < min ? `canary ${c.requests}` : '', b.requests < min ? `baseline ${b.requests}` : ''].filter(Boolean);
   const thin = thinArms.length > 0;
-  rows.push(thin
-    ? row('requests', b.requests, c.requests, `>= ${min}`, 'inconclusive', `too few requests to judge (${thinArms.join(', ')}; at least ${min} each)`)
-    : row('requests', b.requests, c.requests, `>= ${min}`, 'pass', `enough traffic on both arms (at least ${min} each)`));
+  rows.push(
+    thin
+      ? row(
+          'requests',
+          b.requests,
+          c.requests,
+          `>= ${min}`,
+          'inconclusive',
+          `too few requests to judge (${thinArms.join(', ')}; at least ${min} each)`,
+        )
+      : row('requests', b.requests, c.requests, `>= ${min}`, 'pass', `enough traffic on both arms (at least ${min} each)`),
+  );
   const notJudged = `not judged: too few requests (${thinArms.join(', ')} < ${min})`;
 
-  const judge = (metric: GateMetric, bv: number | null, cv: number | null, tolerance: string, limit: (base: number) => number, unit: string, what: string) => {
+  const judge = (
+    metric: GateMetric,
+    bv: number | null,
+    cv: number | null,
+    tolerance: string,
+    limit: (base: number) => number,
+    unit: string,
+    what: string,
+  ) => {
     if (cv === null) return row(metric, bv, cv, tolerance, 'n/a', `no canary ${what}: no denominator in the window`);
     if (thin) return row(metric, bv, cv, tolerance, 'inconclusive', notJudged);
     if (bv === null) return row(metric, bv, cv, tolerance, 'inconclusive', `no baseline ${what} to compare with`);
     const max = limit(bv);
     return cv > max + EPSILON
-      ? row(metric, bv, cv, tolerance, 'fail', `canary ${what} ${fmt(cv, unit)} exceeds the baseline ${fmt(bv, unit)} plus ${tolerance} (limit ${fmt(max, unit)})`)
+      ? row(
+          metric,
+          bv,
+          cv,
+          tolerance,
+          'fail',
+          `canary ${what} ${fmt(cv, unit)} exceeds the baseline ${fmt(bv, unit)} plus ${tolerance} (limit ${fmt(max, unit)})`,
+        )
       : row(metric, bv, cv, tolerance, 'pass', `within ${tolerance} of the baseline (limit ${fmt(max, unit)})`);
   };
 
   const [errorRule, refusalRule, toolRule] = RATE_RULES as [RateRule, RateRule, RateRule];
-  const rate = (r: RateRule) => judge(r.metric, r.pick(b), r.pick(c), `+${r.tolerance(gates)} pp`, (base) => base + r.tolerance(gates), '%', r.what);
+  const rate = (r: RateRule) =>
+    judge(r.metric, r.pick(b), r.pick(c), `+${r.tolerance(gates)} pp`, (base) => base + r.tolerance(gates), '%', r.what);
   rows.push(rate(errorRule));
   const pct = gates.tolerances.p95_latency_pct;
   rows.push(judge('p95_latency', b.p95LatencyMs, c.p95LatencyMs, `+${pct}%`, (base) => base * (1 + pct / 100), ' ms', 'p95 latency'));
@@ -153,8 +205,9 @@ export function evaluateGate(slices: readonly SliceFigures[], gates: GatePolicy)
   const verdict = combine(rows);
   const decidedBy = verdict === 'pass' ? [] : rows.filter((r) => r.verdict === verdict);
   const names = decidedBy.map((r) => `${r.metric} in slice ${r.slice}`);
-  const summary = verdict === 'pass'
-    ? `pass: ${slices.length} slice(s), every metric within tolerance`
-    : `${verdict}: ${names.slice(0, 5).join('; ')}${names.length > 5 ? `; and ${names.length - 5} more` : ''}`;
+  const summary =
+    verdict === 'pass'
+      ? `pass: ${slices.length} slice(s), every metric within tolerance`
+      : `${verdict}: ${names.slice(0, 5).join('; ')}${names.length > 5 ? `; and ${names.length - 5} more` : ''}`;
   return { verdict, rows, decidedBy, summary };
 }

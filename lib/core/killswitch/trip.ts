@@ -47,7 +47,8 @@ const TripMapSchema = z.record(
 
 /** Parses the `TRIP_MAP` environment variable (JSON of a `TripMap`); throws with what is wrong. */
 export function parseTripMap(json: string | undefined): TripMap {
-  if (json === undefined || json.trim() === '') throw new Error('TRIP_MAP is not set; expected JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}');
+  if (json === undefined || json.trim() === '')
+    throw new Error('TRIP_MAP is not set; expected JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}');
   let data: unknown;
   try {
     data = JSON.parse(json);
@@ -55,7 +56,8 @@ export function parseTripMap(json: string | undefined): TripMap {
     throw new Error('TRIP_MAP is not JSON; expected {"<alarm name>":[{"ref":"<switch>","set":"on|off"}]}');
   }
   const r = TripMapSchema.safeParse(data);
-  if (!r.success) throw new Error(`TRIP_MAP is invalid: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(`TRIP_MAP is invalid: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return r.data;
 }
 
@@ -112,7 +114,7 @@ export function mappedRefs(n: AlarmNotification, map: TripMap): string[] {
 export function planTrip(n: AlarmNotification, map: TripMap, current: ReadonlyMap<string, SwitchReading>, nowMs: number): TripPlan {
   const alarm = n.AlarmName;
   if (n.NewStateValue !== 'ALARM') return { alarm, outcome: 'not_alarm_state', writes: [], unchanged: [] };
-  const actions = Object.hasOwn(map, alarm) ? map[alarm] ?? [] : [];
+  const actions = Object.hasOwn(map, alarm) ? (map[alarm] ?? []) : [];
   if (actions.length === 0) return { alarm, outcome: 'unmapped', writes: [], unchanged: [] };
   const writes: TripWrite[] = [];
   const unchanged: string[] = [];

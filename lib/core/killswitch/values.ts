@@ -23,7 +23,9 @@ export const MAX_REASON_CHARS = 500;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 const time = (what: string) =>
-  z.string().regex(RFC3339, { error: `${what} must be an RFC 3339 timestamp, e.g. '2026-11-29T12:00:00Z'` })
+  z
+    .string()
+    .regex(RFC3339, { error: `${what} must be an RFC 3339 timestamp, e.g. '2026-11-29T12:00:00Z'` })
     .refine((t) => !Number.isNaN(Date.parse(t)), { error: `${what} is not a real date` });
 
 /**
@@ -32,8 +34,16 @@ const time = (what: string) =>
  */
 export const SwitchValueSchema = z.object({
   state: z.enum(['on', 'off'], { error: "state must be 'on' or 'off'" }),
-  reason: z.string().trim().min(1, { error: 'reason must not be empty' }).max(MAX_REASON_CHARS, { error: `reason must be at most ${MAX_REASON_CHARS} characters` }),
-  changed_by: z.string().trim().min(1, { error: 'changed_by must not be empty' }).max(200, { error: 'changed_by must be at most 200 characters' }),
+  reason: z
+    .string()
+    .trim()
+    .min(1, { error: 'reason must not be empty' })
+    .max(MAX_REASON_CHARS, { error: `reason must be at most ${MAX_REASON_CHARS} characters` }),
+  changed_by: z
+    .string()
+    .trim()
+    .min(1, { error: 'changed_by must not be empty' })
+    .max(200, { error: 'changed_by must be at most 200 characters' }),
   /**
    * When the state was set. Absent only in the document written at deploy (`changed_by:
    * 'deploy'`): a synthesized template must not change on every synth, and the deploy
@@ -146,7 +156,11 @@ export function isExpired(value: SwitchValue, nowMs: number): boolean {
  * `initial` state once the document expired; the safe default when there is nothing
  * valid to go by.
  */
-export function evaluateSwitch(sw: Pick<ResolvedSwitch, 'initial' | 'safeDefault'>, reading: SwitchReading | undefined, nowMs: number): Evaluation {
+export function evaluateSwitch(
+  sw: Pick<ResolvedSwitch, 'initial' | 'safeDefault'>,
+  reading: SwitchReading | undefined,
+  nowMs: number,
+): Evaluation {
   if (reading === undefined) return { state: sw.safeDefault, source: 'unread' };
   if (reading.kind !== 'value') return { state: sw.safeDefault, source: reading.kind };
   if (isExpired(reading.value, nowMs)) return { state: sw.initial, source: 'expired' };

@@ -55,7 +55,9 @@ export function loadPolicy(file: string, opts: LoadOptions = {}): LoadedPolicy {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PolicyError([{ file, line: 1, col: 1, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(e)})` }]);
+    throw new PolicyError([
+      { file, line: 1, col: 1, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(e)})` },
+    ]);
   }
   return parsePolicy(text, file, opts);
 }
@@ -89,24 +91,35 @@ export function parsePolicy(text: string, file: string, opts: LoadOptions = {}):
     return { line: pos.line, col: pos.col };
   };
   const problem = (path: PolicyPath, message: string, key = false): PolicyProblem => ({
-    file, ...position(path, key), path: formatPath(path), message,
+    file,
+    ...position(path, key),
+    path: formatPath(path),
+    message,
   });
 
   // Each top-level section is validated on its own, so that a structural problem in one
   // section does not hide the rule problems of the others: every problem is reported at once.
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new PolicyError([problem([], `is ${showValue(raw)}; a policy is a mapping of sections (${Object.keys(PolicySchema.shape).join(', ')})`)]);
+    throw new PolicyError([
+      problem([], `is ${showValue(raw)}; a policy is a mapping of sections (${Object.keys(PolicySchema.shape).join(', ')})`),
+    ]);
   }
   const problems: PolicyProblem[] = [];
   const sections: Record<string, unknown> = {};
   const shape = PolicySchema.shape as Record<string, z.ZodType>;
   for (const key of Object.keys(raw)) {
-    if (!Object.hasOwn(shape, key)) problems.push(...describeIssue({ code: 'unrecognized_keys', keys: [key], path: [], message: '', input: raw } as z.core.$ZodIssue, raw, problem));
+    if (!Object.hasOwn(shape, key))
+      problems.push(
+        ...describeIssue({ code: 'unrecognized_keys', keys: [key], path: [], message: '', input: raw } as z.core.$ZodIssue, raw, problem),
+      );
   }
   for (const [key, schema] of Object.entries(shape)) {
     const parsed = schema.safeParse((raw as Record<string, unknown>)[key]);
     if (parsed.success) sections[key] = parsed.data;
-    else problems.push(...parsed.error.issues.flatMap((i) => describeIssue({ ...i, path: [key, ...i.path] } as z.core.$ZodIssue, raw, problem)));
+    else
+      problems.push(
+        ...parsed.error.issues.flatMap((i) => describeIssue({ ...i, path: [key, ...i.path] } as z.core.$ZodIssue, raw, problem)),
+      );
   }
   // Alarms are checked per bucket: one broken bucket does not hide the others' problems.
   const rawBuckets = (raw as Record<string, unknown>).buckets;
@@ -168,7 +181,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, make: Make): Polic
 }
 
 function expected(t: string): string {
-  return { object: 'a mapping of keys', array: 'a list', number: 'a number', int: 'a whole number', string: 'text', boolean: 'true or false' }[t] ?? t;
+  return (
+    { object: 'a mapping of keys', array: 'a list', number: 'a number', int: 'a whole number', string: 'text', boolean: 'true or false' }[
+      t
+    ] ?? t
+  );
 }
 
 function showValue(v: unknown): string {
@@ -204,7 +221,8 @@ function allowedKeys(path: PolicyPath): string[] {
   };
   for (const seg of path) {
     s = unwrap(s);
-    const def = s?._zod.def as unknown as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType } | undefined;
+    const def = s?._zod.def as unknown as
+      { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType } | undefined;
     if (!def) return [];
     if (def.type === 'object' && def.shape) s = Object.hasOwn(def.shape, seg) ? def.shape[String(seg)] : undefined;
     else if (def.type === 'array') s = def.element;

@@ -9,11 +9,14 @@ export function alarmName(policy: Pick<Policy, 'name' | 'environment'>, bucket: 
 /** The alarm's condition in words, e.g. `ProviderTimeoutRate (Average) above 5 over 1 x 5m`. */
 export function alarmCondition(a: AlarmPolicy): string {
   const stat = a.statistic ? ` ${a.statistic}` : '';
-  const dims = Object.entries(a.dimensions ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+  const dims = Object.entries(a.dimensions ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   const subject = `${a.metric}${stat}${dims ? ` {${dims}}` : ''}`;
-  const test = a.anomaly_band !== undefined
-    ? `${a.comparison} its learned band (${a.anomaly_band} standard deviations)`
-    : `${a.comparison} ${a.threshold}`;
+  const test =
+    a.anomaly_band !== undefined
+      ? `${a.comparison} its learned band (${a.anomaly_band} standard deviations)`
+      : `${a.comparison} ${a.threshold}`;
   const m = a.datapoints_to_alarm ?? a.evaluation_periods;
   return `${subject} ${test}, ${m} of ${a.evaluation_periods} x ${a.period}`;
 }

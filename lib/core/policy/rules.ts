@@ -66,12 +66,18 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
   if (p.slices) {
     for (const [field, d] of Object.entries(p.slices.dimensions)) {
       if (d?.values && d.values.length > d.max_values) {
-        error(['slices', 'dimensions', field, 'values'], `lists ${d.values.length} values; max_values is ${d.max_values}: raise max_values or list fewer`);
+        error(
+          ['slices', 'dimensions', field, 'values'],
+          `lists ${d.values.length} values; max_values is ${d.max_values}: raise max_values or list fewer`,
+        );
       }
     }
     const est = estimateSeries(p.slices);
     if (est.series > p.slices.max_series || est.monthlyUsd > p.slices.max_monthly_usd) {
-      error(['slices'], `the slices create up to ${est.series} metric series costing about $${est.monthlyUsd.toFixed(2)} a month, over the budget of ${p.slices.max_series} series and $${p.slices.max_monthly_usd} a month; remove a slice or lower max_values`);
+      error(
+        ['slices'],
+        `the slices create up to ${est.series} metric series costing about $${est.monthlyUsd.toFixed(2)} a month, over the budget of ${p.slices.max_series} series and $${p.slices.max_monthly_usd} a month; remove a slice or lower max_values`,
+      );
     }
   }
   return out;
@@ -98,7 +104,10 @@ function checkRetention(r: Policy['retention'], error: Report): void {
   const others = { traces: durationDays(r.traces), metrics: durationDays(r.metrics), debug: debugHours / 24, logs: logDays };
   const [longestTier, longestDays] = Object.entries(others).reduce((a, b) => (b[1] > a[1] ? b : a));
   if (durationDays(r.audit) < longestDays) {
-    error(['retention', 'audit'], `is ${show(r.audit)}; audit must be kept at least as long as the longest other tier (${longestTier}: ${longestDays}d)`);
+    error(
+      ['retention', 'audit'],
+      `is ${show(r.audit)}; audit must be kept at least as long as the longest other tier (${longestTier}: ${longestDays}d)`,
+    );
   }
   for (const [tier, t] of Object.entries(r.transitions)) {
     if (!t) continue;
@@ -107,10 +116,12 @@ function checkRetention(r: Policy['retention'], error: Report): void {
     const path = ['retention', 'transitions', tier, 'infrequent_access_after'];
     if (after < 30) error(path, `is ${show(t.infrequent_access_after)}; S3 Standard-IA needs objects at least 30d old`);
     else if (expiry - after < 30) {
-      error(path, `is ${show(t.infrequent_access_after)}; ${tier} expires at ${expiry}d and Standard-IA bills 30 days minimum, so the transition must be at most ${expiry - 30}d (or removed)`);
+      error(
+        path,
+        `is ${show(t.infrequent_access_after)}; ${tier} expires at ${expiry}d and Standard-IA bills 30 days minimum, so the transition must be at most ${expiry - 30}d (or removed)`,
+      );
     }
   }
-
 }
 
 function checkRedaction(red: Policy['redaction'], error: Report): void {
@@ -128,7 +139,11 @@ function checkRedaction(red: Policy['redaction'], error: Report): void {
 }
 
 /** Checks every alarm; returns the declared alarms as `<bucket>.<id>` with their severity. */
-function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices'] | undefined, error: Report): Map<string, { severity: string }> {
+function checkAlarms(
+  buckets: Partial<Policy['buckets']>,
+  slices: Policy['slices'] | undefined,
+  error: Report,
+): Map<string, { severity: string }> {
   const alarmIds = new Map<string, { severity: string }>();
   const sliceNames = slices ? Object.keys(slices.dimensions) : undefined;
   for (const bucket of BUCKETS) {
@@ -148,13 +163,19 @@ function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices
         error(path, 'an alarm needs exactly one of threshold (fixed) or anomaly_band (learned baseline)');
       }
       if (a.datapoints_to_alarm !== undefined && a.datapoints_to_alarm > a.evaluation_periods) {
-        error([...path, 'datapoints_to_alarm'], `is ${a.datapoints_to_alarm}; it cannot exceed evaluation_periods (${a.evaluation_periods})`);
+        error(
+          [...path, 'datapoints_to_alarm'],
+          `is ${a.datapoints_to_alarm}; it cannot exceed evaluation_periods (${a.evaluation_periods})`,
+        );
       }
       // PutMetricAlarm: at most 1 day of evaluation for periods under an hour, 7 days otherwise.
       const periodS = durationSeconds(a.period);
       const maxRange = periodS < 3600 ? 86_400 : 604_800;
       if (periodS * a.evaluation_periods > maxRange) {
-        error([...path, 'evaluation_periods'], `is ${a.evaluation_periods}; ${a.evaluation_periods} x ${a.period} exceeds the ${maxRange === 86_400 ? '1 day' : '7 days'} CloudWatch evaluates for a period ${periodS < 3600 ? 'under' : 'of'} an hour${periodS < 3600 ? '' : ' or more'}`);
+        error(
+          [...path, 'evaluation_periods'],
+          `is ${a.evaluation_periods}; ${a.evaluation_periods} x ${a.period} exceeds the ${maxRange === 86_400 ? '1 day' : '7 days'} CloudWatch evaluates for a period ${periodS < 3600 ? 'under' : 'of'} an hour${periodS < 3600 ? '' : ' or more'}`,
+        );
       }
       if (periodS > 86_400) error([...path, 'period'], `is ${show(a.period)}; CloudWatch alarm periods are at most 1 day`);
       for (const [dim, value] of Object.entries(a.dimensions ?? {})) {
@@ -170,7 +191,10 @@ function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices
             ...(metric?.kind === 'emitted' && metric.fixed ? [metric.fixed.dimension] : []),
             ...(metric?.kind === 'emitted' && metric.sliced ? (sliceNames ?? []) : []),
           ];
-          error(dpath, `${show(dim)} is not a dimension of ${a.metric}; allowed: ${allowed.length ? allowed.join(', ') : 'none (this metric is not sliced)'}`);
+          error(
+            dpath,
+            `${show(dim)} is not a dimension of ${a.metric}; allowed: ${allowed.length ? allowed.join(', ') : 'none (this metric is not sliced)'}`,
+          );
         }
       }
       if (Object.keys(a.dimensions ?? {}).length > 1) {
@@ -178,7 +202,10 @@ function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices
       }
       if (a.metric === 'P0Events') {
         if (a.threshold !== 0 || a.comparison !== 'above' || a.anomaly_band !== undefined) {
-          error([...path, 'threshold'], `is ${show(a.threshold ?? null)}; a P0 alarm fires on any P0 event: threshold 0, comparison above, and it cannot be raised`);
+          error(
+            [...path, 'threshold'],
+            `is ${show(a.threshold ?? null)}; a P0 alarm fires on any P0 event: threshold 0, comparison above, and it cannot be raised`,
+          );
         }
         if (a.severity !== 'page') error([...path, 'severity'], `is ${show(a.severity)}; any P0 event pages`);
       }
@@ -192,14 +219,19 @@ function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices
 
 function checkDebugCapture(dc: Policy['debug_capture'], opts: RuleOptions, error: Report, warn: Report): void {
   const cohorts = dc.enrolments.map((e) => e.cohort);
-  duplicates(cohorts).forEach((i) => error(['debug_capture', 'enrolments', i, 'cohort'], `is ${show(cohorts[i])}; cohort names must be unique`));
+  duplicates(cohorts).forEach((i) =>
+    error(['debug_capture', 'enrolments', i, 'cohort'], `is ${show(cohorts[i])}; cohort names must be unique`),
+  );
   dc.enrolments.forEach((e, i) => {
     const path = ['debug_capture', 'enrolments', i];
     if (!e.tenant_id && !e.user_role) error(path, 'an enrolment names its cohort by tenant_id, user_role or both');
     const expires = Date.parse(e.expires_at);
     const hoursAhead = (expires - opts.now.getTime()) / 3_600_000;
     if (hoursAhead > MAX_ENROLMENT_HOURS) {
-      error([...path, 'expires_at'], `is ${show(e.expires_at)}, ${Math.round(hoursAhead)}h ahead; an enrolment expires at most ${MAX_ENROLMENT_HOURS}h ahead (before ${new Date(opts.now.getTime() + MAX_ENROLMENT_HOURS * 3_600_000).toISOString()})`);
+      error(
+        [...path, 'expires_at'],
+        `is ${show(e.expires_at)}, ${Math.round(hoursAhead)}h ahead; an enrolment expires at most ${MAX_ENROLMENT_HOURS}h ahead (before ${new Date(opts.now.getTime() + MAX_ENROLMENT_HOURS * 3_600_000).toISOString()})`,
+      );
     } else if (hoursAhead <= 0) {
       warn([...path, 'expires_at'], `is ${show(e.expires_at)}, in the past: this enrolment captures nothing; remove it`);
     }
@@ -215,7 +247,9 @@ function checkSwitches(
   alarmIds: Map<string, { severity: string }> | undefined,
   error: Report,
 ): void {
-  const switches = new Map(resolveSwitches({ kill_switches: ks, debug_capture: dc ?? { enabled: false, enrolments: [] } }).map((s) => [s.ref, s]));
+  const switches = new Map(
+    resolveSwitches({ kill_switches: ks, debug_capture: dc ?? { enabled: false, enrolments: [] } }).map((s) => [s.ref, s]),
+  );
   for (const [name, t] of Object.entries(ks.tools)) {
     if (t.kind === 'write' && t.safe_default === 'on') {
       error(['kill_switches', 'tools', name, 'safe_default'], 'is "on"; a write tool must fail safe: safe_default off');
@@ -226,7 +260,8 @@ function checkSwitches(
     const alarm = alarmIds?.get(t.alarm);
     if (!alarmIds) {
       // the buckets section has its own problems; the reference is checked once it parses
-    } else if (!alarm) error([...path, 'alarm'], `is ${show(t.alarm)}; no such alarm. Declared: ${[...alarmIds.keys()].join(', ') || 'none'}`);
+    } else if (!alarm)
+      error([...path, 'alarm'], `is ${show(t.alarm)}; no such alarm. Declared: ${[...alarmIds.keys()].join(', ') || 'none'}`);
     else if (alarm.severity !== 'page') error([...path, 'alarm'], `is ${show(t.alarm)}, a ticket alarm; only page alarms trip switches`);
     const sw = switches.get(t.switch);
     if (!sw) error([...path, 'switch'], `is ${show(t.switch)}; no such switch. Declared: ${[...switches.keys()].join(', ')}`);
@@ -234,15 +269,16 @@ function checkSwitches(
       error([...path, 'set'], `is ${show(t.set)}; a trip contains an incident, so ${t.switch} can only be set ${show(sw.tripped)}`);
     }
   });
-
 }
 
 function checkAlerting(alerting: Policy['alerting'], error: Report, warn: Report): void {
   for (const route of ['page', 'ticket'] as const) {
     alerting[route].subscriptions.forEach((s, i) => {
       const path = ['alerting', route, 'subscriptions', i, 'endpoint'];
-      if (s.protocol === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.endpoint)) error(path, `is ${show(s.endpoint)}; not an email address`);
-      if (s.protocol === 'https' && !/^https:\/\/[^\s]+$/.test(s.endpoint)) error(path, `is ${show(s.endpoint)}; an https subscription needs an https:// URL`);
+      if (s.protocol === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.endpoint))
+        error(path, `is ${show(s.endpoint)}; not an email address`);
+      if (s.protocol === 'https' && !/^https:\/\/[^\s]+$/.test(s.endpoint))
+        error(path, `is ${show(s.endpoint)}; an https subscription needs an https:// URL`);
     });
   }
   if (alerting.page.subscriptions.length === 0) {

@@ -22,12 +22,20 @@ const resourcePrefix = (what: string) =>
 
 const SNAKE = /^[a-z][a-z0-9_]{0,63}$/;
 const snakeKey = (what: string) =>
-  z.string().regex(SNAKE, { error: `${what} must be snake_case: lowercase letters, digits and underscores, starting with a letter, at most 64 characters` });
+  z
+    .string()
+    .regex(SNAKE, {
+      error: `${what} must be snake_case: lowercase letters, digits and underscores, starting with a letter, at most 64 characters`,
+    });
 
 const KEBAB = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
 
 const text = (what: string, max = 2000) =>
-  z.string().trim().min(1, { error: `${what} must not be empty` }).max(max, { error: `${what} must be at most ${max} characters` });
+  z
+    .string()
+    .trim()
+    .min(1, { error: `${what} must not be empty` })
+    .max(max, { error: `${what} must be at most ${max} characters` });
 
 const duration = (units: Parameters<typeof durationPattern>[0], what: string) =>
   z.string().regex(durationPattern(units), {
@@ -63,7 +71,9 @@ const Owners = z.strictObject({
 export const OUTCOME_SIGNALS = ['user_rating', 'escalated_to_human', 'follow_up_within_5m', 'abandoned'] as const;
 
 const Capture = z.strictObject({
-  schema_version: z.literal(1, { error: 'capture.schema_version must be 1 (the only event contract version)' }).describe('Event contract version.'),
+  schema_version: z
+    .literal(1, { error: 'capture.schema_version must be 1 (the only event contract version)' })
+    .describe('Event contract version.'),
   attributes: z
     .array(snakeKey('an attribute key'))
     .max(50, { error: 'at most 50 attribute keys may be declared' })
@@ -82,14 +92,17 @@ const Capture = z.strictObject({
     .describe('Fraction of requests whose records are kept. P0 requests are always kept.'),
 });
 
-const detectorShape = Object.fromEntries(
-  PII_DETECTOR_IDS.map((id) => [id, z.enum(PII_MODES).optional()]),
-) as Record<PiiDetectorId, z.ZodOptional<z.ZodEnum<{ plain: 'plain'; keyed: 'keyed'; off: 'off' }>>>;
+const detectorShape = Object.fromEntries(PII_DETECTOR_IDS.map((id) => [id, z.enum(PII_MODES).optional()])) as Record<
+  PiiDetectorId,
+  z.ZodOptional<z.ZodEnum<{ plain: 'plain'; keyed: 'keyed'; off: 'off' }>>
+>;
 
 const CustomPattern = z.strictObject({
   name: snakeKey('a custom pattern name'),
   pattern: text('a custom pattern', 500).describe('Regular expression (no backreferences, lookarounds or nested quantifiers).'),
-  placeholder: z.string().regex(/^[A-Z][A-Z0-9_]{1,31}$/, { error: 'placeholder must be UPPER_SNAKE_CASE, 2 to 32 characters (written as [NAME])' }),
+  placeholder: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{1,31}$/, { error: 'placeholder must be UPPER_SNAKE_CASE, 2 to 32 characters (written as [NAME])' }),
 });
 
 export const PSEUDONYMIZABLE_FIELDS = ['user_id', 'session_id'] as const;
@@ -98,7 +111,9 @@ const Redaction = z.strictObject({
   detectors: z
     .strictObject(detectorShape)
     .prefault({})
-    .describe('PII detectors: plain ([EMAIL]), keyed ([EMAIL:<keyed hash>], correlatable) or off. Unlisted: plain. Secret detectors are always on.'),
+    .describe(
+      'PII detectors: plain ([EMAIL]), keyed ([EMAIL:<keyed hash>], correlatable) or off. Unlisted: plain. Secret detectors are always on.',
+    ),
   custom_patterns: z.array(CustomPattern).max(50).default([]),
   pseudonymize: z
     .array(z.enum(PSEUDONYMIZABLE_FIELDS))
@@ -130,14 +145,19 @@ const Access = z.strictObject({
   metrics_readers: Role.describe('Dashboards, metrics and the metrics tier.'),
   trace_analysts: Role.describe('Athena over the traces tier.'),
   incident_responders: Role.extend({
-    require_mfa: z.literal(true, { error: 'access.incident_responders.require_mfa cannot be turned off: the debug tier requires MFA' }).default(true),
+    require_mfa: z
+      .literal(true, { error: 'access.incident_responders.require_mfa cannot be turned off: the debug tier requires MFA' })
+      .default(true),
   }).describe('The debug tier: captures, quarantine, Firehose error output. Reads are audited.'),
   kill_switch_operators: Role.describe('May flip kill switches.'),
 });
 
 const Enrolment = z.strictObject({
   cohort: snakeKey('cohort').describe('Name of the enrolment; captures carry it.'),
-  tenant_id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional(),
+  tenant_id: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+    .optional(),
   user_role: snakeKey('user_role').optional(),
   reason: text('reason', 500).describe('Why, e.g. an incident id.'),
   expires_at: timestamp.describe('At most 72 hours ahead. An expired enrolment captures nothing.'),
@@ -161,15 +181,26 @@ const Runbook = z.strictObject({
 });
 
 const Alarm = z.strictObject({
-  id: z.string().regex(KEBAB, { error: 'alarm id must be kebab-case: lowercase letters, digits and single hyphens, at most 63 characters' }),
+  id: z
+    .string()
+    .regex(KEBAB, { error: 'alarm id must be kebab-case: lowercase letters, digits and single hyphens, at most 63 characters' }),
   description: text('description', 500).optional(),
-  metric: z.enum(METRIC_NAMES as [string, ...string[]], { error: 'metric must be one of the metric dictionary (llmops policy explain lists them)' }),
-  dimensions: z.record(z.string().regex(/^[A-Za-z_]{1,64}$/), z.string().min(1).max(128)).optional()
+  metric: z.enum(METRIC_NAMES as [string, ...string[]], {
+    error: 'metric must be one of the metric dictionary (llmops policy explain lists them)',
+  }),
+  dimensions: z
+    .record(z.string().regex(/^[A-Za-z_]{1,64}$/), z.string().min(1).max(128))
+    .optional()
     .describe('Restrict to one slice or fixed dimension value, e.g. { Category: access_violation }.'),
   statistic: z.enum(STATISTICS).optional().describe("Default: the metric's own statistic."),
   comparison: z.enum(['above', 'below']).default('above'),
   threshold: z.number().optional().describe('Fixed threshold (percent for rates, ms for latency, USD for cost).'),
-  anomaly_band: z.number().min(1).max(10).optional().describe('Instead of a threshold: alarm outside this many standard deviations of the learned baseline.'),
+  anomaly_band: z
+    .number()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe('Instead of a threshold: alarm outside this many standard deviations of the learned baseline.'),
   period: duration(['m', 'h', 'd'], 'period').default('5m'),
   evaluation_periods: z.int().min(1).max(288).default(1),
   datapoints_to_alarm: z.int().min(1).max(288).optional().describe('M of N; default: all evaluation periods.'),
@@ -184,14 +215,26 @@ const Bucket = z.strictObject({
   alarms: z.array(Alarm).default([]),
 });
 
-const Buckets = z.strictObject(
-  Object.fromEntries(BUCKETS.map((b) => [b, Bucket])) as Record<(typeof BUCKETS)[number], typeof Bucket>,
-);
+const Buckets = z.strictObject(Object.fromEntries(BUCKETS.map((b) => [b, Bucket])) as Record<(typeof BUCKETS)[number], typeof Bucket>);
 
 /** Record fields a metric may be sliced by. */
 export const SLICE_FIELDS = [
-  'tenant_id', 'user_role', 'intent', 'risk_level', 'tool_path', 'source', 'model', 'channel', 'region', 'locale',
-  'app_version', 'prompt_version', 'orchestration_version', 'retrieval_config', 'tool_schema_version', 'guardrail_version',
+  'tenant_id',
+  'user_role',
+  'intent',
+  'risk_level',
+  'tool_path',
+  'source',
+  'model',
+  'channel',
+  'region',
+  'locale',
+  'app_version',
+  'prompt_version',
+  'orchestration_version',
+  'retrieval_config',
+  'tool_schema_version',
+  'guardrail_version',
 ] as const;
 export type SliceField = (typeof SLICE_FIELDS)[number];
 
@@ -201,8 +244,12 @@ const Slices = z.strictObject({
       z.enum(SLICE_FIELDS),
       z.strictObject({
         max_values: z.int().min(1).max(1000).describe('Cap on the values with their own series.'),
-        values: z.array(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'a slice value is an id: letters, digits and . _ : -' })).optional()
-          .describe('The values that get their own series; every other value is counted as "other". Without a list, each transform instance admits the first max_values values it sees.'),
+        values: z
+          .array(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'a slice value is an id: letters, digits and . _ : -' }))
+          .optional()
+          .describe(
+            'The values that get their own series; every other value is counted as "other". Without a list, each transform instance admits the first max_values values it sees.',
+          ),
       }),
     )
     .default({})
@@ -234,13 +281,15 @@ const ToolSwitch = SwitchSpec.extend({ kind: z.enum(['read', 'write']) });
 const AutoTrip = z.strictObject({
   alarm: z.string().regex(/^[a-z]+\.[a-z0-9-]+$/, { error: "alarm must be '<bucket>.<alarm id>', e.g. 'safety.access-violation-hr'" }),
   switch: z.string().regex(/^(?:read_only_mode|debug_capture|(?:tools|connectors|human_review)\.[a-z][a-z0-9_]*)$/, {
-    error: "switch must be read_only_mode, debug_capture, tools.<name>, connectors.<name> or human_review.<intent>",
+    error: 'switch must be read_only_mode, debug_capture, tools.<name>, connectors.<name> or human_review.<intent>',
   }),
   set: SwitchState.describe('The state the trip sets.'),
 });
 
 const KillSwitches = z.strictObject({
-  cache_ttl: duration(['s'], 'kill_switches.cache_ttl').default('30s').describe('Client cache: the worst-case time for a flip to take effect.'),
+  cache_ttl: duration(['s'], 'kill_switches.cache_ttl')
+    .default('30s')
+    .describe('Client cache: the worst-case time for a flip to take effect.'),
   read_only_mode: SwitchSpec.prefault({}).describe('on = every write tool disabled.'),
   debug_capture: SwitchSpec.prefault({}).describe('on = debug captures allowed for enrolled cohorts.'),
   tools: z.record(snakeKey('a tool name'), ToolSwitch).default({}).describe('on = the tool may run.'),
@@ -250,7 +299,13 @@ const KillSwitches = z.strictObject({
 });
 
 export const VERSION_TAGS = [
-  'app_version', 'prompt_version', 'orchestration_version', 'retrieval_config', 'tool_schema_version', 'guardrail_version', 'model',
+  'app_version',
+  'prompt_version',
+  'orchestration_version',
+  'retrieval_config',
+  'tool_schema_version',
+  'guardrail_version',
+  'model',
 ] as const;
 
 const Gates = z.strictObject({
@@ -272,13 +327,14 @@ const Price = z.strictObject({
 
 const Pricing = z.strictObject({
   currency: z.literal('USD').default('USD'),
-  models: z
-    .record(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9._:/-]+$/, { error: "model must be 'provider:model-id'" }), Price)
-    .default({}),
+  models: z.record(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9._:/-]+$/, { error: "model must be 'provider:model-id'" }), Price).default({}),
 });
 
 const Queries = z.strictObject({
-  scan_limit_mb: z.int().min(10, { error: 'queries.scan_limit_mb must be at least 10 (Athena minimum cutoff is 10 MB)' }).default(1024)
+  scan_limit_mb: z
+    .int()
+    .min(10, { error: 'queries.scan_limit_mb must be at least 10 (Athena minimum cutoff is 10 MB)' })
+    .default(1024)
     .describe('Athena bytes-scanned cutoff per query, in MB.'),
 });
 

@@ -31,33 +31,59 @@ export function resolveSwitches(policy: Pick<Policy, 'kill_switches' | 'debug_ca
   const ks = policy.kill_switches;
   const out: ResolvedSwitch[] = [
     {
-      ref: 'read_only_mode', kind: 'read_only_mode', meaning: 'every write tool is disabled',
-      initial: ks.read_only_mode.initial ?? 'off', safeDefault: ks.read_only_mode.safe_default ?? 'on', tripped: 'on',
+      ref: 'read_only_mode',
+      kind: 'read_only_mode',
+      meaning: 'every write tool is disabled',
+      initial: ks.read_only_mode.initial ?? 'off',
+      safeDefault: ks.read_only_mode.safe_default ?? 'on',
+      tripped: 'on',
       description: ks.read_only_mode.description,
     },
     {
-      ref: 'debug_capture', kind: 'debug_capture', meaning: 'debug captures are sent for enrolled, unexpired cohorts',
+      ref: 'debug_capture',
+      kind: 'debug_capture',
+      meaning: 'debug captures are sent for enrolled, unexpired cohorts',
       initial: ks.debug_capture.initial ?? (policy.debug_capture.enabled ? 'on' : 'off'),
-      safeDefault: ks.debug_capture.safe_default ?? 'off', tripped: 'off', description: ks.debug_capture.description,
+      safeDefault: ks.debug_capture.safe_default ?? 'off',
+      tripped: 'off',
+      description: ks.debug_capture.description,
     },
   ];
   for (const [name, t] of Object.entries(ks.tools)) {
     out.push({
-      ref: `tools.${name}`, kind: 'tool', target: name, writes: t.kind === 'write', meaning: `the ${t.kind} tool ${name} may run`,
-      initial: t.initial ?? 'on', safeDefault: t.safe_default ?? (t.kind === 'write' ? 'off' : 'on'), tripped: 'off',
+      ref: `tools.${name}`,
+      kind: 'tool',
+      target: name,
+      writes: t.kind === 'write',
+      meaning: `the ${t.kind} tool ${name} may run`,
+      initial: t.initial ?? 'on',
+      safeDefault: t.safe_default ?? (t.kind === 'write' ? 'off' : 'on'),
+      tripped: 'off',
       description: t.description,
     });
   }
   for (const [name, c] of Object.entries(ks.connectors)) {
     out.push({
-      ref: `connectors.${name}`, kind: 'connector', target: name, meaning: `retrieval from ${name} is enabled`,
-      initial: c.initial ?? 'on', safeDefault: c.safe_default ?? 'on', tripped: 'off', description: c.description,
+      ref: `connectors.${name}`,
+      kind: 'connector',
+      target: name,
+      meaning: `retrieval from ${name} is enabled`,
+      initial: c.initial ?? 'on',
+      safeDefault: c.safe_default ?? 'on',
+      tripped: 'off',
+      description: c.description,
     });
   }
   for (const [intent, h] of Object.entries(ks.human_review)) {
     out.push({
-      ref: `human_review.${intent}`, kind: 'human_review', target: intent, meaning: `every ${intent} request needs human review`,
-      initial: h.initial ?? 'off', safeDefault: h.safe_default ?? 'on', tripped: 'on', description: h.description,
+      ref: `human_review.${intent}`,
+      kind: 'human_review',
+      target: intent,
+      meaning: `every ${intent} request needs human review`,
+      initial: h.initial ?? 'off',
+      safeDefault: h.safe_default ?? 'on',
+      tripped: 'on',
+      description: h.description,
     });
   }
   return out;

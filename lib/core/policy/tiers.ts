@@ -47,24 +47,40 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
   const r = policy.retention;
   return [
     {
-      tier: 'traces', holds: 'redacted request, span and feedback records', retention: r.traces,
-      expirationDays: durationDays(r.traces), key: DATA_KEY, reader: 'trace_analysts',
+      tier: 'traces',
+      holds: 'redacted request, span and feedback records',
+      retention: r.traces,
+      expirationDays: durationDays(r.traces),
+      key: DATA_KEY,
+      reader: 'trace_analysts',
       stores: [
         { store: 'traces bucket, events/', holds: 'Parquet records partitioned by event_type and dt' },
         { store: 'Athena results bucket, analysts/', holds: 'results of queries over the traces tier' },
       ],
     },
     {
-      tier: 'metrics', holds: 'aggregated metrics and daily/weekly rollups', retention: r.metrics,
-      expirationDays: durationDays(r.metrics), key: DATA_KEY, reader: 'metrics_readers',
+      tier: 'metrics',
+      holds: 'aggregated metrics and daily/weekly rollups',
+      retention: r.metrics,
+      expirationDays: durationDays(r.metrics),
+      key: DATA_KEY,
+      reader: 'metrics_readers',
       stores: [
         { store: 'metrics bucket, rollups/', holds: 'rollup aggregates partitioned by dt', versions: KEPT_VERSIONS },
-        { store: 'CloudWatch metrics', holds: 'bucket metrics (CloudWatch keeps them 15 months, its own fixed retention)', key: 'CloudWatch (AWS-managed)' },
+        {
+          store: 'CloudWatch metrics',
+          holds: 'bucket metrics (CloudWatch keeps them 15 months, its own fixed retention)',
+          key: 'CloudWatch (AWS-managed)',
+        },
       ],
     },
     {
-      tier: 'debug', holds: 'redacted debug captures, the ingest quarantine and Firehose error output', retention: r.debug,
-      expirationDays: durationDaysCeil(r.debug), key: 'debug key (its own customer-managed KMS key)', reader: 'incident_responders',
+      tier: 'debug',
+      holds: 'redacted debug captures, the ingest quarantine and Firehose error output',
+      retention: r.debug,
+      expirationDays: durationDaysCeil(r.debug),
+      key: 'debug key (its own customer-managed KMS key)',
+      reader: 'incident_responders',
       stores: [
         { store: 'debug bucket, captures/', holds: 'redacted raw-content captures of enrolled cohorts' },
         { store: 'debug bucket, errors/', holds: "the debug stream's Firehose error output: may hold raw captures" },
@@ -72,22 +88,45 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
         // traces and results buckets carry the debug tier's lifetime and readers (lifecycle
         // rule, bucket policy) under the data key.
         { store: 'traces bucket, quarantine/', holds: 'rejected records as redacted stubs (reason, sizes, hash)', key: DATA_KEY },
-        { store: 'traces bucket, errors/', holds: 'Firehose error output: may hold raw records, so debug lifetime and access', key: DATA_KEY },
-        { store: 'Athena results bucket, incident/', holds: 'results of queries over the debug tier', key: 'debug key (the incident workgroup writes its results with it)' },
+        {
+          store: 'traces bucket, errors/',
+          holds: 'Firehose error output: may hold raw records, so debug lifetime and access',
+          key: DATA_KEY,
+        },
+        {
+          store: 'Athena results bucket, incident/',
+          holds: 'results of queries over the debug tier',
+          key: 'debug key (the incident workgroup writes its results with it)',
+        },
       ],
     },
     {
-      tier: 'audit', holds: 'S3 access logs, CloudTrail data events of the debug tier, kill-switch flips', retention: r.audit,
-      expirationDays: durationDays(r.audit), key: 'S3-managed (server access log delivery does not support SSE-KMS)', reader: 'incident_responders',
+      tier: 'audit',
+      holds: 'S3 access logs, CloudTrail data events of the debug tier, kill-switch flips',
+      retention: r.audit,
+      expirationDays: durationDays(r.audit),
+      key: 'S3-managed (server access log delivery does not support SSE-KMS)',
+      reader: 'incident_responders',
       stores: [
         { store: 'audit bucket, access-logs/', holds: 'S3 server access logs of every bucket', versions: KEPT_VERSIONS },
-        { store: 'audit bucket, cloudtrail/', holds: 'CloudTrail S3 data events (who read or wrote the debug tier)', versions: KEPT_VERSIONS },
-        { store: 'kill-switch audit log group', holds: 'every kill-switch flip (retention: audit, nearest CloudWatch value at or above)', key: 'CloudWatch Logs default encryption' },
+        {
+          store: 'audit bucket, cloudtrail/',
+          holds: 'CloudTrail S3 data events (who read or wrote the debug tier)',
+          versions: KEPT_VERSIONS,
+        },
+        {
+          store: 'kill-switch audit log group',
+          holds: 'every kill-switch flip (retention: audit, nearest CloudWatch value at or above)',
+          key: 'CloudWatch Logs default encryption',
+        },
       ],
     },
     {
-      tier: 'logs', holds: 'Lambda and Firehose service logs: ids, counts and reasons only, never record content', retention: r.logs,
-      expirationDays: durationDays(r.logs), key: 'CloudWatch Logs default encryption',
+      tier: 'logs',
+      holds: 'Lambda and Firehose service logs: ids, counts and reasons only, never record content',
+      retention: r.logs,
+      expirationDays: durationDays(r.logs),
+      key: 'CloudWatch Logs default encryption',
       stores: [{ store: 'Lambda and Firehose log groups', holds: 'operational logs' }],
     },
   ];

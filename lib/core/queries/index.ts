@@ -156,7 +156,10 @@ export function parseQueryFile(text: string, file = '<inline>'): DecisionQuery {
     }
   }
   const missing = REQUIRED_FIELDS.filter((k) => !fields.get(k)?.value && !(k === 'parameters' && fields.has(k)));
-  if (missing.length) throw new QueryFileError(`${file}:1: header must start with -- name:, -- decision:, -- bucket:, -- parameters: (missing ${missing.join(', ')})`);
+  if (missing.length)
+    throw new QueryFileError(
+      `${file}:1: header must start with -- name:, -- decision:, -- bucket:, -- parameters: (missing ${missing.join(', ')})`,
+    );
   const name = fields.get('name') as { value: string; line: number };
   if (!ID_RE.test(name.value)) throw new QueryFileError(`${file}:${name.line}: name ${JSON.stringify(name.value)} must be kebab-case`);
   const bucket = fields.get('bucket') as { value: string; line: number };
@@ -212,8 +215,10 @@ export function bindParameters(query: DecisionQuery | string, values: ParameterV
   const q = typeof query === 'string' ? parseQueryFile(query) : query;
   const types = new Map(q.parameters.map((p) => [p.name, p.type]));
   const problems: string[] = [];
-  for (const p of q.parameters) if (!Object.prototype.hasOwnProperty.call(values, p.name)) problems.push(`${p.name}: required (${describeType(p.type)})`);
-  for (const k of Object.keys(values)) if (!types.has(k)) problems.push(`${k}: not a parameter of ${q.id} (it takes ${q.parameters.map((p) => p.name).join(', ') || 'none'})`);
+  for (const p of q.parameters)
+    if (!Object.prototype.hasOwnProperty.call(values, p.name)) problems.push(`${p.name}: required (${describeType(p.type)})`);
+  for (const k of Object.keys(values))
+    if (!types.has(k)) problems.push(`${k}: not a parameter of ${q.id} (it takes ${q.parameters.map((p) => p.name).join(', ') || 'none'})`);
   const literals = new Map<string, string>();
   for (const [name, type] of types) {
     if (!Object.prototype.hasOwnProperty.call(values, name)) continue;
@@ -242,8 +247,10 @@ function literal(type: ParameterType, value: string | number): string | { error:
     if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) return { error: `${shown} is not a YYYY-MM-DD date` };
     return `'${value}'`;
   }
-  if (type === 'identifier') return IDENTIFIER_RE.test(value) ? `"${value}"` : { error: `${shown} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)` };
-  if (type === 'string') return STRING_VALUE_RE.test(value) ? `'${value}'` : { error: `${shown} may only use [A-Za-z0-9._:-] (1 to 128 characters)` };
+  if (type === 'identifier')
+    return IDENTIFIER_RE.test(value) ? `"${value}"` : { error: `${shown} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)` };
+  if (type === 'string')
+    return STRING_VALUE_RE.test(value) ? `'${value}'` : { error: `${shown} may only use [A-Za-z0-9._:-] (1 to 128 characters)` };
   return type.oneOf.includes(value) ? `'${value}'` : { error: `${shown} is not one of ${type.oneOf.join(', ')}` };
 }
 

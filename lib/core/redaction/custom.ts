@@ -47,7 +47,8 @@ function checkStructure(p: string): string | null {
     if (c === '\\') {
       const n = p[i + 1] ?? '';
       if (/[1-9]/.test(n)) return `has a backreference (\\${n}); backreferences are not allowed (they can take exponential time)`;
-      if (n === 'k' && p[i + 2] === '<') return 'has a named backreference (\\k<...>); backreferences are not allowed (they can take exponential time)';
+      if (n === 'k' && p[i + 2] === '<')
+        return 'has a named backreference (\\k<...>); backreferences are not allowed (they can take exponential time)';
       i++;
       if ((n === 'u' || n === 'p' || n === 'P') && p[i + 1] === '{') i = Math.max(i, p.indexOf('}', i));
       atom = 'char';

@@ -4,9 +4,7 @@
  * Pure TypeScript over node:crypto; no AWS imports.
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import {
-  PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTORS, type DetectorId, type PiiDetectorId, type PiiMode,
-} from './catalog';
+import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTORS, type DetectorId, type PiiDetectorId, type PiiMode } from './catalog';
 import { validateCustomPattern } from './custom';
 import { is, table } from './chars';
 import { classifyKey, isNonValue, looksLikeCredential } from './keys';
@@ -83,23 +81,30 @@ export function createRedactor(config: RedactorConfig = {}): Redactor {
   const modes = new Map<PiiDetectorId, PiiMode>();
   for (const id of PII_DETECTOR_IDS) modes.set(id, config.detectors?.[id] ?? 'plain');
   for (const [id, mode] of Object.entries(config.detectors ?? {})) {
-    if (!modes.has(id as PiiDetectorId)) throw new Error(`redaction detector ${JSON.stringify(id)} is unknown; PII detectors: ${PII_DETECTOR_IDS.join(', ')}`);
-    if (mode !== 'plain' && mode !== 'keyed' && mode !== 'off') throw new Error(`redaction detector ${id} is ${JSON.stringify(mode)}; allowed: plain, keyed, off`);
+    if (!modes.has(id as PiiDetectorId))
+      throw new Error(`redaction detector ${JSON.stringify(id)} is unknown; PII detectors: ${PII_DETECTOR_IDS.join(', ')}`);
+    if (mode !== 'plain' && mode !== 'keyed' && mode !== 'off')
+      throw new Error(`redaction detector ${id} is ${JSON.stringify(mode)}; allowed: plain, keyed, off`);
     if (mode === 'keyed' && !config.tokenKey) throw new Error(`redaction detector ${id} is keyed but no token key was given`);
   }
   const customs = (config.customPatterns ?? []).map((cp) => {
     const problem = validateCustomPattern(cp.pattern);
     if (problem) throw new Error(`custom pattern ${cp.name}: pattern ${problem}`);
-    if (!/^[A-Z][A-Z0-9_]{1,31}$/.test(cp.placeholder)) throw new Error(`custom pattern ${cp.name}: placeholder ${JSON.stringify(cp.placeholder)} must be UPPER_SNAKE_CASE, 2 to 32 characters`);
+    if (!/^[A-Z][A-Z0-9_]{1,31}$/.test(cp.placeholder))
+      throw new Error(
+        `custom pattern ${cp.name}: placeholder ${JSON.stringify(cp.placeholder)} must be UPPER_SNAKE_CASE, 2 to 32 characters`,
+      );
     const re = new RegExp(cp.pattern, 'gu');
-    if (new RegExp(cp.pattern, 'u').test(`[${cp.placeholder}]`)) throw new Error(`custom pattern ${cp.name}: pattern matches its own placeholder [${cp.placeholder}]`);
+    if (new RegExp(cp.pattern, 'u').test(`[${cp.placeholder}]`))
+      throw new Error(`custom pattern ${cp.name}: pattern matches its own placeholder [${cp.placeholder}]`);
     return { re, placeholder: `[${cp.placeholder}]`, counter: `custom:${cp.name}` };
   });
   const tokenKey = config.tokenKey;
 
   // Plain placeholders built once per detector (null: keyed, hashed per value).
   const plain = new Map<DetectorId, string | null>();
-  for (const [id, d] of Object.entries(PII_DETECTORS)) plain.set(id as PiiDetectorId, modes.get(id as PiiDetectorId) === 'keyed' && tokenKey ? null : `[${d.placeholder}]`);
+  for (const [id, d] of Object.entries(PII_DETECTORS))
+    plain.set(id as PiiDetectorId, modes.get(id as PiiDetectorId) === 'keyed' && tokenKey ? null : `[${d.placeholder}]`);
   for (const [id, d] of Object.entries(SECRET_DETECTORS)) plain.set(id as DetectorId, `[${d.placeholder}]`);
   const placeholderFor = (detector: DetectorId, raw: string): string => {
     const p = plain.get(detector);

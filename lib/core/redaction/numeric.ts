@@ -24,7 +24,25 @@ export type ContextReader = (at: number) => string;
 export type Emit = (start: number, end: number, detector: PiiDetectorId) => void;
 
 const MAX_GROUPS = 24;
-const PHONE_CONTEXT = ['phone', 'tel', 'mobile', 'mob', 'cell', 'call', 'sms', 'text me', 'fax', 'whatsapp', 'contact', 'dial', 'reach', 'my number', 'number is', 'ph:', 'ph.'];
+const PHONE_CONTEXT = [
+  'phone',
+  'tel',
+  'mobile',
+  'mob',
+  'cell',
+  'call',
+  'sms',
+  'text me',
+  'fax',
+  'whatsapp',
+  'contact',
+  'dial',
+  'reach',
+  'my number',
+  'number is',
+  'ph:',
+  'ph.',
+];
 const SSN_CONTEXT = ['ssn', 'social security', 'social sec'];
 
 /**
@@ -169,7 +187,9 @@ function readEdges(run: Run, p: number): void {
   const before = codeAt(s, p - 1);
   const before2 = codeAt(s, p - 2);
   // `12abc` or `1234-abcd` (a UUID, a version tag): the run continues as a word.
-  run.attachedEnd = i < n && (is(WORD, codeAt(s, i)) || ((codeAt(s, i) === 45 || codeAt(s, i) === 46) && is(WORD, codeAt(s, i + 1)) && !isDigit(codeAt(s, i + 1))));
+  run.attachedEnd =
+    i < n &&
+    (is(WORD, codeAt(s, i)) || ((codeAt(s, i) === 45 || codeAt(s, i) === 46) && is(WORD, codeAt(s, i + 1)) && !isDigit(codeAt(s, i + 1))));
   run.attachedStart = (before === 46 || before === 45) && wordAt(s, p - 2);
   run.plus = before === 43 /* + */ || (before === 40 /* ( */ && before2 === 43);
   run.paren = before === 40;
@@ -210,7 +230,14 @@ function copyGroup(run: Run, k: number, at: number): number {
  * Scans the digit run starting at `p` (a digit that starts a word) and emits what it
  * confirms. Returns the index after the run, where scanning resumes.
  */
-export function scanNumeric(s: string, p: number, context: ContextReader, enabled: (d: PiiDetectorId) => boolean, emit: Emit, recheck: () => void): number {
+export function scanNumeric(
+  s: string,
+  p: number,
+  context: ContextReader,
+  enabled: (d: PiiDetectorId) => boolean,
+  emit: Emit,
+  recheck: () => void,
+): number {
   const run = readRun(s, p);
   const G = run.G;
   const runEnd = run.ge[G - 1] as number;
@@ -354,7 +381,14 @@ function matchSsn(run: Run, i: number): number {
 /** Groups `i` to `i + 2` have 3, 2 and 4 digits and are joined by separator `sep` twice. */
 function ssnShape(run: Run, i: number, sep: number): boolean {
   const { seps } = run;
-  return i + 2 < run.G && seps[i + 1] === sep && seps[i + 2] === sep && groupLen(run, i) === 3 && groupLen(run, i + 1) === 2 && groupLen(run, i + 2) === 4;
+  return (
+    i + 2 < run.G &&
+    seps[i + 1] === sep &&
+    seps[i + 2] === sep &&
+    groupLen(run, i) === 3 &&
+    groupLen(run, i + 1) === 2 &&
+    groupLen(run, i + 2) === 4
+  );
 }
 
 /** The 3-2-4 SSN in groups `i` to `i + 2` is in the assigned ranges. */
@@ -373,7 +407,13 @@ function phoneValid(run: Run, i: number, j: number): boolean {
   const plus = i === 0 && run.plus;
   // "+44 (0)20 7946 0958": the parenthesized trunk 0 is not dialled from abroad. It is left
   // out with the `)` after it: the number is group i, then groups `second` to j.
-  const trunk = plus && j > i + 1 && groupLen(run, i + 1) === 1 && run.s.charCodeAt(gs[i + 1] as number) === 48 && sepOpens(seps[i + 1] as number) && sepCloses(seps[i + 2] as number);
+  const trunk =
+    plus &&
+    j > i + 1 &&
+    groupLen(run, i + 1) === 1 &&
+    run.s.charCodeAt(gs[i + 1] as number) === 48 &&
+    sepOpens(seps[i + 1] as number) &&
+    sepCloses(seps[i + 2] as number);
   const second = trunk ? i + 2 : i + 1;
   const L = j - second + 2; // groups in the number
   const n = (cum[j + 1] as number) - (cum[i] as number) - (trunk ? 1 : 0);

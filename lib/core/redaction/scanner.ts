@@ -11,8 +11,24 @@
  */
 import { PII_DETECTOR_IDS, type DetectorId, type PiiDetectorId } from './catalog';
 import {
-  CREDENTIAL, EMAIL_DOMAIN, EMAIL_LOCAL, HEX, IDENT, IPV6_CHARS, PEM_BODY, SCHEME, TOKEN, WORD,
-  codeAt, is, isDigit, isSpace, runEnd, runStart, table, wordAt,
+  CREDENTIAL,
+  EMAIL_DOMAIN,
+  EMAIL_LOCAL,
+  HEX,
+  IDENT,
+  IPV6_CHARS,
+  PEM_BODY,
+  SCHEME,
+  TOKEN,
+  WORD,
+  codeAt,
+  is,
+  isDigit,
+  isSpace,
+  runEnd,
+  runStart,
+  table,
+  wordAt,
 } from './chars';
 import { classifyKey, isNonValue, looksLikeCredential, looksLikePhrasePassword, type KeyKind } from './keys';
 import { scanNumeric, type ContextReader } from './numeric';
@@ -46,7 +62,17 @@ const ALTERNATIVES = [
   // A colon before a hex letter: inside a letter-led full-form IPv6 address (`fe80:abcd:...`).
   ':[A-Fa-f]',
   '[A-Z][A-Z][0-9][0-9]',
-  'AKIA', 'ASIA', 'gh[pousr]_', 'github_pat_', 'xox[abposre]-', 'xapp-', '[rs]k_live_', '[rs]k_test_', 'sk-', 'AIza', 'eyJ',
+  'AKIA',
+  'ASIA',
+  'gh[pousr]_',
+  'github_pat_',
+  'xox[abposre]-',
+  'xapp-',
+  '[rs]k_live_',
+  '[rs]k_test_',
+  'sk-',
+  'AIza',
+  'eyJ',
   ...KEYWORDS.map(ci),
 ];
 const PREFILTER_SOURCE = ALTERNATIVES.join('|');
@@ -82,7 +108,7 @@ const FIRST = (() => {
  */
 function positions(alt: string): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let i = 0; i < alt.length; ) {
+  for (let i = 0; i < alt.length;) {
     const set = new Uint8Array(128);
     if (alt[i] === '\\') {
       set[alt.charCodeAt(i + 1)] = 1;
@@ -445,7 +471,12 @@ class Scan {
       return e > 0 ? e : p + 1;
     }
     // Token prefixes end in `_` or `-`, or are one of four exact literals; the rest are key words.
-    if (last === 95 || last === 45 || (n === 4 && (s.startsWith('AKIA', p) || s.startsWith('ASIA', p) || s.startsWith('AIza', p))) || (n === 3 && s.startsWith('eyJ', p))) {
+    if (
+      last === 95 ||
+      last === 45 ||
+      (n === 4 && (s.startsWith('AKIA', p) || s.startsWith('ASIA', p) || s.startsWith('AIza', p))) ||
+      (n === 3 && s.startsWith('eyJ', p))
+    ) {
       return this.prefixed(p, end);
     }
     return this.keyword(p);
@@ -810,7 +841,11 @@ class Scan {
    * After a key name: an optional closing quote, then `=`, `:`, `:=`, `=>`, or (plain
    * phrases) `is` / `was`, or a space after a `--flag`; then the value, quoted or bare.
    */
-  private readAssignment(idEnd: number, kind: KeyKind, dashFlag: boolean): { valueStart: number; valueEnd: number; phrase: boolean } | null {
+  private readAssignment(
+    idEnd: number,
+    kind: KeyKind,
+    dashFlag: boolean,
+  ): { valueStart: number; valueEnd: number; phrase: boolean } | null {
     const { s } = this;
     let q = idEnd;
     if (codeAt(s, q) === 92 && codeAt(s, q + 1) === 34) q += 2;
@@ -910,7 +945,8 @@ const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15];
 /** `YYYY-MM-DD[T ]hh:mm` at p. */
 function isTimestampAt(s: string, p: number): boolean {
   // The punctuation first: it rejects most digit runs (phone numbers, prices) at once.
-  if (codeAt(s, p + 4) !== 45 || codeAt(s, p + 7) !== 45 || !is(TIMESTAMP_SEPARATOR, codeAt(s, p + 10)) || codeAt(s, p + 13) !== 58) return false;
+  if (codeAt(s, p + 4) !== 45 || codeAt(s, p + 7) !== 45 || !is(TIMESTAMP_SEPARATOR, codeAt(s, p + 10)) || codeAt(s, p + 13) !== 58)
+    return false;
   // A loop rather than twelve tests: less for the optimizing compiler to compile.
   for (let k = 0; k < TIMESTAMP_DIGITS.length; k++) if (!isDigit(codeAt(s, p + (TIMESTAMP_DIGITS[k] as number)))) return false;
   return true;
@@ -936,7 +972,16 @@ function timestampEnd(s: string, q: number): number {
   if (codeAt(s, q) === 46 && digitAt(s, q + 1)) q = runEnd(s, q + 1, DIGITS_ONLY, 9);
   const z = codeAt(s, q);
   if (z === 90) return q + 1;
-  if ((z === 43 || z === 45) && digitAt(s, q + 1) && digitAt(s, q + 2) && codeAt(s, q + 3) === 58 && digitAt(s, q + 4) && digitAt(s, q + 5) && !digitAt(s, q + 6)) return q + 6;
+  if (
+    (z === 43 || z === 45) &&
+    digitAt(s, q + 1) &&
+    digitAt(s, q + 2) &&
+    codeAt(s, q + 3) === 58 &&
+    digitAt(s, q + 4) &&
+    digitAt(s, q + 5) &&
+    !digitAt(s, q + 6)
+  )
+    return q + 6;
   return q;
 }
 

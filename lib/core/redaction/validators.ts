@@ -123,7 +123,7 @@ export function ipv6Valid(s: string): boolean {
     const from = h === 0 ? 0 : dbl === -1 ? 0 : dbl + 2;
     const to = h === 0 ? dbl : n;
     if (from === to) continue;
-    for (let k = from; ; ) {
+    for (let k = from; ;) {
       let e = k;
       let dot = false;
       let hexOnly = true;
@@ -154,7 +154,6 @@ export function ipv6Valid(s: string): boolean {
   return s.includes('.') || hexDigits >= 4;
 }
 
-
 /**
  * US SSN ranges over the digits of `s` at `area` (three), `group` (two) and `serial` (four):
  * area not 000, 666 or 9xx; group not 00; serial not 0000.
@@ -175,7 +174,10 @@ export function nanpValid(d: Uint8Array, at: number): boolean {
  */
 const COUNTRY_PREFIX = new Uint8Array(100);
 for (const p of '21 22 23 24 25 26 29 35 37 38 42 50 59 67 68 69 80 85 87 88 96 97 99'.split(' ')) COUNTRY_PREFIX[Number(p)] = 1;
-for (const p of '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(' ')) COUNTRY_PREFIX[Number(p)] = 2;
+for (const p of '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(
+  ' ',
+))
+  COUNTRY_PREFIX[Number(p)] = 2;
 for (let k = 0; k < 10; k++) COUNTRY_PREFIX[10 + k] = COUNTRY_PREFIX[70 + k] = 2;
 
 /** True when the `n` digits of `d` from `at` (`n` >= 2) start with an assigned E.164 country calling code. */

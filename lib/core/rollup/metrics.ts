@@ -50,30 +50,50 @@ export function sliceFolder(slices: SliceDimensions, dim: SliceField, seen: read
   const spec = slices[dim];
   if (!spec) return undefined;
   const admitted = new Set(
-    spec.values ?? [...new Set(seen.filter((v): v is string => typeof v === 'string' && v !== '' && v !== OTHER))].sort().slice(0, spec.max_values),
+    spec.values ??
+      [...new Set(seen.filter((v): v is string => typeof v === 'string' && v !== '' && v !== OTHER))].sort().slice(0, spec.max_values),
   );
   return (raw) => (typeof raw === 'string' && admitted.has(raw) ? raw : OTHER);
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : 0);
+const num = (v: unknown): number =>
+  typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : 0;
 
 /** Sums values per folded slice value: one datum per (metric, slice value). */
-function sliced(metric: RollupMetricName, rows: readonly Row[], dim: SliceField, column: string, slices: SliceDimensions, timestamp: Date, unit: RollupDatum['unit']): RollupDatum[] {
-  const fold = sliceFolder(slices, dim, rows.map((r) => r[dim]));
+function sliced(
+  metric: RollupMetricName,
+  rows: readonly Row[],
+  dim: SliceField,
+  column: string,
+  slices: SliceDimensions,
+  timestamp: Date,
+  unit: RollupDatum['unit'],
+): RollupDatum[] {
+  const fold = sliceFolder(
+    slices,
+    dim,
+    rows.map((r) => r[dim]),
+  );
   if (!fold) return [];
   const sums = new Map<string, number>();
   for (const r of rows) {
     const v = fold(r[dim]);
     sums.set(v, (sums.get(v) ?? 0) + num(r[column]));
   }
-  return [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([v, value]) => ({ metric, dimensions: { [dim]: v }, timestamp, value: round(value), unit }));
+  return [...sums.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([v, value]) => ({ metric, dimensions: { [dim]: v }, timestamp, value: round(value), unit }));
 }
 
 /** Cost to 1e-6 USD, counts stay whole: float noise must not make reruns differ. */
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 /** The datapoints of one query's rows. */
-export function datumsFor(q: Pick<PlannedQuery, 'mapping' | 'stamps' | 'parameters'>, rows: readonly Row[], slices: SliceDimensions): RollupDatum[] {
+export function datumsFor(
+  q: Pick<PlannedQuery, 'mapping' | 'stamps' | 'parameters'>,
+  rows: readonly Row[],
+  slices: SliceDimensions,
+): RollupDatum[] {
   const stampOf = (day: string): Date => {
     const t = q.stamps[day];
     if (!t) throw new Error(`the ${q.mapping} rollup got a row for ${day}, outside its days (${Object.keys(q.stamps).join(', ')})`);
@@ -93,7 +113,10 @@ export function datumsFor(q: Pick<PlannedQuery, 'mapping' | 'stamps' | 'paramete
         const ts = stampOf(day);
         const total = dayRows.find((r) => r.tenant_id === '(all)');
         const tenants = dayRows.filter((r) => r.tenant_id !== '(all)');
-        for (const [metric, column] of [['ActiveUsersDaily', 'daily_active_users'], ['ActiveUsersWeekly', 'weekly_active_users']] as const) {
+        for (const [metric, column] of [
+          ['ActiveUsersDaily', 'daily_active_users'],
+          ['ActiveUsersWeekly', 'weekly_active_users'],
+        ] as const) {
           const unit = rollupUnit(metric);
           if (total) out.push({ metric, dimensions: {}, timestamp: ts, value: num(total[column]), unit });
           out.push(...sliced(metric, tenants, 'tenant_id', column, slices, ts, unit));
@@ -105,21 +128,42 @@ export function datumsFor(q: Pick<PlannedQuery, 'mapping' | 'stamps' | 'paramete
       const ts = stampOf(onlyDay());
       const unit = rollupUnit('DailyCostUsd');
       // Zero rows is an exact zero: no request that day.
-      const total = { metric: 'DailyCostUsd' as const, dimensions: {}, timestamp: ts, value: round(rows.reduce((a, r) => a + num(r.cost_usd), 0)), unit };
-      return [total, ...sliced('DailyCostUsd', rows, 'intent', 'cost_usd', slices, ts, unit), ...sliced('DailyCostUsd', rows, 'tenant_id', 'cost_usd', slices, ts, unit)];
+      const total = {
+        metric: 'DailyCostUsd' as const,
+        dimensions: {},
+        timestamp: ts,
+        value: round(rows.reduce((a, r) => a + num(r.cost_usd), 0)),
+        unit,
+      };
+      return [
+        total,
+        ...sliced('DailyCostUsd', rows, 'intent', 'cost_usd', slices, ts, unit),
+        ...sliced('DailyCostUsd', rows, 'tenant_id', 'cost_usd', slices, ts, unit),
+      ];
     }
     case 'new-intents':
       return [{ metric: 'NewIntents', dimensions: {}, timestamp: stampOf(onlyDay()), value: rows.length, unit: rollupUnit('NewIntents') }];
     case 'repeat-users': {
       const row = rows[0];
-      return [{ metric: 'RepeatUsers', dimensions: {}, timestamp: stampOf(onlyDay()), value: row ? num(row.repeat_users) : 0, unit: rollupUnit('RepeatUsers') }];
+      return [
+        {
+          metric: 'RepeatUsers',
+          dimensions: {},
+          timestamp: stampOf(onlyDay()),
+          value: row ? num(row.repeat_users) : 0,
+          unit: rollupUnit('RepeatUsers'),
+        },
+      ];
     }
   }
 }
 
 /** Identity of a datapoint: metric, sorted dimensions, timestamp. */
 export function datumKey(d: Pick<RollupDatum, 'metric' | 'dimensions' | 'timestamp'>): string {
-  const dims = Object.entries(d.dimensions).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
+  const dims = Object.entries(d.dimensions)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return `${d.metric}|${dims}|${d.timestamp.toISOString()}`;
 }
 

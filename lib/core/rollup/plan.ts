@@ -75,7 +75,11 @@ FROM days_per_user`;
 /** The queries a rollup can run, by id: the decision queries it uses plus repeat-users. */
 export function loadRollupQueries(): Map<string, DecisionQuery> {
   const wanted = new Set(['active-users', 'cost-per-successful-task', 'new-intents']);
-  const out = new Map(loadDecisionQueries().filter((q) => wanted.has(q.id)).map((q) => [q.id, q]));
+  const out = new Map(
+    loadDecisionQueries()
+      .filter((q) => wanted.has(q.id))
+      .map((q) => [q.id, q]),
+  );
   const repeat = parseQueryFile(REPEAT_USERS_SQL, 'lib/rollup/plan.ts');
   out.set(repeat.id, repeat);
   return out;
@@ -124,7 +128,11 @@ export function planRollup(schedule: RollupSchedule, now: Date, queries: Map<str
     const periodStart = dayStart(utcDay(now));
     const last = utcDay(periodStart.getTime() - DAY);
     const first = utcDay(periodStart.getTime() - 7 * DAY);
-    return { schedule, periodStart, queries: [plan('repeat-users', 'repeat-users', { start_date: first, end_date: last }, { [last]: dayStart(last) })] };
+    return {
+      schedule,
+      periodStart,
+      queries: [plan('repeat-users', 'repeat-users', { start_date: first, end_date: last }, { [last]: dayStart(last) })],
+    };
   }
   throw new Error(`unknown rollup schedule ${JSON.stringify(schedule)}; expected ${ROLLUP_SCHEDULES.join(' or ')}`);
 }

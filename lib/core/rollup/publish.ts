@@ -46,7 +46,9 @@ export function toMetricDatum(d: RollupDatum | FailureDatum): MetricDatum {
   const dims: Record<string, string> = { [SERVICE_DIMENSION]: SERVICE_OF.rollup, ...d.dimensions };
   return {
     MetricName: d.metric,
-    Dimensions: Object.entries(dims).sort(([a], [b]) => (a < b ? -1 : 1)).map(([Name, Value]) => ({ Name, Value })),
+    Dimensions: Object.entries(dims)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([Name, Value]) => ({ Name, Value })),
     Timestamp: d.timestamp,
     Value: d.value,
     Unit: d.unit,
@@ -97,8 +99,15 @@ export function failureDatums(failedQueryIds: readonly string[], timestamp: Date
   for (const id of failedQueryIds) perQuery.set(id, (perQuery.get(id) ?? 0) + 1);
   return [
     { metric: ROLLUP_FAILURES_METRIC, dimensions: {}, timestamp, value: failedQueryIds.length, unit: 'Count' },
-    ...[...perQuery.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([id, n]): FailureDatum => ({ metric: ROLLUP_FAILURES_METRIC, dimensions: { [ROLLUP_FAILURES_DIMENSION]: id }, timestamp, value: n, unit: 'Count' })),
+    ...[...perQuery.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([id, n]): FailureDatum => ({
+        metric: ROLLUP_FAILURES_METRIC,
+        dimensions: { [ROLLUP_FAILURES_DIMENSION]: id },
+        timestamp,
+        value: n,
+        unit: 'Count',
+      })),
   ];
 }
 
@@ -121,17 +130,22 @@ export function rollupObjects(datums: readonly RollupDatum[]): RollupObject[] {
     const key = objectKey(d.metric, d.timestamp);
     byKey.set(key, [...(byKey.get(key) ?? []), d]);
   }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, ds]) => ({
-    key,
-    body: ds
-      .map((d) => JSON.stringify({
-        metric: d.metric,
-        timestamp: d.timestamp.toISOString(),
-        dimensions: Object.fromEntries(Object.entries(d.dimensions).sort(([a], [b]) => (a < b ? -1 : 1))),
-        value: d.value,
-        unit: d.unit,
-      }))
-      .sort()
-      .join('\n') + '\n',
-  }));
+  return [...byKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([key, ds]) => ({
+      key,
+      body:
+        ds
+          .map((d) =>
+            JSON.stringify({
+              metric: d.metric,
+              timestamp: d.timestamp.toISOString(),
+              dimensions: Object.fromEntries(Object.entries(d.dimensions).sort(([a], [b]) => (a < b ? -1 : 1))),
+              value: d.value,
+              unit: d.unit,
+            }),
+          )
+          .sort()
+          .join('\n') + '\n',
+    }));
 }

@@ -44,7 +44,10 @@ export function explainGate(policy: Pick<Policy, 'gates' | 'slices'>): string {
     'With the CloudWatch source, P0 events are not published per version: every P0 event in the window counts against the canary (it fails safe; confirm with `--source athena`, which attributes each P0 request to its version). Its tool failure rate covers write-tool tasks (ToolTasks, ToolTaskSuccesses); the Athena source covers read and write tool paths.',
   ];
   if (!sliced) {
-    lines.push('', `**Warning:** \`slices.dimensions\` does not list \`${g.dimension}\`, so the ingest publishes no per-version metrics and only \`--source athena\` can judge a canary.`);
+    lines.push(
+      '',
+      `**Warning:** \`slices.dimensions\` does not list \`${g.dimension}\`, so the ingest publishes no per-version metrics and only \`--source athena\` can judge a canary.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

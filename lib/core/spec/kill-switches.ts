@@ -15,7 +15,9 @@ import { switchPrefix } from '../killswitch/values';
 type ExplainedPolicy = Pick<Policy, 'name' | 'environment' | 'kill_switches' | 'debug_capture' | 'buckets' | 'access' | 'retention'>;
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 /** What setting the switch to its tripped state does, in words. */
@@ -73,7 +75,16 @@ export function explainKillSwitches(p: ExplainedPolicy): string {
     const named = alarms.filter((a) => mentions(sw, Object.values(a.alarm.runbook).join(' '))).map((a) => a.key);
     const who = ['kill-switch operators', ...(trips.length ? ['the trip Lambda'] : [])].join(', ');
     const effect = trips.length ? `${ttl} s after the flip; automatically: the alarm delay, then ${ttl} s` : `${ttl} s after the flip`;
-    return [`\`${sw.ref}\``, `${sw.tripped}: ${containment(sw, writeTools)}`, sw.initial, sw.safeDefault, who, tripped.join(', ') || '-', named.join(', ') || '-', effect];
+    return [
+      `\`${sw.ref}\``,
+      `${sw.tripped}: ${containment(sw, writeTools)}`,
+      sw.initial,
+      sw.safeDefault,
+      who,
+      tripped.join(', ') || '-',
+      named.join(', ') || '-',
+      effect,
+    ];
   });
 
   const out: string[] = [
@@ -85,7 +96,19 @@ export function explainKillSwitches(p: ExplainedPolicy): string {
     '',
     '## Switches',
     '',
-    table(['switch', 'contain with (what it disables)', 'initial', 'safe default', 'who may flip it', 'tripped automatically by', 'runbooks that name it', 'worst-case time to take effect'], rows),
+    table(
+      [
+        'switch',
+        'contain with (what it disables)',
+        'initial',
+        'safe default',
+        'who may flip it',
+        'tripped automatically by',
+        'runbooks that name it',
+        'worst-case time to take effect',
+      ],
+      rows,
+    ),
     '',
     `Kill-switch operators are whoever may assume the kill-switch operator role (${operators}); they may flip every switch. The trip Lambda may flip only the switches in \`auto_trips\`, and only to their tripped state.`,
     '',
@@ -100,7 +123,7 @@ export function explainKillSwitches(p: ExplainedPolicy): string {
     '',
     '## How applications fail safe',
     '',
-    '- SSM cannot be read: the last state read stays in force; an application that has never read the switches uses each switch\'s **safe default** (the table above; a write tool\'s is always off).',
+    "- SSM cannot be read: the last state read stays in force; an application that has never read the switches uses each switch's **safe default** (the table above; a write tool's is always off).",
     '- A parameter is missing or does not hold a valid document: that switch is at its safe default.',
     '- A document whose `expires_at` has passed: the switch is at its policy `initial` state.',
     '- A tool or connector the policy does not declare is never allowed: it could not be switched off in an incident.',
@@ -110,7 +133,7 @@ export function explainKillSwitches(p: ExplainedPolicy): string {
     '',
     `Every change of a parameter under \`${prefix}/\` (a flip, a trip, a deploy) is an EventBridge "Parameter Store Change" event, written to the kill-switch audit log group (kept ${auditDays(p)}, from \`retention.audit\`) and notified to the ticket topic. The event names the parameter and the operation; the document says who and why; CloudTrail's \`PutParameter\` event holds the AWS caller identity, and Parameter Store keeps the last 100 versions of each parameter.`,
     '',
-    'A deploy writes a switch only when its deploy-time document changes (for example its `initial` state in the policy); that write replaces the current state, including an operator\'s or a trip\'s. Run `llmops switch list` before such a deploy.',
+    "A deploy writes a switch only when its deploy-time document changes (for example its `initial` state in the policy); that write replaces the current state, including an operator's or a trip's. Run `llmops switch list` before such a deploy.",
   ];
   return `${out.join('\n')}\n`;
 }

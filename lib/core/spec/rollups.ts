@@ -10,11 +10,17 @@ import { ROLLUP_FAILURES_METRIC } from '../rollup/names';
 export function explainRollups(policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'slices'>): string {
   const dims = Object.keys(policy.slices.dimensions);
   const has = (d: string) => dims.includes(d);
-  const sliceList = (wanted: string[]) => wanted.filter(has).map((d) => `\`${d}\``).join(', ') || 'none';
+  const sliceList = (wanted: string[]) =>
+    wanted
+      .filter(has)
+      .map((d) => `\`${d}\``)
+      .join(', ') || 'none';
   return [
     '## Scheduled rollups',
     '',
-    'Figures that need a whole day or week of records are computed by a Lambda from the traces tier with the decision queries, in the analysts workgroup, and published to CloudWatch (namespace `' + metricsNamespace(policy) + '`) and to the metrics tier.',
+    'Figures that need a whole day or week of records are computed by a Lambda from the traces tier with the decision queries, in the analysts workgroup, and published to CloudWatch (namespace `' +
+      metricsNamespace(policy) +
+      '`) and to the metrics tier.',
     '',
     '| schedule | metric | from | slices |',
     '|---|---|---|---|',
@@ -23,8 +29,8 @@ export function explainRollups(policy: Pick<Policy, 'name' | 'environment' | 're
     '| hourly | NewIntents | new-intents | none |',
     '| daily (00:30), the 7 days ending yesterday | RepeatUsers | repeat-users | none |',
     '',
-    '- **Read them with `Maximum`.** Each datapoint is the whole figure, stamped at the start of its period (today\'s at the run\'s hour, yesterday\'s final figure at 23:00, weekly figures at 00:00 of the last day). A rerun publishes the same datapoint again, and CloudWatch keeps both: `Maximum` reads it once, `Sum` would count it twice.',
-    '- Slices: one dimension set per slice, never their cross product; values outside a slice\'s `values` list are counted as `other`. Distinct users folded into `other` are an upper bound (a user active in two of its tenants counts twice); listed values and totals are exact.',
+    "- **Read them with `Maximum`.** Each datapoint is the whole figure, stamped at the start of its period (today's at the run's hour, yesterday's final figure at 23:00, weekly figures at 00:00 of the last day). A rerun publishes the same datapoint again, and CloudWatch keeps both: `Maximum` reads it once, `Sum` would count it twice.",
+    "- Slices: one dimension set per slice, never their cross product; values outside a slice's `values` list are counted as `other`. Distinct users folded into `other` are an upper bound (a user active in two of its tenants counts twice); listed values and totals are exact.",
     `- Aggregates: \`rollups/metric=<name>/dt=<YYYY-MM-DD>/hour=<HH>.json\` in the metrics bucket (JSON Lines), kept ${policy.retention.metrics} (retention.metrics). A rerun overwrites the same keys.`,
     `- Failures: a query is tried 3 times; if it still fails it is counted as \`${ROLLUP_FAILURES_METRIC}\` (by \`Query\`, and in total) and the ticket alarm \`${policy.name}-${policy.environment}-rollup-failures\` fires; the other figures are still published.`,
     '',

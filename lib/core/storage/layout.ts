@@ -52,7 +52,15 @@ export const BUCKET_LAYOUT: Readonly<Record<BucketName, BucketLayout>> = {
   },
   metrics: { tier: 'metrics', versioned: true, transitions: true, prefixes: [{ prefix: 'rollups/', tier: 'metrics' }] },
   // captures/ from the debug stream; errors/ is its Firehose error output (raw captures on failure).
-  debug: { tier: 'debug', versioned: false, transitions: false, prefixes: [{ prefix: 'captures/', tier: 'debug' }, { prefix: 'errors/', tier: 'debug' }] },
+  debug: {
+    tier: 'debug',
+    versioned: false,
+    transitions: false,
+    prefixes: [
+      { prefix: 'captures/', tier: 'debug' },
+      { prefix: 'errors/', tier: 'debug' },
+    ],
+  },
   audit: {
     tier: 'audit',
     versioned: true,
@@ -90,5 +98,7 @@ export function foreignPrefixes(bucket: BucketName): readonly PrefixLayout[] {
 
 /** Every (bucket, prefix) of a tier. */
 export function storesOf(tier: StorageTier): { bucket: BucketName; prefix: string }[] {
-  return BUCKET_NAMES.flatMap((bucket) => BUCKET_LAYOUT[bucket].prefixes.filter((p) => p.tier === tier).map((p) => ({ bucket, prefix: p.prefix })));
+  return BUCKET_NAMES.flatMap((bucket) =>
+    BUCKET_LAYOUT[bucket].prefixes.filter((p) => p.tier === tier).map((p) => ({ bucket, prefix: p.prefix })),
+  );
 }

@@ -58,7 +58,10 @@ export function latencyPath(r: Pick<RequestEvent, 'retrieval_used' | 'tool_path'
 }
 
 /** cost_usd when the record has it, else the policy's price table (an estimate; 0 for an unknown model). */
-export function requestCost(r: Pick<RequestEvent, 'cost_usd' | 'model' | 'input_tokens' | 'output_tokens'>, pricing: Policy['pricing']): number {
+export function requestCost(
+  r: Pick<RequestEvent, 'cost_usd' | 'model' | 'input_tokens' | 'output_tokens'>,
+  pricing: Policy['pricing'],
+): number {
   if (r.cost_usd !== undefined) return r.cost_usd;
   const price = r.model ? pricing.models[r.model] : undefined;
   if (!price) return 0;

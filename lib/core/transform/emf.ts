@@ -32,7 +32,11 @@ export interface MetricsOptions {
   readonly groups?: readonly MetricGroup[];
 }
 
-const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds, None: MetricUnit.NoUnit };
+const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Count: MetricUnit.Count,
+  Milliseconds: MetricUnit.Milliseconds,
+  None: MetricUnit.NoUnit,
+};
 
 /** The service dimension of a stream's metrics. */
 export const serviceOf = (kind: StreamKind): string => (kind === 'events' ? SERVICE_OF.ingest : DEBUG_CAPTURE_SERVICE);
@@ -64,7 +68,12 @@ export function buildIngestMetrics(stats: TransformStats, opts: MetricsOptions =
   base.addMetric('AttributesDropped', MetricUnit.Count, stats.attributesDropped);
   base.addMetric('Redactions', MetricUnit.Count, sum(stats.redactions));
   all.push(base);
-  const dimensioned = (metric: string, dimension: string, counts: Partial<Record<string, number>>, fold: (label: string) => string = (l) => l) => {
+  const dimensioned = (
+    metric: string,
+    dimension: string,
+    counts: Partial<Record<string, number>>,
+    fold: (label: string) => string = (l) => l,
+  ) => {
     const folded = new Map<string, number>();
     for (const [label, n] of Object.entries(counts)) if (n) folded.set(fold(label), (folded.get(fold(label)) ?? 0) + n);
     for (const [label, n] of folded) {

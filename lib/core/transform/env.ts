@@ -3,7 +3,15 @@
  * the variable, what is wrong and what is allowed; they never echo secret material.
  */
 import * as z from 'zod';
-import { PII_DETECTOR_IDS, PII_MODES, createRedactor, type PiiDetectorId, type PiiMode, type Redactor, type RedactorConfig } from '../redaction';
+import {
+  PII_DETECTOR_IDS,
+  PII_MODES,
+  createRedactor,
+  type PiiDetectorId,
+  type PiiMode,
+  type Redactor,
+  type RedactorConfig,
+} from '../redaction';
 import type { Enrolment } from './transform';
 
 const Detectors = z.partialRecord(z.enum(PII_DETECTOR_IDS as [PiiDetectorId, ...PiiDetectorId[]]), z.enum(PII_MODES));
@@ -11,7 +19,9 @@ const Detectors = z.partialRecord(z.enum(PII_DETECTOR_IDS as [PiiDetectorId, ...
 /** `REDACTION_CONFIG`: the policy's redaction section and declared attributes, as JSON. */
 export const RedactionEnv = z.strictObject({
   detectors: Detectors.default({}),
-  customPatterns: z.array(z.strictObject({ name: z.string().min(1), pattern: z.string().min(1), placeholder: z.string().min(1) })).default([]),
+  customPatterns: z
+    .array(z.strictObject({ name: z.string().min(1), pattern: z.string().min(1), placeholder: z.string().min(1) }))
+    .default([]),
   allowedAttributes: z.array(z.string().min(1)).default([]),
 });
 export type RedactionEnv = z.infer<typeof RedactionEnv>;

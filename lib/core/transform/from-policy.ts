@@ -17,7 +17,9 @@ export interface PolicyRedaction {
 }
 
 /** Maps a validated policy to the redaction engine's configuration. */
-export function redactorConfigFromPolicy(policy: Pick<Policy, 'redaction' | 'capture' | 'debug_capture'> & Partial<Pick<Policy, 'slices' | 'pricing'>>): PolicyRedaction {
+export function redactorConfigFromPolicy(
+  policy: Pick<Policy, 'redaction' | 'capture' | 'debug_capture'> & Partial<Pick<Policy, 'slices' | 'pricing'>>,
+): PolicyRedaction {
   return {
     config: {
       detectors: { ...policy.redaction.detectors },
@@ -25,6 +27,9 @@ export function redactorConfigFromPolicy(policy: Pick<Policy, 'redaction' | 'cap
     },
     allowedAttributes: [...policy.capture.attributes],
     enrolments: policy.debug_capture.enabled ? policy.debug_capture.enrolments : [],
-    metrics: policy.slices && policy.pricing ? bucketMetricsConfig({ slices: policy.slices, pricing: policy.pricing, capture: policy.capture }) : undefined,
+    metrics:
+      policy.slices && policy.pricing
+        ? bucketMetricsConfig({ slices: policy.slices, pricing: policy.pricing, capture: policy.capture })
+        : undefined,
   };
 }

@@ -15,7 +15,12 @@ import { createHash } from 'node:crypto';
 // The contract's schema and parser only: the column list (JSON Schema) stays out of the Lambda bundle.
 import { isJsonObject, parseDebugCapture, parseTelemetryEvent, readEventType } from '../contract/parse';
 import {
-  ID_PATTERN, QUARANTINE_ID_FIELDS, type DebugCapture, type QuarantineReason, type QuarantineRecord, type TelemetryEvent,
+  ID_PATTERN,
+  QUARANTINE_ID_FIELDS,
+  type DebugCapture,
+  type QuarantineReason,
+  type QuarantineRecord,
+  type TelemetryEvent,
 } from '../contract/schema';
 import { mergeCounts, pseudonymize, type JsonValue, type RedactionCounts, type Redactor } from '../redaction';
 
@@ -116,8 +121,7 @@ export function emptyStats(): TransformStats {
 // ----- decoding ------------------------------------------------------------------------
 
 type Decoded =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string };
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string };
 
 /**
  * Why a text that `JSON.parse` rejected is rejected: too deep, several top-level values, or
@@ -178,7 +182,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * does not parse is scanned to say why (too deep, several values, or not JSON).
  */
 export function decodeJson(bytes: Uint8Array, maxBytes: number, maxDepth: number): Decoded {
-  if (bytes.length > maxBytes) return { ok: false, reason: 'oversized', detail: `record is ${bytes.length} bytes; at most ${maxBytes} are accepted` };
+  if (bytes.length > maxBytes)
+    return { ok: false, reason: 'oversized', detail: `record is ${bytes.length} bytes; at most ${maxBytes} are accepted` };
   let text: string;
   try {
     text = UTF8.decode(bytes);
@@ -204,7 +209,8 @@ function rejected(text: string, maxDepth: number): Decoded {
     return {
       ok: false,
       reason: 'unparseable_json',
-      detail: 'record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)',
+      detail:
+        'record holds several JSON values; one object per record is expected (Firehose de-aggregation splits newline-delimited events before the Lambda)',
     };
   }
   return { ok: false, reason: 'unparseable_json', detail: text.trim() === '' ? 'record is empty' : 'record is not valid JSON' };
@@ -218,7 +224,13 @@ function tooDeep(maxDepth: number): Decoded {
 
 /** A validated, minimized, pseudonymized and redacted event, or why it was rejected. */
 export type PreparedEvent =
-  | { readonly ok: true; readonly event: TelemetryEvent; readonly fieldsDropped: number; readonly attributesDropped: number; readonly redactions: RedactionCounts }
+  | {
+      readonly ok: true;
+      readonly event: TelemetryEvent;
+      readonly fieldsDropped: number;
+      readonly attributesDropped: number;
+      readonly redactions: RedactionCounts;
+    }
   | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string };
 
 /**
@@ -386,7 +398,11 @@ type RecordOutcome =
   | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string };
 
 /** The per-record loop shared by both streams: decode, handle, quarantine on any failure, one output per input. */
-function runBatch(event: FirehoseEventIn, ctx: TransformContext, handle: (value: unknown, stats: TransformStats) => RecordOutcome): TransformResult {
+function runBatch(
+  event: FirehoseEventIn,
+  ctx: TransformContext,
+  handle: (value: unknown, stats: TransformStats) => RecordOutcome,
+): TransformResult {
   const stats = emptyStats();
   const records: FirehoseRecordOut[] = [];
   const maxBytes = ctx.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
@@ -413,7 +429,12 @@ function runBatch(event: FirehoseEventIn, ctx: TransformContext, handle: (value:
         out = { recordId, result: 'Ok', data: encode(JSON.stringify(outcome.body)), metadata: { partitionKeys: outcome.keys } };
       } else if ('result' in outcome) {
         stats.dropped[outcome.reason] = (stats.dropped[outcome.reason] ?? 0) + 1;
-        out = { recordId, result: 'Dropped', data: '', metadata: { partitionKeys: { area: 'captures', event_type: 'capture', dt: day(ctx.now()) } } };
+        out = {
+          recordId,
+          result: 'Dropped',
+          data: '',
+          metadata: { partitionKeys: { area: 'captures', event_type: 'capture', dt: day(ctx.now()) } },
+        };
       } else {
         out = quarantine(recordId, outcome.reason, outcome.detail, bytes, value, ctx, stats, encode);
       }
