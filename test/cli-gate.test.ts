@@ -72,14 +72,12 @@ async function seed(version: string, t: Traffic, at: Date = IN_WINDOW, identity:
 
 /** Publishes P0Events as the ingest would: the service dimension alone (no version). */
 async function seedP0(n: number, at: Date = IN_WINDOW, identity: readonly Dimension[] = [INGEST]): Promise<void> {
-  await server
-    .client()
-    .send(
-      new PutMetricDataCommand({
-        Namespace: NS,
-        MetricData: [{ MetricName: 'P0Events', Dimensions: [...identity], Timestamp: at, Value: n, Unit: 'Count' }],
-      }),
-    );
+  await server.client().send(
+    new PutMetricDataCommand({
+      Namespace: NS,
+      MetricData: [{ MetricName: 'P0Events', Dimensions: [...identity], Timestamp: at, Value: n, Unit: 'Count' }],
+    }),
+  );
 }
 
 /** 100 latency values 1..100 x `scale` ms: p95 is 95 x scale. */

@@ -22,11 +22,9 @@ const resourcePrefix = (what: string) =>
 
 const SNAKE = /^[a-z][a-z0-9_]{0,63}$/;
 const snakeKey = (what: string) =>
-  z
-    .string()
-    .regex(SNAKE, {
-      error: `${what} must be snake_case: lowercase letters, digits and underscores, starting with a letter, at most 64 characters`,
-    });
+  z.string().regex(SNAKE, {
+    error: `${what} must be snake_case: lowercase letters, digits and underscores, starting with a letter, at most 64 characters`,
+  });
 
 const KEBAB = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
 
