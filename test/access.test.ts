@@ -5,7 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../lib/core/policy';
-import { DENIED_OBJECT_READS, type BucketName, type TelemetryStorage } from '../lib/constructs/storage';
+import { DENIED_OBJECT_READS, type TelemetryStorage } from '../lib/constructs/storage';
+import type { StoreName } from '../lib/core/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack, grant, grantsOf, roleLogicalId } from './support/storage-stack';
 
@@ -28,8 +29,8 @@ function build(policy: Policy, mutate?: (stack: Stack, storage: TelemetryStorage
   const built = buildStorageStack(policy, mutate);
   const { stack, storage: s } = built;
   const arn = (role: iam.IRole) => stack.resolve(role.roleArn);
-  const objects = (name: BucketName, prefix: string) => stack.resolve(s.bucket(name).arnForObjects(prefix));
-  const bucketRef = (name: BucketName) => stack.resolve(s.bucket(name).bucketName);
+  const objects = (name: StoreName, prefix: string) => stack.resolve(s.bucket(name).arnForObjects(prefix));
+  const bucketRef = (name: StoreName) => stack.resolve(s.bucket(name).bucketName);
   return { ...built, s, arn, objects, bucketRef };
 }
 
@@ -87,13 +88,13 @@ describe('one role per tier, trusted principals from the policy', () => {
 describe('each reader role reads its tier and nothing else', () => {
   const { s, template, objects, stack } = build(shipped);
   const grantsOfRole = (role: iam.IRole) => grantsOf(template, roleLogicalId(stack, role));
-  const arnOf = (name: BucketName) => stack.resolve(s.bucket(name).bucketArn);
-  const list = (name: BucketName, prefixes: string[]) =>
+  const arnOf = (name: StoreName) => stack.resolve(s.bucket(name).bucketArn);
+  const list = (name: StoreName, prefixes: string[]) =>
     grant('Allow', 's3:ListBucket', arnOf(name), { StringLike: { 's3:prefix': prefixes } });
-  const get = (name: BucketName, prefix: string, actions: readonly string[] = ['s3:GetObject']) =>
+  const get = (name: StoreName, prefix: string, actions: readonly string[] = ['s3:GetObject']) =>
     actions.map((a) => grant('Allow', a, objects(name, prefix)));
   const decrypt = (key: { keyArn: string }) => grant('Allow', 'kms:Decrypt', stack.resolve(key.keyArn));
-  const location = (name: BucketName) => grant('Allow', 's3:GetBucketLocation', arnOf(name));
+  const location = (name: StoreName) => grant('Allow', 's3:GetBucketLocation', arnOf(name));
 
   it('trace analyst: traces events/ and the analysts/ results, never the debug prefixes', () => {
     expect(grantsOfRole(s.traceAnalystRole)).toEqual(

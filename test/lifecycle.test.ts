@@ -3,17 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { checkPolicyRules, LOG_RETENTION_DAYS, type Policy } from '../lib/core/policy';
 import {
   ABORT_MULTIPART_DAYS,
-  auditLogRetention,
-  BUCKET_LAYOUT,
-  BUCKET_NAMES,
+  auditLogRetentionDays,
+  STORE_LAYOUT,
+  STORE_NAMES,
   foreignPrefixes,
   lifecycleRulesFor,
-  logRetention,
+  logRetentionDays,
   NONCURRENT_VERSION_DAYS,
   tierExpirationDays,
-  type BucketName,
+  type StoreName,
   type LifecycleRuleSpec,
-} from '../lib/constructs/storage';
+} from '../lib/core/storage';
 import { policyFrom, shippedPolicyText, TEST_NOW } from './helpers';
 
 type Retention = Policy['retention'];
@@ -115,25 +115,25 @@ describe('lifecycleRulesFor, variants', () => {
 
 describe('log group retention', () => {
   it('retention.logs maps to the same number of days', () => {
-    expect(logRetention(retention({ logs: '14d' }))).toBe(14);
-    expect(logRetention(shipped)).toBe(30);
+    expect(logRetentionDays(retention({ logs: '14d' }))).toBe(14);
+    expect(logRetentionDays(shipped)).toBe(30);
   });
 
   it('fails when retention.logs is not a CloudWatch value', () => {
-    expect(() => logRetention(retention({ logs: '31d' }))).toThrow(
+    expect(() => logRetentionDays(retention({ logs: '31d' }))).toThrow(
       new Error(`retention.logs is 31d; CloudWatch Logs allows ${LOG_RETENTION_DAYS.map((d) => `${d}d`).join(', ')}`),
     );
   });
 
   it('audit log groups get the nearest CloudWatch value at or above retention.audit', () => {
-    expect(auditLogRetention(retention({ audit: '400d' }))).toBe(400);
-    expect(auditLogRetention(retention({ audit: '401d' }))).toBe(545);
-    expect(auditLogRetention(retention({ audit: '91d' }))).toBe(120);
-    expect(auditLogRetention(retention({ audit: '3653d' }))).toBe(3653);
+    expect(auditLogRetentionDays(retention({ audit: '400d' }))).toBe(400);
+    expect(auditLogRetentionDays(retention({ audit: '401d' }))).toBe(545);
+    expect(auditLogRetentionDays(retention({ audit: '91d' }))).toBe(120);
+    expect(auditLogRetentionDays(retention({ audit: '3653d' }))).toBe(3653);
   });
 
   it('fails when retention.audit is longer than CloudWatch Logs can keep', () => {
-    expect(() => auditLogRetention(retention({ audit: '4000d' }))).toThrow(
+    expect(() => auditLogRetentionDays(retention({ audit: '4000d' }))).toThrow(
       new Error('retention.audit is 4000d; CloudWatch Logs keeps at most 3653d, so an audit log group cannot keep it that long'),
     );
   });
@@ -187,14 +187,14 @@ describe('lifecycleRulesFor, property: for any valid retention', () => {
     fc.assert(
       fc.property(
         validRetention,
-        fc.constantFrom(...BUCKET_NAMES),
+        fc.constantFrom(...STORE_NAMES),
         fc.stringMatching(/^[a-z0-9=/._-]{1,20}$/),
-        (r, bucket: BucketName, suffix) => {
+        (r, bucket: StoreName, suffix) => {
           const p = { retention: r };
           const input = structuredClone(r);
           const rules = lifecycleRulesFor(bucket, p);
           expect(r).toEqual(input);
-          const layout = BUCKET_LAYOUT[bucket];
+          const layout = STORE_LAYOUT[bucket];
           const bucketDays = tierExpirationDays(layout.tier, p);
 
           // One bucket-wide rule: the bucket's tier, multipart uploads aborted.

@@ -2,15 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { describeTiers, type Policy } from '../lib/core/policy';
-import {
-  BUCKET_LAYOUT,
-  BUCKET_NAMES,
-  NONCURRENT_VERSION_DAYS,
-  tierExpirationDays,
-  type BucketName,
-  type TelemetryStorage,
-} from '../lib/constructs/storage';
+import type { Policy } from '../lib/core/policy';
+import { describeTiers, NONCURRENT_VERSION_DAYS, STORE_LAYOUT, STORE_NAMES, tierExpirationDays, type StoreName } from '../lib/core/storage';
+import type { TelemetryStorage } from '../lib/constructs/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack } from './support/storage-stack';
 
@@ -37,7 +31,7 @@ const VARIANTS: Record<string, Policy> = {
   }),
 };
 
-function logicalIdOf(storage: TelemetryStorage, name: BucketName): string {
+function logicalIdOf(storage: TelemetryStorage, name: StoreName): string {
   const stack = Stack.of(storage);
   return stack.getLogicalId(storage.bucket(name).node.defaultChild as CfnBucket);
 }
@@ -56,20 +50,20 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
   // The construct alone: the composed stack's own resources are checked below.
   const { stack, storage, template } = buildStorageStack(policy);
   const buckets = template.findResources('AWS::S3::Bucket');
-  const bucketOf = (name: BucketName) => {
+  const bucketOf = (name: StoreName) => {
     const b = buckets[logicalIdOf(storage, name)];
     if (!b) throw new Error(`no ${name} bucket in the template`);
     return b;
   };
-  const byName = Object.fromEntries(BUCKET_NAMES.map((n) => [n, bucketOf(n)])) as Record<BucketName, ReturnType<typeof bucketOf>>;
+  const byName = Object.fromEntries(STORE_NAMES.map((n) => [n, bucketOf(n)])) as Record<StoreName, ReturnType<typeof bucketOf>>;
   const prod = policy.environment === 'prod';
 
   it('has exactly the five buckets of the layout', () => {
-    expect(Object.keys(buckets).sort()).toEqual(BUCKET_NAMES.map((n) => logicalIdOf(storage, n)).sort());
+    expect(Object.keys(buckets).sort()).toEqual(STORE_NAMES.map((n) => logicalIdOf(storage, n)).sort());
   });
 
-  it.each(BUCKET_NAMES)('%s: expires current objects at its tier retention, aborts uploads after a day, bounds versions', (name) => {
-    const layout = BUCKET_LAYOUT[name];
+  it.each(STORE_NAMES)('%s: expires current objects at its tier retention, aborts uploads after a day, bounds versions', (name) => {
+    const layout = STORE_LAYOUT[name];
     const rules = byName[name].Properties.LifecycleConfiguration.Rules as CfnRule[];
     const wide = rules.filter((r) => r.Prefix === undefined && r.ExpirationInDays !== undefined);
     expect(wide).toHaveLength(1);
@@ -114,9 +108,9 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
   });
 
   it('transitions to Standard-IA exactly where the policy asks for them', () => {
-    for (const name of BUCKET_NAMES) {
-      const tier = BUCKET_LAYOUT[name].tier;
-      const asked = BUCKET_LAYOUT[name].transitions && tier !== 'debug' ? policy.retention.transitions[tier] : undefined;
+    for (const name of STORE_NAMES) {
+      const tier = STORE_LAYOUT[name].tier;
+      const asked = STORE_LAYOUT[name].transitions && tier !== 'debug' ? policy.retention.transitions[tier] : undefined;
       const transitions = (byName[name].Properties.LifecycleConfiguration.Rules as CfnRule[]).flatMap((r) => r.Transitions ?? []);
       expect(transitions).toEqual(
         asked ? [{ StorageClass: 'STANDARD_IA', TransitionInDays: Number(asked.infrequent_access_after.slice(0, -1)) }] : [],
@@ -124,7 +118,7 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
     }
   });
 
-  it.each(BUCKET_NAMES)('%s: public access blocked, ACLs disabled, no fixed name, removal from the environment', (name) => {
+  it.each(STORE_NAMES)('%s: public access blocked, ACLs disabled, no fixed name, removal from the environment', (name) => {
     const b = byName[name];
     expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
@@ -133,12 +127,12 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
       RestrictPublicBuckets: true,
     });
     expect(b.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
-    expect(b.Properties.BucketName).toBeUndefined();
+    expect(b.Properties.StoreName).toBeUndefined();
     expect(b.DeletionPolicy).toBe(prod ? 'Retain' : 'Delete');
     expect(b.UpdateReplacePolicy).toBe(prod ? 'Retain' : 'Delete');
   });
 
-  it.each(BUCKET_NAMES.filter((n) => n !== 'audit'))(
+  it.each(STORE_NAMES.filter((n) => n !== 'audit'))(
     '%s: SSE-KMS with bucket keys under its key, access logs to the audit bucket',
     (name) => {
       const key = name === 'debug' ? storage.debugKey : storage.dataKey;
@@ -161,7 +155,7 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
     expect(byName.audit.Properties.LoggingConfiguration).toBeUndefined();
   });
 
-  it.each(BUCKET_NAMES)('%s: TLS 1.2 only', (name) => {
+  it.each(STORE_NAMES)('%s: TLS 1.2 only', (name) => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: stack.resolve(storage.bucket(name).bucketName),
       PolicyDocument: {
@@ -193,7 +187,7 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
   });
 
   it('the audit bucket accepts server access logs from each bucket by bucket policy, never by ACL', () => {
-    for (const name of BUCKET_NAMES.filter((n) => n !== 'audit')) {
+    for (const name of STORE_NAMES.filter((n) => n !== 'audit')) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: stack.resolve(storage.auditBucket.bucketName),
         PolicyDocument: {
@@ -215,7 +209,7 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
   });
 
   it('a CloudTrail trail records reads and writes of every debug-tier store into the audit bucket, with log file validation', () => {
-    const arn = (name: BucketName, prefix: string) => stack.resolve(`${storage.bucket(name).bucketArn}/${prefix}`);
+    const arn = (name: StoreName, prefix: string) => stack.resolve(`${storage.bucket(name).bucketArn}/${prefix}`);
     template.resourceCountIs('AWS::CloudTrail::Trail', 1);
     template.hasResourceProperties('AWS::CloudTrail::Trail', {
       IsLogging: true,
@@ -248,7 +242,7 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
 describe.each(Object.entries(VARIANTS))('in the composed stack, policy %s', (_name, policy) => {
   const alone = buildStorageStack(policy);
   const { stack, template } = buildStack(policy);
-  const ids = BUCKET_NAMES.map((n) => logicalIdOf(stack.storage, n));
+  const ids = STORE_NAMES.map((n) => logicalIdOf(stack.storage, n));
   const before = alone.template.findResources('AWS::S3::Bucket');
   const after = template.findResources('AWS::S3::Bucket');
 
@@ -263,7 +257,7 @@ describe.each(Object.entries(VARIANTS))('in the composed stack, policy %s', (_na
         'LoggingConfiguration',
         'PublicAccessBlockConfiguration',
         'OwnershipControls',
-        'BucketName',
+        'StoreName',
       ]) {
         expect(after[id]!.Properties[key], `${id} ${key}`).toEqual(before[id]!.Properties[key]);
       }
@@ -314,32 +308,21 @@ describe.each(Object.entries(VARIANTS))('in the composed stack, policy %s', (_na
   });
 });
 
-describe('the layout and the tier table agree', () => {
-  const BUCKET_BY_STORE: Record<string, BucketName> = {
-    'traces bucket': 'traces',
-    'metrics bucket': 'metrics',
-    'debug bucket': 'debug',
-    'audit bucket': 'audit',
-    'Athena results bucket': 'results',
-  };
+describe('the store layout, the tier table and the template agree', () => {
   const tiers = describeTiers(shipped);
-  const s3Stores = tiers.flatMap((t) =>
-    t.stores
-      .map((s) => ({ tier: t.tier, ...s, m: /^(.+ bucket), (.+\/)$/.exec(s.store) }))
-      .filter((s) => s.m)
-      .map((s) => ({
-        tier: s.tier,
-        bucket: BUCKET_BY_STORE[s.m![1]!]!,
-        prefix: s.m![2]!,
-        key: s.key ?? tiers.find((x) => x.tier === s.tier)!.key,
-        versions: s.versions,
-      })),
+  // Every (store, prefix) of the layout with the row the tier table prints for it.
+  const s3Stores = STORE_NAMES.flatMap((bucket) =>
+    STORE_LAYOUT[bucket].prefixes.map((p) => {
+      const tier = tiers.find((t) => t.tier === p.tier)!;
+      const row = tier.stores.find((r) => r.store === `${STORE_LAYOUT[bucket].label}, ${p.prefix}`);
+      return { tier: p.tier, bucket, prefix: p.prefix, row, key: row?.key ?? tier.key, versions: row?.versions };
+    }),
   );
 
-  it('every S3 store of the tier table is a prefix of that tier in the layout, and the other way round', () => {
-    const fromTable = s3Stores.map((s) => `${s.bucket}:${s.prefix}:${s.tier}`).sort();
-    const fromLayout = BUCKET_NAMES.flatMap((b) => BUCKET_LAYOUT[b].prefixes.map((p) => `${b}:${p.prefix}:${p.tier}`)).sort();
-    expect(fromTable).toEqual(fromLayout);
+  it('the tier table has one row for every prefix of the layout, under the tier that governs it', () => {
+    expect(s3Stores.filter((s) => s.row === undefined).map((s) => `${s.bucket}:${s.prefix}`)).toEqual([]);
+    const s3Rows = tiers.flatMap((t) => t.stores.filter((r) => / bucket, .+\/$/.test(r.store)));
+    expect(s3Rows).toHaveLength(s3Stores.length);
   });
 
   it('the table names the key each store is encrypted with (for Athena results, the key its workgroup enforces), and says which stores keep old versions', () => {
@@ -370,7 +353,7 @@ describe('the layout and the tier table agree', () => {
       // Undefined when a results workgroup enforces a key that is neither the data nor the debug key.
       expect(expectedKey, `${s.bucket} ${s.prefix}: the key its workgroup enforces is the data or the debug key`).toBeInstanceOf(RegExp);
       expect(s.key, `${s.bucket} ${s.prefix}`).toMatch(expectedKey as RegExp);
-      expect(s.versions !== undefined).toBe(BUCKET_LAYOUT[s.bucket].versioned);
+      expect(s.versions !== undefined).toBe(STORE_LAYOUT[s.bucket].versioned);
     }
   });
 });

@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { BUCKETS } from '../core/metrics/dictionary';
 import { acknowledgements } from '../constructs/shared/nag';
-import { alarmCondition, alarmName, describeTiers, type Policy } from '../core/policy';
-import { cell } from '../core/spec';
+import { alarmCondition, alarmName, type Policy } from '../core/policy';
+import { describeTiers } from '../core/storage';
+import { table } from '../core/spec';
+import { limitRows } from '../core/policy/limits';
 import { loadDecisionQueries } from '../core/queries';
 import { TelemetryStack } from '../constructs/stack';
 
@@ -19,14 +21,6 @@ const ROLE_TITLES: Record<string, string> = {
   incident_responders: 'incident responders (MFA)',
   kill_switch_operators: 'kill-switch operators',
 };
-
-function table(head: string[], rows: (string | number)[][]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map((c) => cell(c)).join(' | ')} |`),
-  ].join('\n');
-}
 
 export function storesBlock(policy: Policy): string {
   return table(
@@ -40,6 +34,14 @@ export function storesBlock(policy: Policy): string {
         t.reader ? (ROLE_TITLES[t.reader] ?? t.reader) : 'operators (console)',
       ]),
     ),
+  );
+}
+
+/** Every hard limit of the policy, from the one table the rules check. */
+export function limitsBlock(): string {
+  return table(
+    ['policy key', 'hard limit'],
+    limitRows().map((r) => [`\`${r.key}\``, r.limit]),
   );
 }
 
@@ -79,6 +81,7 @@ export function readmeBlocks(policy: Policy): Record<string, string> {
   return {
     stores: storesBlock(policy),
     alarms: alarmsBlock(policy),
+    limits: limitsBlock(),
     queries: queriesBlock(),
     acknowledgements: acknowledgementsBlock(policy),
     'producer-example': exampleBlock(),

@@ -12,7 +12,8 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BUCKETS, metricsOf, type BucketName, type MetricDefinition } from '../../core/metrics/dictionary';
-import type { Policy, TierName } from '../../core/policy';
+import type { Policy } from '../../core/policy';
+import type { TierName } from '../../core/storage';
 import type { PolicyAlarm } from './alarms';
 import type { TelemetryMetrics } from './metrics';
 

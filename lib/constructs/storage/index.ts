@@ -1,4 +1,3 @@
-export * from '../../core/storage/layout';
 export * from './lifecycle';
 export * from './principals';
 export * from './storage';

@@ -1,93 +1,11 @@
 /**
- * S3 lifecycle rules from the policy's `retention` section, as plain data: a pure
- * function that tests can drive with any policy, mapped to `s3.LifecycleRule` by the
- * storage construct.
- *
- * Rules of a bucket overlap (the bucket-wide rule covers the prefixes too). "If two
- * expiration policies overlap, the shorter expiration policy is honored" (S3 User
- * Guide, "How Amazon S3 handles conflicts in lifecycle configurations"). So a prefix
- * rule can only shorten a lifetime, never extend it, and the bucket-wide rule cannot
- * keep errors/ or quarantine/ longer than their own rule; the prefix rule is written
- * with the effective value (`min` of the two) so the template states what S3 will do.
+ * The lifecycle and log retention of the policy (lib/core/storage/lifecycle.ts, plain
+ * data) mapped to CDK types.
  */
 import { Duration } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { durationDays } from '../../core/policy/durations';
-import { LOG_RETENTION_DAYS } from '../../core/policy/rules';
-import type { Policy } from '../../core/policy/schema';
-import { describeTiers, NONCURRENT_VERSION_DAYS } from '../../core/policy/tiers';
-import { ABORT_MULTIPART_DAYS, BUCKET_LAYOUT, foreignPrefixes, type BucketName, type StorageTier } from '../../core/storage/layout';
-
-/** One lifecycle rule as plain data. Absent fields are absent from the rule. */
-export interface LifecycleRuleSpec {
-  /** Rule id (stable: it does not change with the retention value). */
-  readonly id: string;
-  /** Key prefix the rule is limited to; absent: the whole bucket. */
-  readonly prefix?: string;
-  /** Current objects expire this many days after creation. */
-  readonly expirationDays?: number;
-  /** Current objects move to S3 Standard-IA this many days after creation. */
-  readonly infrequentAccessAfterDays?: number;
-  /** Incomplete multipart uploads are aborted this many days after they started. */
-  readonly abortIncompleteMultipartUploadDays?: number;
-  /** Noncurrent versions are deleted this many days after they became noncurrent. */
-  readonly noncurrentVersionExpirationDays?: number;
-  /** Delete markers with no version left behind them are removed. */
-  readonly expiredObjectDeleteMarker?: boolean;
-}
-
-type Retention = Pick<Policy, 'retention'>;
-
-/** Whole days an S3 rule keeps current objects of a tier (debug hours rounded up). */
-export function tierExpirationDays(tier: StorageTier, policy: Retention): number {
-  const t = describeTiers(policy).find((d) => d.tier === tier);
-  if (!t) throw new Error(`unknown tier ${JSON.stringify(tier)}`);
-  return t.expirationDays;
-}
-
-/** The lifecycle rules of a bucket under a policy. */
-export function lifecycleRulesFor(bucket: BucketName, policy: Retention): LifecycleRuleSpec[] {
-  const layout = BUCKET_LAYOUT[bucket];
-  const bucketDays = tierExpirationDays(layout.tier, policy);
-  const rules: LifecycleRuleSpec[] = [];
-
-  const transition = layout.transitions ? transitionDays(layout.tier, bucketDays, policy) : undefined;
-  rules.push({
-    id: 'current-objects',
-    expirationDays: bucketDays,
-    ...(transition !== undefined ? { infrequentAccessAfterDays: transition } : {}),
-    abortIncompleteMultipartUploadDays: ABORT_MULTIPART_DAYS,
-  });
-
-  for (const p of foreignPrefixes(bucket)) {
-    rules.push({
-      id: `prefix-${p.prefix.replace(/\/$/, '')}`,
-      prefix: p.prefix,
-      expirationDays: Math.min(tierExpirationDays(p.tier, policy), bucketDays),
-    });
-  }
-
-  // A separate rule: S3 refuses ExpiredObjectDeleteMarker next to an expiration in days.
-  if (layout.versioned) {
-    rules.push({ id: 'noncurrent-versions', noncurrentVersionExpirationDays: NONCURRENT_VERSION_DAYS, expiredObjectDeleteMarker: true });
-  }
-  return rules;
-}
-
-function transitionDays(tier: StorageTier, expirationDays: number, policy: Retention): number | undefined {
-  if (tier === 'debug') return undefined;
-  const t = policy.retention.transitions[tier];
-  if (!t) return undefined;
-  const after = durationDays(t.infrequent_access_after);
-  // The policy rules already refuse these; S3 would too, later and less clearly.
-  if (after < 30 || expirationDays - after < 30) {
-    throw new Error(
-      `retention.transitions.${tier}.infrequent_access_after is ${t.infrequent_access_after}; Standard-IA needs at least 30d and at least 30d before the ${tier} expiry (${expirationDays}d)`,
-    );
-  }
-  return after;
-}
+import { auditLogRetentionDays, logRetentionDays, type LifecycleRuleSpec, type Retention } from '../../core/storage/lifecycle';
 
 /** Maps a rule spec to the CDK lifecycle rule. */
 export function toLifecycleRule(spec: LifecycleRuleSpec): s3.LifecycleRule {
@@ -109,13 +27,7 @@ export function toLifecycleRule(spec: LifecycleRuleSpec): s3.LifecycleRule {
 
 /** The policy's `retention.logs` as a CloudWatch Logs retention. */
 export function logRetention(policy: Retention): logs.RetentionDays {
-  const days = durationDays(policy.retention.logs);
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
-    throw new Error(
-      `retention.logs is ${policy.retention.logs}; CloudWatch Logs allows ${LOG_RETENTION_DAYS.map((d) => `${d}d`).join(', ')}`,
-    );
-  }
-  return days as logs.RetentionDays;
+  return logRetentionDays(policy) as logs.RetentionDays;
 }
 
 /**
@@ -123,12 +35,5 @@ export function logRetention(policy: Retention): logs.RetentionDays {
  * above `retention.audit` (400d stays 400d, 500d becomes 545d).
  */
 export function auditLogRetention(policy: Retention): logs.RetentionDays {
-  const days = durationDays(policy.retention.audit);
-  const allowed = LOG_RETENTION_DAYS.find((d) => d >= days);
-  if (allowed === undefined) {
-    throw new Error(
-      `retention.audit is ${policy.retention.audit}; CloudWatch Logs keeps at most ${LOG_RETENTION_DAYS.at(-1)}d, so an audit log group cannot keep it that long`,
-    );
-  }
-  return allowed as logs.RetentionDays;
+  return auditLogRetentionDays(policy) as logs.RetentionDays;
 }

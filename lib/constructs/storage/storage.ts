@@ -11,9 +11,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy/schema';
-import { describeTiers, type RoleName } from '../../core/policy/tiers';
-import { BUCKET_LAYOUT, BUCKET_NAMES, foreignPrefixes, type BucketName, type StorageTier } from '../../core/storage/layout';
-import { lifecycleRulesFor, toLifecycleRule } from './lifecycle';
+import { describeTiers, type RoleName } from '../../core/storage/tiers';
+import { STORE_LAYOUT, STORE_NAMES, foreignPrefixes, type StoreName, type StorageTier } from '../../core/storage/stores';
+import { lifecycleRulesFor } from '../../core/storage/lifecycle';
+import { toLifecycleRule } from './lifecycle';
 import { trustedPrincipals } from './principals';
 
 export interface TelemetryStorageProps {
@@ -29,7 +30,7 @@ const ROLE_IDS: Readonly<Record<RoleName, string>> = {
   kill_switch_operators: 'KillSwitchOperator',
 };
 
-const BUCKET_IDS: Readonly<Record<BucketName, string>> = {
+const BUCKET_IDS: Readonly<Record<StoreName, string>> = {
   traces: 'Traces',
   metrics: 'Metrics',
   debug: 'Debug',
@@ -70,11 +71,11 @@ export class TelemetryStorage extends Construct {
   /** Records S3 data events (reads and writes) of every debug-tier store. */
   readonly trail: cloudtrail.Trail;
 
-  private readonly buckets: Record<BucketName, s3.Bucket>;
+  private readonly buckets: Record<StoreName, s3.Bucket>;
   private readonly roles: Record<RoleName, iam.Role>;
   /** Principal ARNs exempt from the read denies: per tier (readers) and per bucket (writers). */
   private readonly readerArns = new Map<StorageTier, Set<string>>();
-  private readonly writerArns = new Map<BucketName, Set<string>>();
+  private readonly writerArns = new Map<StoreName, Set<string>>();
 
   constructor(scope: Construct, id: string, props: TelemetryStorageProps) {
     super(scope, id);
@@ -106,7 +107,7 @@ export class TelemetryStorage extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
     });
 
-    const bucket = (name: Exclude<BucketName, 'audit'>, key: kms.IKey) =>
+    const bucket = (name: Exclude<StoreName, 'audit'>, key: kms.IKey) =>
       new s3.Bucket(this, BUCKET_IDS[name], {
         ...this.commonBucketProps(name, policy, removalPolicy),
         encryption: s3.BucketEncryption.KMS,
@@ -128,7 +129,7 @@ export class TelemetryStorage extends Construct {
     this.auditBucket = this.buckets.audit;
     this.resultsBucket = this.buckets.results;
 
-    for (const name of BUCKET_NAMES) this.denyReadsOutsideTiers(name);
+    for (const name of STORE_NAMES) this.denyReadsOutsideTiers(name);
     debugKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyDecryptOutsideDebugTier',
@@ -174,8 +175,8 @@ export class TelemetryStorage extends Construct {
     });
     // Every key of a debug bucket, and the debug prefixes of the other buckets.
     this.trail.addS3EventSelector(
-      BUCKET_NAMES.flatMap((name) =>
-        BUCKET_LAYOUT[name].tier === 'debug'
+      STORE_NAMES.flatMap((name) =>
+        STORE_LAYOUT[name].tier === 'debug'
           ? [{ bucket: this.buckets[name] }]
           : foreignPrefixes(name)
               .filter((p) => p.tier === 'debug')
@@ -186,7 +187,7 @@ export class TelemetryStorage extends Construct {
   }
 
   /** A bucket by name. */
-  bucket(name: BucketName): s3.IBucket {
+  bucket(name: StoreName): s3.IBucket {
     return this.buckets[name];
   }
 
@@ -202,11 +203,11 @@ export class TelemetryStorage extends Construct {
   grantRead(tier: StorageTier, grantee: iam.IGrantable): iam.Grant {
     this.exempt(this.readerArns, tier, grantee);
     const grants: iam.Grant[] = [];
-    for (const name of BUCKET_NAMES) {
-      const prefixes = BUCKET_LAYOUT[name].prefixes.filter((p) => p.tier === tier).map((p) => p.prefix);
+    for (const name of STORE_NAMES) {
+      const prefixes = STORE_LAYOUT[name].prefixes.filter((p) => p.tier === tier).map((p) => p.prefix);
       if (prefixes.length === 0) continue;
       const b = this.buckets[name];
-      const actions = BUCKET_LAYOUT[name].versioned ? [...DENIED_OBJECT_READS] : ['s3:GetObject'];
+      const actions = STORE_LAYOUT[name].versioned ? [...DENIED_OBJECT_READS] : ['s3:GetObject'];
       grants.push(iam.Grant.addToPrincipal({ grantee, actions, resourceArns: prefixes.map((p) => b.arnForObjects(`${p}*`)) }));
       grants.push(
         iam.Grant.addToPrincipal({
@@ -234,7 +235,7 @@ export class TelemetryStorage extends Construct {
    * bucket, its error output included) and exempts it from the bucket's read denies.
    * Writers are per bucket, readers per tier: a tier spans buckets, a writer does not.
    */
-  grantWrite(bucket: BucketName, grantee: iam.IGrantable): iam.Grant {
+  grantWrite(bucket: StoreName, grantee: iam.IGrantable): iam.Grant {
     this.allowWriter(bucket, grantee);
     const b = this.buckets[bucket];
     let grant = iam.Grant.addToPrincipal({
@@ -261,17 +262,17 @@ export class TelemetryStorage extends Construct {
    * Exempts a writer from the bucket's read denies without granting anything, for a
    * writer whose permissions are granted elsewhere (e.g. by the Firehose L2).
    */
-  allowWriter(bucket: BucketName, writer: iam.IGrantable): void {
+  allowWriter(bucket: StoreName, writer: iam.IGrantable): void {
     this.exempt(this.writerArns, bucket, writer);
   }
 
-  private commonBucketProps(name: BucketName, policy: TelemetryStorageProps['policy'], removalPolicy: RemovalPolicy): s3.BucketProps {
+  private commonBucketProps(name: StoreName, policy: TelemetryStorageProps['policy'], removalPolicy: RemovalPolicy): s3.BucketProps {
     return {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: BUCKET_LAYOUT[name].versioned,
+      versioned: STORE_LAYOUT[name].versioned,
       lifecycleRules: lifecycleRulesFor(name, policy).map(toLifecycleRule),
       // DESTROY without autoDeleteObjects (which would add a custom-resource Lambda):
       // CloudFormation deletes an empty bucket; a non-empty one stays, its stack deletion
@@ -286,9 +287,9 @@ export class TelemetryStorage extends Construct {
    * the tier's readers and the bucket's writers. Only data actions are denied, so
    * CloudFormation and administrators still manage the bucket and its policy.
    */
-  private denyReadsOutsideTiers(name: BucketName): void {
+  private denyReadsOutsideTiers(name: StoreName): void {
     const b = this.buckets[name];
-    const layout = BUCKET_LAYOUT[name];
+    const layout = STORE_LAYOUT[name];
     const foreign = foreignPrefixes(name);
     b.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -317,7 +318,7 @@ export class TelemetryStorage extends Construct {
   }
 
   /** The readers of a tier and the writers of a bucket, resolved at synth (grants may come later). */
-  private exemptArns(tier: StorageTier, bucket: BucketName): string[] {
+  private exemptArns(tier: StorageTier, bucket: StoreName): string[] {
     return Lazy.list({ produce: () => [...new Set([...(this.readerArns.get(tier) ?? []), ...(this.writerArns.get(bucket) ?? [])])] });
   }
 
@@ -332,7 +333,7 @@ export class TelemetryStorage extends Construct {
    * Object-level S3 actions name objects by key, so a grant on a prefix is a wildcard
    * resource: acknowledged with the exact finding on the grantee's policy, nowhere wider.
    */
-  private acknowledgeObjectWildcards(grantee: iam.IGrantable, bucket: BucketName, patterns: string[], what: string): void {
+  private acknowledgeObjectWildcards(grantee: iam.IGrantable, bucket: StoreName, patterns: string[], what: string): void {
     const principal = grantee.grantPrincipal;
     // A role keeps its grants in `DefaultPolicy`; an imported role in an iam.Policy child whose
     // id depends on a feature flag (`Policy` or `Policy<unique id>`), so look for the type.

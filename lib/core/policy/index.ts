@@ -5,4 +5,4 @@ export * from './schema';
 export * from './switches';
 export * from './json-schema';
 export * from './names';
-export * from './tiers';
+export * from './limits';

@@ -7,6 +7,7 @@ import { BUCKETS, findMetric } from '../metrics/dictionary';
 import { estimateSeries } from './series';
 import { validateCustomPattern } from '../redaction/custom';
 import { durationDays, durationHours, durationSeconds } from './durations';
+import { INFREQUENT_ACCESS_MIN_DAYS as IA, LOG_RETENTION_DAYS, MAX_ENROLMENT_HOURS, RETENTION_LIMITS, retentionRange } from './limits';
 import type { Policy } from './schema';
 import { resolveSwitches } from './switches';
 
@@ -18,21 +19,6 @@ export interface RuleFinding {
   /** Errors stop the synth; warnings are printed. */
   readonly level: 'error' | 'warning';
 }
-
-/** Retention values CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
-/** Hard limits of each tier, in days (debug in hours). */
-export const RETENTION_LIMITS = {
-  traces: { min: 1, max: 90, unit: 'd' },
-  metrics: { min: 30, max: 730, unit: 'd' },
-  debug: { min: 24, max: 72, unit: 'h' },
-} as const;
-
-/** The longest a debug enrolment may be set ahead of now. */
-export const MAX_ENROLMENT_HOURS = 72;
 
 export interface RuleOptions {
   /** The time enrolment expiries are judged against. */
@@ -90,12 +76,12 @@ function checkRetention(r: Policy['retention'], error: Report): void {
     const lim = RETENTION_LIMITS[tier];
     const days = durationDays(r[tier]);
     if (days < lim.min || days > lim.max) {
-      error(['retention', tier], `is ${show(r[tier])}; the ${tier} tier keeps data for ${lim.min}d to ${lim.max}d`);
+      error(['retention', tier], `is ${show(r[tier])}; the ${tier} tier keeps data for ${retentionRange(tier)}`);
     }
   }
   const debugHours = durationHours(r.debug);
   if (debugHours < RETENTION_LIMITS.debug.min || debugHours > RETENTION_LIMITS.debug.max) {
-    error(['retention', 'debug'], `is ${show(r.debug)}; the debug tier keeps raw captures for 24h to 72h`);
+    error(['retention', 'debug'], `is ${show(r.debug)}; the debug tier keeps raw captures for ${retentionRange('debug')}`);
   }
   const logDays = durationDays(r.logs);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logDays)) {
@@ -114,11 +100,11 @@ function checkRetention(r: Policy['retention'], error: Report): void {
     const after = durationDays(t.infrequent_access_after);
     const expiry = durationDays(r[tier as 'traces' | 'metrics' | 'audit']);
     const path = ['retention', 'transitions', tier, 'infrequent_access_after'];
-    if (after < 30) error(path, `is ${show(t.infrequent_access_after)}; S3 Standard-IA needs objects at least 30d old`);
-    else if (expiry - after < 30) {
+    if (after < IA) error(path, `is ${show(t.infrequent_access_after)}; S3 Standard-IA needs objects at least ${IA}d old`);
+    else if (expiry - after < IA) {
       error(
         path,
-        `is ${show(t.infrequent_access_after)}; ${tier} expires at ${expiry}d and Standard-IA bills 30 days minimum, so the transition must be at most ${expiry - 30}d (or removed)`,
+        `is ${show(t.infrequent_access_after)}; ${tier} expires at ${expiry}d and Standard-IA bills ${IA} days minimum, so the transition must be at most ${expiry - IA}d (or removed)`,
       );
     }
   }

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { BUCKETS, METRIC_NAMES } from '../metrics/dictionary';
 import { PII_DETECTOR_IDS, PII_MODES, type PiiDetectorId } from '../redaction/catalog';
 import { durationPattern } from './durations';
+import { INFREQUENT_ACCESS_MIN_DAYS, MAX_ENROLMENT_HOURS, retentionRange } from './limits';
 
 // ---------------------------------------------------------------- scalars
 
@@ -124,15 +125,17 @@ const Transition = z.strictObject({
 });
 
 const Retention = z.strictObject({
-  traces: duration(['d'], 'retention.traces').describe('Redacted request/span/feedback records. 1d to 90d.'),
-  metrics: duration(['d'], 'retention.metrics').describe('Aggregated metrics and rollups. 30d to 730d.'),
-  debug: duration(['h', 'd'], 'retention.debug').describe('Redacted debug captures and the ingest quarantine. 24h to 72h.'),
+  traces: duration(['d'], 'retention.traces').describe(`Redacted request/span/feedback records. ${retentionRange('traces')}.`),
+  metrics: duration(['d'], 'retention.metrics').describe(`Aggregated metrics and rollups. ${retentionRange('metrics')}.`),
+  debug: duration(['h', 'd'], 'retention.debug').describe(`Redacted debug captures and the ingest quarantine. ${retentionRange('debug')}.`),
   audit: duration(['d'], 'retention.audit').describe('Access logs, CloudTrail, kill-switch audit. At least the longest other tier.'),
   logs: duration(['d'], 'retention.logs').describe("Lambda and service log groups. One of CloudWatch Logs' allowed values."),
   transitions: z
     .strictObject({ traces: Transition.optional(), metrics: Transition.optional(), audit: Transition.optional() })
     .prefault({})
-    .describe('Optional move to S3 Standard-IA, only where it pays off (at least 30 days, and 30 days before expiry).'),
+    .describe(
+      `Optional move to S3 Standard-IA, only where it pays off (at least ${INFREQUENT_ACCESS_MIN_DAYS} days, and ${INFREQUENT_ACCESS_MIN_DAYS} days before expiry).`,
+    ),
 });
 
 const Role = z.strictObject({
@@ -158,7 +161,7 @@ const Enrolment = z.strictObject({
     .optional(),
   user_role: snakeKey('user_role').optional(),
   reason: text('reason', 500).describe('Why, e.g. an incident id.'),
-  expires_at: timestamp.describe('At most 72 hours ahead. An expired enrolment captures nothing.'),
+  expires_at: timestamp.describe(`At most ${MAX_ENROLMENT_HOURS} hours ahead. An expired enrolment captures nothing.`),
 });
 
 const DebugCapture = z.strictObject({

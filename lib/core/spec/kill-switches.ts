@@ -6,8 +6,8 @@
  */
 import { alarmName } from '../policy/names';
 import { cell } from './markdown';
-import { durationDays, durationSeconds } from '../policy/durations';
-import { LOG_RETENTION_DAYS } from '../policy/rules';
+import { durationSeconds } from '../policy/durations';
+import { auditLogRetentionDays } from '../storage/lifecycle';
 import type { AlarmPolicy, Policy } from '../policy/schema';
 import { resolveSwitches, type ResolvedSwitch } from '../policy/switches';
 import { switchPrefix } from '../killswitch/values';
@@ -50,9 +50,11 @@ function alarmDelay(a: AlarmPolicy): string {
 
 /** The audit log group's retention: the policy's audit retention rounded up to a CloudWatch Logs value. */
 function auditDays(p: Pick<Policy, 'retention'>): string {
-  const days = durationDays(p.retention.audit);
-  const allowed = LOG_RETENTION_DAYS.find((d) => d >= days);
-  return allowed === undefined ? p.retention.audit : `${allowed} days`;
+  try {
+    return `${auditLogRetentionDays(p)} days`;
+  } catch {
+    return p.retention.audit; // longer than CloudWatch Logs keeps anything: the policy rules report it
+  }
 }
 
 /** The kill-switch page, in Markdown. */

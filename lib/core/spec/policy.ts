@@ -13,7 +13,8 @@ import type { Policy } from '../policy/schema';
 import { explainGate } from './gate';
 import { loadDecisionQueries } from '../queries';
 import { resolveSwitches } from '../policy/switches';
-import { describeTiers } from '../policy/tiers';
+import { limitRows, MAX_ENROLMENT_HOURS } from '../policy/limits';
+import { describeTiers } from '../storage/tiers';
 import { alarmCondition, alarmName } from '../policy/names';
 import { table } from './markdown';
 
@@ -128,6 +129,14 @@ export function explainPolicy(p: Policy): string {
   const tr = Object.entries(p.retention.transitions).filter(([, v]) => v);
   if (tr.length)
     para(`Storage-class transitions: ${tr.map(([tier, v]) => `${tier} to Standard-IA after ${v?.infrequent_access_after}`).join('; ')}.`);
+  para(
+    'Hard limits the stack enforces on any policy (a policy outside them does not synthesize):',
+    '',
+    table(
+      ['policy key', 'hard limit'],
+      limitRows().map((r) => [`\`${r.key}\``, r.limit]),
+    ),
+  );
 
   // --- access
   h(2, 'Access');
@@ -154,7 +163,7 @@ export function explainPolicy(p: Policy): string {
   // --- debug capture
   h(2, 'Debug capture');
   para(
-    `Debug capture is **${p.debug_capture.enabled ? 'enabled' : 'off'}**. A capture is accepted only for an enrolled cohort whose expiry has not passed, checked by the application and again at ingest; an expired enrolment captures nothing even before anyone removes it. Enrolments expire at most 72 hours ahead. Captures are redacted and kept ${p.retention.debug}.`,
+    `Debug capture is **${p.debug_capture.enabled ? 'enabled' : 'off'}**. A capture is accepted only for an enrolled cohort whose expiry has not passed, checked by the application and again at ingest; an expired enrolment captures nothing even before anyone removes it. Enrolments expire at most ${MAX_ENROLMENT_HOURS} hours ahead. Captures are redacted and kept ${p.retention.debug}.`,
   );
   if (p.debug_capture.enrolments.length) {
     para(
