@@ -15,11 +15,10 @@ import { readGateFromAthena } from '../aws/gate-athena';
 import { readGateFromCloudWatch, windowRange } from '../aws/gate-cloudwatch';
 import { evaluateGate, type GateResult, type GateRow, type SliceFigures } from '../core/gate/decide';
 import { GATE_EXIT_CODES } from '../core/spec/gate';
-import { loadPolicy, parseDuration, PolicyError, VERSION_TAGS, type Policy } from '../core/policy';
+import { DEFAULT_POLICY_FILE as DEFAULT_FILE, parseDuration, VERSION_TAGS, type Policy } from '../core/policy';
 import { analystsWorkGroupName, catalogDatabaseName } from '../core/rollup/names';
-import { type CliCommand, type CliIO, UserError } from './io';
+import { type CliCommand, type CliIO, loadCliPolicy, UserError } from './io';
 
-const DEFAULT_FILE = 'telemetry-policy.yaml';
 const VERSION_VALUE = /^[A-Za-z0-9._:-]{1,128}$/;
 const SOURCES = ['cloudwatch', 'athena'] as const;
 type Source = (typeof SOURCES)[number];
@@ -80,14 +79,9 @@ function usage(message: string): UserError {
 }
 
 function loadGatePolicy(file: string, io: CliIO): Policy {
-  try {
-    const loaded = loadPolicy(file);
-    for (const w of loaded.warnings) io.stderr.write(`${w.file}:${w.line}:${w.col} ${w.path}: warning: ${w.message}\n`);
-    return loaded.policy;
-  } catch (e) {
-    if (!(e instanceof PolicyError)) throw e;
-    throw new UserError(`${e.message}\n${e.problems.length} problem(s) in ${file}`, GATE_EXIT_CODES.usage);
-  }
+  const loaded = loadCliPolicy(file, io);
+  if ('problems' in loaded) throw new UserError(loaded.problems, GATE_EXIT_CODES.usage);
+  return loaded.policy;
 }
 
 function parse(args: string[], io: CliIO): (GateOptions & { json: boolean; region?: string; endpoint?: string }) | 'help' {

@@ -1,3 +1,5 @@
+import { formatWarning, loadPolicy, PolicyError, type LoadedPolicy, type LoadOptions } from '../core/policy';
+
 /**
  * What a CLI command talks to. Commands take this instead of `process` so tests run
  * them in-process with captured streams.
@@ -24,5 +26,21 @@ export class UserError extends Error {
   ) {
     super(message);
     this.name = 'UserError';
+  }
+}
+
+/**
+ * Loads a command's policy: its warnings go to stderr, one line each; its problems come
+ * back as the text to print (every problem, then the count), for the command to turn into
+ * its own exit code.
+ */
+export function loadCliPolicy(file: string, io: CliIO, opts: LoadOptions = {}): LoadedPolicy | { readonly problems: string } {
+  try {
+    const loaded = loadPolicy(file, opts);
+    for (const w of loaded.warnings) io.stderr.write(`${formatWarning(w)}\n`);
+    return loaded;
+  } catch (e) {
+    if (!(e instanceof PolicyError)) throw e;
+    return { problems: `${e.message}\n${e.problems.length} problem(s) in ${file}` };
   }
 }

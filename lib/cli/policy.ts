@@ -5,10 +5,8 @@ import { parseArgs } from 'node:util';
 import { explainKillSwitches } from '../core/spec/kill-switches';
 import { explainPolicy } from '../core/spec/policy';
 import { policyJsonSchemaText } from '../core/policy/json-schema';
-import { loadPolicy, PolicyError, type LoadedPolicy } from '../core/policy';
-import { type CliCommand, type CliIO, UserError } from './io';
-
-const DEFAULT_FILE = 'telemetry-policy.yaml';
+import { DEFAULT_POLICY_FILE as DEFAULT_FILE, type LoadedPolicy } from '../core/policy';
+import { type CliCommand, type CliIO, loadCliPolicy, UserError } from './io';
 
 const HELP = {
   check: `Usage: llmops policy check [FILE] [--now RFC3339]
@@ -74,15 +72,9 @@ function parse(args: string[], allowFile: boolean): Parsed {
 
 /** Loads the policy; problems go to stderr and become exit code 1. */
 function load(p: Parsed, io: CliIO): LoadedPolicy | number {
-  try {
-    const loaded = loadPolicy(p.file, { now: p.now });
-    for (const w of loaded.warnings) io.stderr.write(`${w.file}:${w.line}:${w.col} ${w.path}: warning: ${w.message}\n`);
-    return loaded;
-  } catch (e) {
-    if (!(e instanceof PolicyError)) throw e;
-    io.stderr.write(`${e.message}\n${e.problems.length} problem(s) in ${p.file}\n`);
-    return 1;
-  }
+  const loaded = loadCliPolicy(p.file, io, { now: p.now });
+  if ('problems' in loaded) return (io.stderr.write(`${loaded.problems}\n`), 1);
+  return loaded;
 }
 
 export const policyCheck: CliCommand = async (args, io) => {

@@ -16,10 +16,8 @@ import {
   type SwitchReading,
   type SwitchValue,
 } from '../core/killswitch/values';
-import { durationSeconds, loadPolicy, parseDuration, PolicyError, resolveSwitches, type LoadedPolicy } from '../core/policy';
-import { type CliCommand, type CliIO, UserError } from './io';
-
-const DEFAULT_FILE = 'telemetry-policy.yaml';
+import { DEFAULT_POLICY_FILE as DEFAULT_FILE, durationSeconds, parseDuration, resolveSwitches, type LoadedPolicy } from '../core/policy';
+import { type CliCommand, type CliIO, loadCliPolicy, UserError } from './io';
 
 const CONNECTION_OPTIONS = `  --policy FILE    the telemetry policy (default: ${DEFAULT_FILE}): names the switches and the path
   --region REGION  AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the AWS config)
@@ -75,15 +73,9 @@ const CONNECTION = {
 
 /** Loads the policy; its problems go to stderr and become exit code 1. */
 function load(file: string, io: CliIO): LoadedPolicy | number {
-  try {
-    const loaded = loadPolicy(file);
-    for (const w of loaded.warnings) io.stderr.write(`${w.file}:${w.line}:${w.col} ${w.path}: warning: ${w.message}\n`);
-    return loaded;
-  } catch (e) {
-    if (!(e instanceof PolicyError)) throw e;
-    io.stderr.write(`${e.message}\n${e.problems.length} problem(s) in ${file}\n`);
-    return 1;
-  }
+  const loaded = loadCliPolicy(file, io);
+  if ('problems' in loaded) return (io.stderr.write(`${loaded.problems}\n`), 1);
+  return loaded;
 }
 
 /** An SSM client from the options and the command's environment (credentials from it when given, else the SDK's chain). */

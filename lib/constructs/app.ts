@@ -6,10 +6,8 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
-import { loadPolicy, type LoadOptions } from '../core/policy';
+import { DEFAULT_POLICY_FILE, formatWarning, loadPolicy, type LoadOptions } from '../core/policy';
 import { stackNameFor, TelemetryStack } from './stack';
-
-export const DEFAULT_POLICY_FILE = './telemetry-policy.yaml';
 
 export interface BuildAppOptions extends LoadOptions {
   /** Props for the App (context, outdir). */
@@ -24,7 +22,7 @@ export function buildApp(opts: BuildAppOptions = {}): { app: App; stack: Telemet
   const app = new App(opts.appProps);
   const file = opts.policyFile ?? (app.node.tryGetContext('policy') as string | undefined) ?? DEFAULT_POLICY_FILE;
   const { policy, warnings } = loadPolicy(file, opts);
-  for (const w of warnings) opts.onWarning?.(`${w.file}:${w.line}:${w.col} ${w.path}: warning: ${w.message}`);
+  for (const w of warnings) opts.onWarning?.(formatWarning(w));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new TelemetryStack(app, stackNameFor(policy), {
     policy,

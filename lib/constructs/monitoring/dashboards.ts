@@ -11,7 +11,7 @@ import {
   type aws_s3 as s3,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { BUCKETS, metricsOf, type BucketName, type MetricDefinition } from '../../core/metrics/dictionary';
+import { BUCKETS, fixedValuesOf, metricsOf, type BucketName, type MetricDefinition } from '../../core/metrics/dictionary';
 import type { Policy } from '../../core/policy';
 import type { TierName } from '../../core/storage';
 import type { PolicyAlarm } from './alarms';
@@ -238,14 +238,14 @@ export function createReadinessDashboard(scope: Construct, inputs: DashboardInpu
   d.addWidgets(
     new cw.GraphWidget({
       title: 'P0 events by category (a spike is an occurrence)',
-      left: ['access_violation', 'pii_leak', 'unauthorized_tool_action', 'false_confirmation'].map((c) =>
+      left: fixedValuesOf('P0Events').map((c) =>
         metrics.metric('P0Events', { dimensions: { Category: c }, period: Duration.hours(1), label: c }),
       ),
       width: HALF,
     }),
     new cw.GraphWidget({
       title: 'Top risks: guardrail blocks by category',
-      left: ['injection', 'exfiltration', 'disallowed_content', 'other'].map((c) =>
+      left: fixedValuesOf('GuardrailBlocks').map((c) =>
         metrics.metric('GuardrailBlocks', { dimensions: { Category: c }, period: Duration.hours(1), label: c }),
       ),
       width: HALF,

@@ -39,6 +39,10 @@ const usd = () => z.number().min(0);
 const STATUS = ['ok', 'error', 'timeout'] as const;
 const GUARDRAIL_ACTIONS = ['allow', 'block', 'redact', 'escalate'] as const;
 
+/** The P0 categories a request can carry (`p0_category`): the one list the metrics, alarms and dashboards read. */
+export const P0_CATEGORIES = ['access_violation', 'pii_leak', 'unauthorized_tool_action', 'false_confirmation'] as const;
+export type P0Category = (typeof P0_CATEGORIES)[number];
+
 /** Fields on every request, span and feedback record. */
 export const commonShape = {
   schema_version: z.literal(SCHEMA_VERSION),
@@ -113,7 +117,7 @@ export const RequestEvent = z.object({
   pii_detected: z.boolean(),
   structured_output_valid: z.boolean().optional(),
   outcome: z.enum(['success', 'failure', 'abandoned', 'escalated', 'unknown']),
-  p0_category: z.enum(['access_violation', 'pii_leak', 'unauthorized_tool_action', 'false_confirmation']).optional(),
+  p0_category: z.enum(P0_CATEGORIES).optional(),
 });
 
 /** `span`: one timed step inside a request. */

@@ -1,4 +1,4 @@
-import { QUARANTINE_REASONS } from '../contract/schema';
+import { P0_CATEGORIES, QUARANTINE_REASONS } from '../contract/schema';
 import { PII_DETECTOR_IDS, SECRET_DETECTOR_IDS } from '../redaction/catalog';
 
 /**
@@ -64,7 +64,13 @@ export type MetricDefinition = EmittedMetric | RatioMetric;
 const e = (m: Omit<EmittedMetric, 'kind'>): EmittedMetric => ({ kind: 'emitted', ...m });
 const r = (m: Omit<RatioMetric, 'kind'>): RatioMetric => ({ kind: 'ratio', ...m });
 
-const P0_CATEGORIES = ['access_violation', 'pii_leak', 'unauthorized_tool_action', 'false_confirmation'] as const;
+/**
+ * Guardrail categories with their own `GuardrailBlocks` series. `guardrail_category` is an
+ * open label in the contract; any other value is counted as `other`, so the set of series
+ * stays closed.
+ */
+export const GUARDRAIL_CATEGORIES = ['injection', 'exfiltration', 'disallowed_content'] as const;
+export const OTHER_GUARDRAIL_CATEGORY = 'other';
 const PATHS = ['rag', 'tool', 'plain'] as const;
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -126,7 +132,7 @@ export const METRICS: readonly MetricDefinition[] = [
     unit: 'Count',
     statistic: 'Sum',
     sliced: false,
-    fixed: { dimension: 'Category', values: ['injection', 'exfiltration', 'disallowed_content', 'other'] },
+    fixed: { dimension: 'Category', values: [...GUARDRAIL_CATEGORIES, OTHER_GUARDRAIL_CATEGORY] },
   }),
   e({
     name: 'Redactions',
@@ -180,6 +186,13 @@ export function findMetric(name: string): MetricDefinition | undefined {
 }
 
 export const METRIC_NAMES: readonly string[] = METRICS.map((m) => m.name);
+
+/** The values of a metric's fixed dimension (e.g. P0Events' categories); throws for a metric without one. */
+export function fixedValuesOf(name: string): readonly string[] {
+  const m = findMetric(name);
+  if (m?.kind !== 'emitted' || !m.fixed) throw new Error(`${name} is not an emitted metric with a fixed dimension`);
+  return m.fixed.values;
+}
 
 /** The metrics of one bucket, in dictionary order. */
 export function metricsOf(bucket: BucketName): MetricDefinition[] {

@@ -38,6 +38,14 @@ export interface LoadOptions {
   readonly now?: Date;
 }
 
+/** The policy file every command and the CDK app read when none is named. */
+export const DEFAULT_POLICY_FILE = 'telemetry-policy.yaml';
+
+/** A warning as one line: `file:line:col path: warning: message`. */
+export function formatWarning(w: PolicyProblem): string {
+  return `${w.file}:${w.line}:${w.col} ${w.path}: warning: ${w.message}`;
+}
+
 export function formatProblem(p: PolicyProblem): string {
   return `${p.file}:${p.line}:${p.col} ${p.path || '(root)'}: ${p.message}`;
 }
