@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KillSwitches, type KillSwitchProblem } from '../lib/client/kill-switches';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix, type SwitchValue } from '../lib/core/killswitch/values';
 import { durationSeconds, resolveSwitches, type ResolvedSwitch } from '../lib/core/policy';
-import { policyFrom, shippedPolicyData } from './helpers';
+import { policyFrom, shippedPolicyData } from './support/policy';
 import { startSsmServer, type SsmServer } from './support/ssm-server';
 
 const policy = policyFrom(shippedPolicyData());
@@ -115,10 +115,10 @@ describe('KillSwitches: reading', () => {
     const ks = client();
     const first = ks.ready();
     const second = ks.refresh();
-    const started = performance.now();
+    // Answered synchronously from the safe defaults while the read is held by the server.
     expect(ks.isToolAllowed('create_ticket')).toBe(false); // nothing read yet: safe default (write tools off)
     expect(ks.isToolAllowed('search_kb')).toBe(true);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(ks.status().basis).toBe('safe_defaults');
     await Promise.all([first, second]);
     expect(reads()).toBe(1);
     expect(ks.isToolAllowed('create_ticket')).toBe(true);
