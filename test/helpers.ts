@@ -1,54 +1,50 @@
 /**
- * Test helpers: load the shipped policy or a variant of it, and build the stack without
- * bundling Lambdas (fast); `bundle: true` really bundles them.
+ * Test helpers: the policy helpers of `./support/policy` (no aws-cdk-lib; tests that
+ * build no stack import them from there) and `buildStack`, which builds the stack
+ * without bundling Lambdas (fast); `bundle: true` really bundles them.
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
-import { parsePolicy, type Policy } from '../lib/core/policy';
+import type { Policy } from '../lib/core/policy';
 import { TelemetryStack } from '../lib/constructs/stack';
+import { CDK_CONTEXT } from './support/policy';
 
-export const SHIPPED_POLICY_FILE = 'telemetry-policy.yaml';
-/** A fixed "now" for policies with enrolments, so tests do not age. */
-export const TEST_NOW = new Date('2026-11-29T12:00:00Z');
-
-export function shippedPolicyText(): string {
-  return readFileSync(SHIPPED_POLICY_FILE, 'utf8');
-}
-
-/** The shipped policy as plain data, to modify in a test. */
-export function shippedPolicyData(): Record<string, unknown> {
-  return parse(shippedPolicyText()) as Record<string, unknown>;
-}
-
-/** Parses policy data (or YAML text); throws PolicyError on problems. */
-export function policyFrom(data: Record<string, unknown> | string, file = 'test-policy.yaml'): Policy {
-  const text = typeof data === 'string' ? data : stringify(data);
-  return parsePolicy(text, file, { now: TEST_NOW }).policy;
-}
-
-/** The shipped policy with `edit` applied to a deep copy of its data. */
-export function variantPolicy(edit: (data: Record<string, any>) => void): Policy {
-  const data = structuredClone(shippedPolicyData());
-  edit(data);
-  return policyFrom(data);
-}
+export * from './support/policy';
 
 export interface SynthOptions {
   /** Really bundle the Lambdas with esbuild (slow). Default false. */
   readonly bundle?: boolean;
+  /**
+   * A stack of its own, for a test that changes it after the build. Default false: the
+   * stack built for an equal policy earlier in this worker, if any (read-only use).
+   */
+  readonly fresh?: boolean;
 }
 
-/** The feature flags of cdk.json, so tests build the template `cdk synth` builds. */
-export const CDK_CONTEXT: Record<string, unknown> = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> })
-  .context;
+export interface BuiltStack {
+  readonly app: App;
+  readonly stack: TelemetryStack;
+  readonly template: Template;
+}
 
-export function buildStack(policy: Policy, opts: SynthOptions = {}): { app: App; stack: TelemetryStack; template: Template } {
+/** The last stacks built, by policy and options: test files of one worker share them (vitest runs with isolate: false). */
+const recent = new Map<string, BuiltStack>();
+const RECENT_MAX = 4;
+
+export function buildStack(policy: Policy, opts: SynthOptions = {}): BuiltStack {
+  const key = JSON.stringify([policy, opts.bundle ?? false]);
+  const hit = opts.fresh ? undefined : recent.get(key);
+  if (hit) return hit;
   const app = new App({ context: { ...CDK_CONTEXT, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });
   const stack = new TelemetryStack(app, `${policy.name}-${policy.environment}-telemetry`, {
     policy,
     env: { account: '123456789012', region: 'eu-west-1' },
   });
-  return { app, stack, template: Template.fromStack(stack) };
+  const built = { app, stack, template: Template.fromStack(stack) };
+  if (!opts.fresh) {
+    recent.delete(key);
+    recent.set(key, built);
+    if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+  }
+  return built;
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatPath, LOG_RETENTION_DAYS, parsePolicy, PolicyError } from '../lib/core/policy';
-import { shippedPolicyData, TEST_NOW } from './helpers';
+import { shippedPolicyData, TEST_NOW } from './support/policy';
 
 const FILE = 'p.yaml';
 
