@@ -8,7 +8,7 @@ import { variantPolicy } from './helpers';
 function routing(edit: (d: any) => void = () => {}) {
   const policy = variantPolicy(edit);
   const stack = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const r = new AlertRouting(stack, 'Alerting', { alerting: policy.alerting, prefix: 'copilot-prod' });
+  const r = AlertRouting.fromPolicy(stack, 'Alerting', policy);
   return { policy, stack, r, template: Template.fromStack(stack) };
 }
 

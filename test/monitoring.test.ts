@@ -10,7 +10,7 @@ import { variantPolicy } from './helpers';
 
 function build(policy: Policy, withBuckets = false) {
   const stack = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const routing = new AlertRouting(stack, 'Alerting', { alerting: policy.alerting, prefix: `${policy.name}-${policy.environment}` });
+  const routing = AlertRouting.fromPolicy(stack, 'Alerting', policy);
   const tierBuckets = withBuckets
     ? [{ tier: 'debug' as const, bucket: s3.Bucket.fromBucketName(stack, 'Dbg', 'debug-bucket') }]
     : undefined;

@@ -48,8 +48,8 @@ export class TelemetryStack extends Stack {
     Tags.of(this).add('llmops:environment', policy.environment);
     Aspects.of(this).add(new BoundedLogsAspect(), { priority: AspectPriority.READONLY });
 
-    this.storage = new TelemetryStorage(this, 'Storage', { policy });
-    this.alerting = new AlertRouting(this, 'Alerting', { alerting: policy.alerting, prefix: `${policy.name}-${policy.environment}` });
+    this.storage = TelemetryStorage.fromPolicy(this, 'Storage', policy);
+    this.alerting = AlertRouting.fromPolicy(this, 'Alerting', policy);
     this.catalog = new TelemetryCatalog(this, 'Catalog', {
       policy,
       tracesBucket: this.storage.tracesBucket,

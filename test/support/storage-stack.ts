@@ -27,7 +27,7 @@ export interface StorageStack {
 export function buildStorageStack(policy: Policy, extra?: (stack: Stack, storage: TelemetryStorage) => void): StorageStack {
   const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'StorageOnly', { env: TEST_ENV });
-  const storage = new TelemetryStorage(stack, 'Storage', { policy });
+  const storage = TelemetryStorage.fromPolicy(stack, 'Storage', policy);
   extra?.(stack, storage);
   return { app, stack, storage, template: Template.fromStack(stack) };
 }

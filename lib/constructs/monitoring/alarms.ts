@@ -1,12 +1,12 @@
 /**
  * Alarms from the policy: every alarm the policy declares, named
  * `<name>-<environment>-<bucket>-<alarm id>`, with its runbook in the description and
- * its severity routed by AlertRouting.
+ * its severity routed by an IAlarmRouting (AlertRouting by default).
  */
-import { Duration, aws_cloudwatch as cw, aws_cloudwatch_actions as actions } from 'aws-cdk-lib';
+import { Duration, aws_cloudwatch as cw } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BUCKETS, type BucketName } from '../../core/metrics/dictionary';
-import type { AlertRouting } from '../alerting/index';
+import type { IAlarmRouting } from '../alerting/index';
 import { alarmName, durationSeconds, type AlarmPolicy, type Policy } from '../../core/policy';
 import type { TelemetryMetrics } from './metrics';
 
@@ -41,7 +41,7 @@ export function alarmDescription(policy: Policy, bucket: BucketName, a: AlarmPol
   return text.slice(0, MAX_DESCRIPTION - more.length) + more;
 }
 
-export function createPolicyAlarms(scope: Construct, policy: Policy, metrics: TelemetryMetrics, routing: AlertRouting): PolicyAlarm[] {
+export function createPolicyAlarms(scope: Construct, policy: Policy, metrics: TelemetryMetrics, routing: IAlarmRouting): PolicyAlarm[] {
   const out: PolicyAlarm[] = [];
   for (const bucket of BUCKETS) {
     for (const a of policy.buckets[bucket].alarms) {
@@ -74,9 +74,7 @@ export function createPolicyAlarms(scope: Construct, policy: Policy, metrics: Te
               comparisonOperator:
                 a.comparison === 'above' ? cw.ComparisonOperator.GREATER_THAN_THRESHOLD : cw.ComparisonOperator.LESS_THAN_THRESHOLD,
             });
-      const topic = new actions.SnsAction(routing.topicFor(a.severity));
-      alarm.addAlarmAction(topic);
-      alarm.addOkAction(topic);
+      routing.route(alarm, a.severity);
       out.push({ bucket, spec: a, alarm });
     }
   }

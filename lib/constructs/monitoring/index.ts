@@ -3,10 +3,10 @@
  * one dashboard per bucket, the executive readiness view, and the storage health alarm
  * of the debug tier.
  */
-import { Duration, Validations, aws_cloudwatch as cw, aws_cloudwatch_actions as actions, aws_iam as iam } from 'aws-cdk-lib';
+import { Duration, Validations, aws_cloudwatch as cw, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type BucketName, metricsNamespace } from '../../core/metrics/dictionary';
-import type { AlertRouting } from '../alerting/index';
+import type { IAlarmRouting } from '../alerting/index';
 import { durationDaysCeil, type Policy } from '../../core/policy';
 import { createPageComposite, createPolicyAlarms, type PolicyAlarm } from './alarms';
 import {
@@ -26,7 +26,7 @@ export interface TelemetryMonitoringProps {
   /** The validated policy: buckets, alarms, owners. */
   readonly policy: Policy;
   /** Where page and ticket alarms go. */
-  readonly routing: AlertRouting;
+  readonly routing: IAlarmRouting;
   /**
    * The ingest pipeline, for its health on the reliability view.
    * @default - the view shows only the ingest metrics
@@ -83,7 +83,7 @@ export class TelemetryMonitoring extends Construct {
         datapointsToAlarm: days,
         treatMissingData: cw.TreatMissingData.NOT_BREACHING,
       });
-      this.debugGrowthAlarm.addAlarmAction(new actions.SnsAction(props.routing.ticketTopic));
+      props.routing.route(this.debugGrowthAlarm, 'ticket');
     }
 
     const dashScope = new Construct(this, 'Dashboards');

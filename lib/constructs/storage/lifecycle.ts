@@ -5,7 +5,10 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { auditLogRetentionDays, logRetentionDays, type LifecycleRuleSpec, type Retention } from '../../core/storage/lifecycle';
+import type { Policy } from '../../core/policy/schema';
+import { auditLogRetentionDays, logRetentionDays, type LifecycleRuleSpec } from '../../core/storage/lifecycle';
+
+type Retention = Pick<Policy, 'retention'>;
 
 /** Maps a rule spec to the CDK lifecycle rule. */
 export function toLifecycleRule(spec: LifecycleRuleSpec): s3.LifecycleRule {

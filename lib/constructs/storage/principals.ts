@@ -14,9 +14,14 @@ export function principalFor(spec: string): iam.PrincipalBase {
   return new iam.ArnPrincipal(spec);
 }
 
+/** The policy's principal specs as IAM principals, without repeats. */
+export function principalsFor(specs: readonly string[]): iam.IPrincipal[] {
+  return [...new Set(specs)].map(principalFor);
+}
+
 /** The trust policy principal of a role: every listed principal, each with the conditions. */
-export function trustedPrincipals(specs: readonly string[], conditions?: iam.Conditions): iam.IPrincipal {
-  const principals = [...new Set(specs)].map(principalFor).map((p) => (conditions ? p.withConditions(conditions) : p));
+export function trustedPrincipals(list: readonly iam.IPrincipal[], conditions?: iam.Conditions): iam.IPrincipal {
+  const principals = list.map((p) => (conditions ? new iam.PrincipalWithConditions(p, conditions) : p));
   const [first, ...rest] = principals;
   if (!first) throw new Error('a role needs at least one trusted principal');
   return rest.length === 0 ? first : new iam.CompositePrincipal(first, ...rest);

@@ -4,8 +4,9 @@
  * that records who read the debug tier. Lifetimes come from `retention`, readers from
  * `access`, the layout from `layout.ts`.
  */
-import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -13,14 +14,75 @@ import { Construct } from 'constructs';
 import type { Policy } from '../../core/policy/schema';
 import { describeTiers, type RoleName } from '../../core/storage/tiers';
 import { STORE_LAYOUT, STORE_NAMES, foreignPrefixes, type StoreName, type StorageTier } from '../../core/storage/stores';
-import { lifecycleRulesFor } from '../../core/storage/lifecycle';
+import { lifecycleRulesFor, type StoreRetention } from '../../core/storage/lifecycle';
+import { durationSeconds } from '../../core/policy/durations';
+import { validating } from '../shared/errors';
 import { toLifecycleRule } from './lifecycle';
-import { trustedPrincipals } from './principals';
+import { principalsFor, trustedPrincipals } from './principals';
+
+/** How long each tier keeps its data (the policy's `retention`). */
+export interface TierRetention {
+  /** Redacted request, span and feedback records (traces tier); whole days. */
+  readonly traces: Duration;
+  /** Rollups (metrics tier); whole days. */
+  readonly metrics: Duration;
+  /** Debug captures, the ingest quarantine and Firehose error output (debug tier); whole hours, rounded up to days by S3. */
+  readonly debug: Duration;
+  /** Access logs and CloudTrail (audit tier); whole days. */
+  readonly audit: Duration;
+  /**
+   * Move current objects of a tier to S3 Standard-IA after this long.
+   * @default - no transition
+   */
+  readonly infrequentAccessAfter?: { readonly traces?: Duration; readonly metrics?: Duration; readonly audit?: Duration };
+}
+
+/** Who may assume each tier role. Each list becomes the role's trust policy. */
+export interface TierRolePrincipals {
+  /** @default - the deploying account (any principal of it whose own IAM policy allows sts:AssumeRole) */
+  readonly metricsReaders?: iam.IPrincipal[];
+  /** @default - the deploying account */
+  readonly traceAnalysts?: iam.IPrincipal[];
+  /** Always with MFA (`aws:MultiFactorAuthPresent`). @default - the deploying account */
+  readonly incidentResponders?: iam.IPrincipal[];
+  /** @default - the deploying account */
+  readonly killSwitchOperators?: iam.IPrincipal[];
+}
 
 export interface TelemetryStorageProps {
-  /** The validated telemetry policy; `name`, `environment`, `retention` and `access` are used. */
-  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'access'>;
+  /** Prefix of the key descriptions and role descriptions, e.g. `copilot-prod`. */
+  readonly prefix: string;
+  /** Retention of each tier, enforced by lifecycle rules on every store of the tier. */
+  readonly retention: TierRetention;
+  /** Who may assume each tier role. @default - the deploying account for every role */
+  readonly principals?: TierRolePrincipals;
+  /**
+   * What happens to the buckets and keys when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * A key of your own for the traces, metrics and results buckets. Its key policy is yours:
+   * the construct only grants through IAM.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly existingDataKey?: kms.IKey;
+  /**
+   * A key of your own for the debug bucket. The construct cannot add the statement that
+   * denies decryption outside the debug tier to an imported key's policy: add it yourself
+   * (a warning says so at synth).
+   * @default - a new customer-managed key with rotation, whose policy denies decryption outside the debug tier
+   */
+  readonly existingDebugKey?: kms.IKey;
 }
+
+/** The props key of each tier role. */
+const ROLE_PROPS: Readonly<Record<RoleName, keyof TierRolePrincipals>> = {
+  metrics_readers: 'metricsReaders',
+  trace_analysts: 'traceAnalysts',
+  incident_responders: 'incidentResponders',
+  kill_switch_operators: 'killSwitchOperators',
+};
 
 /** Construct ids of the tier roles: a public contract, like the bucket ids. */
 const ROLE_IDS: Readonly<Record<RoleName, string>> = {
@@ -44,6 +106,47 @@ export const DENIED_OBJECT_READS = ['s3:GetObject', 's3:GetObjectVersion'] as co
 /** `prod` keeps the data stores when the stack is deleted; every other environment deletes them. */
 export function removalPolicyFor(environment: string): RemovalPolicy {
   return environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
+
+/** The policy's `retention` (tiers in S3) as Durations. */
+export function tierRetentionOf(retention: Policy['retention']): TierRetention {
+  const d = (text: string) => Duration.seconds(durationSeconds(text));
+  const ia = Object.entries(retention.transitions).filter(([, t]) => t !== undefined);
+  return {
+    traces: d(retention.traces),
+    metrics: d(retention.metrics),
+    debug: d(retention.debug),
+    audit: d(retention.audit),
+    ...(ia.length ? { infrequentAccessAfter: Object.fromEntries(ia.map(([tier, t]) => [tier, d(t!.infrequent_access_after)])) } : {}),
+  };
+}
+
+/** Durations back to the policy's words (`30d`, `72h`), for the lifecycle rules of lib/core. */
+function retentionWords(r: TierRetention): StoreRetention {
+  const days = (what: string, x: Duration) => {
+    const n = x.toHours() / 24;
+    if (!Number.isInteger(n)) throw new Error(`retention.${what} is ${x.toHours()} hours; give whole days`);
+    return `${n}d`;
+  };
+  const hours = (x: Duration) => {
+    const n = x.toSeconds() / 3600;
+    if (!Number.isInteger(n)) throw new Error(`retention.debug is ${x.toSeconds()} seconds; give whole hours`);
+    return `${n}h`;
+  };
+  const transitions: StoreRetention['transitions'] = {};
+  for (const [tier, after] of Object.entries(r.infrequentAccessAfter ?? {})) {
+    if (after)
+      transitions[tier as keyof typeof transitions] = {
+        infrequent_access_after: days(`transitions.${tier}.infrequent_access_after`, after),
+      };
+  }
+  return {
+    traces: days('traces', r.traces),
+    metrics: days('metrics', r.metrics),
+    debug: hours(r.debug),
+    audit: days('audit', r.audit),
+    transitions,
+  };
 }
 
 const pascal = (s: string) => s.replace(/(^|[-_/])([a-z])/g, (_m, _sep, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '');
@@ -77,25 +180,54 @@ export class TelemetryStorage extends Construct {
   private readonly readerArns = new Map<StorageTier, Set<string>>();
   private readonly writerArns = new Map<StoreName, Set<string>>();
 
+  /**
+   * The storage tiers a telemetry policy declares: `retention`, the principals of `access`,
+   * and the environment's removal policy (`prod` retains its stores).
+   */
+  static fromPolicy(
+    scope: Construct,
+    id: string,
+    policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'access'>,
+    deps: Pick<TelemetryStorageProps, 'existingDataKey' | 'existingDebugKey'> = {},
+  ): TelemetryStorage {
+    const principals = (role: RoleName) => principalsFor(policy.access[role].principals);
+    return new TelemetryStorage(scope, id, {
+      prefix: `${policy.name}-${policy.environment}`,
+      retention: tierRetentionOf(policy.retention),
+      principals: {
+        metricsReaders: principals('metrics_readers'),
+        traceAnalysts: principals('trace_analysts'),
+        incidentResponders: principals('incident_responders'),
+        killSwitchOperators: principals('kill_switch_operators'),
+      },
+      removalPolicy: removalPolicyFor(policy.environment),
+      ...deps,
+    });
+  }
+
   constructor(scope: Construct, id: string, props: TelemetryStorageProps) {
     super(scope, id);
     // Log delivery through the audit bucket's policy, not its ACL: ACLs are disabled
     // (BucketOwnerEnforced). Set here so the construct does not depend on the app's cdk.json.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    const { policy } = props;
-    const removalPolicy = removalPolicyFor(policy.environment);
-    const prefix = `${policy.name}-${policy.environment}`;
+    const { prefix } = props;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const retention = validating(this, () => retentionWords(props.retention));
 
-    const dataKey = new kms.Key(this, 'DataKey', {
-      description: `${prefix}: traces, metrics and Athena results buckets`,
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    const debugKey = new kms.Key(this, 'DebugKey', {
-      description: `${prefix}: debug captures (debug tier only)`,
-      enableKeyRotation: true,
-      removalPolicy,
-    });
+    const dataKey =
+      props.existingDataKey ??
+      new kms.Key(this, 'DataKey', {
+        description: `${prefix}: traces, metrics and Athena results buckets`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+    const debugKey =
+      props.existingDebugKey ??
+      new kms.Key(this, 'DebugKey', {
+        description: `${prefix}: debug captures (debug tier only)`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
     this.dataKey = dataKey;
     this.debugKey = debugKey;
 
@@ -103,13 +235,13 @@ export class TelemetryStorage extends Construct {
     // bucket uses SSE-S3 (S3-managed keys); it holds no record content. It logs no access
     // of its own (that would log its log deliveries); cdk-nag's S1 accepts a log target.
     const audit = new s3.Bucket(this, BUCKET_IDS.audit, {
-      ...this.commonBucketProps('audit', policy, removalPolicy),
+      ...this.commonBucketProps('audit', retention, removalPolicy),
       encryption: s3.BucketEncryption.S3_MANAGED,
     });
 
     const bucket = (name: Exclude<StoreName, 'audit'>, key: kms.IKey) =>
       new s3.Bucket(this, BUCKET_IDS[name], {
-        ...this.commonBucketProps(name, policy, removalPolicy),
+        ...this.commonBucketProps(name, retention, removalPolicy),
         encryption: s3.BucketEncryption.KMS,
         encryptionKey: key,
         bucketKeyEnabled: true,
@@ -130,7 +262,7 @@ export class TelemetryStorage extends Construct {
     this.resultsBucket = this.buckets.results;
 
     for (const name of STORE_NAMES) this.denyReadsOutsideTiers(name);
-    debugKey.addToResourcePolicy(
+    const denied = debugKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyDecryptOutsideDebugTier',
         effect: iam.Effect.DENY,
@@ -140,11 +272,17 @@ export class TelemetryStorage extends Construct {
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.exemptArns('debug', 'debug') } },
       }),
     );
+    if (!denied.statementAdded) {
+      Annotations.of(this).addWarningV2(
+        'llmops:debugKeyPolicy',
+        'existingDebugKey is imported, so its key policy is not ours to change: add a statement that denies kms:Decrypt to every principal but the debug tier readers and writers (the statement DenyDecryptOutsideDebugTier this construct puts on a key it creates).',
+      );
+    }
 
     const role = (name: RoleName, description: string, conditions?: iam.Conditions) =>
       new iam.Role(this, ROLE_IDS[name], {
         description: `${prefix}: ${description}`,
-        assumedBy: trustedPrincipals(policy.access[name].principals, conditions),
+        assumedBy: trustedPrincipals(props.principals?.[ROLE_PROPS[name]] ?? [new iam.AccountRootPrincipal()], conditions),
         maxSessionDuration: Duration.hours(1),
       });
     this.roles = {
@@ -161,7 +299,7 @@ export class TelemetryStorage extends Construct {
     this.killSwitchOperatorRole = this.roles.kill_switch_operators;
 
     // The tier table names each tier's reader; the grants follow it.
-    for (const t of describeTiers(policy)) {
+    for (const t of describeTiers({ retention: { ...retention, logs: '1d' } })) {
       if (t.tier !== 'logs' && t.reader) this.grantRead(t.tier, this.roles[t.reader]);
     }
 
@@ -194,6 +332,33 @@ export class TelemetryStorage extends Construct {
   /** The role of an `access` entry. */
   role(name: RoleName): iam.IRole {
     return this.roles[name];
+  }
+
+  /**
+   * Bytes a store holds (S3's daily storage metric `BucketSizeBytes`, Standard storage).
+   * @default - Average over one day
+   */
+  metricStoredBytes(store: StoreName, props: cw.MetricOptions = {}): cw.Metric {
+    return this.s3StorageMetric(store, 'BucketSizeBytes', 'StandardStorage', props);
+  }
+
+  /**
+   * Objects a store holds (S3's daily storage metric `NumberOfObjects`).
+   * @default - Average over one day
+   */
+  metricStoredObjects(store: StoreName, props: cw.MetricOptions = {}): cw.Metric {
+    return this.s3StorageMetric(store, 'NumberOfObjects', 'AllStorageTypes', props);
+  }
+
+  private s3StorageMetric(store: StoreName, metricName: string, storageType: string, props: cw.MetricOptions): cw.Metric {
+    return new cw.Metric({
+      namespace: 'AWS/S3',
+      metricName,
+      statistic: 'Average',
+      period: Duration.days(1),
+      ...props,
+      dimensionsMap: { BucketName: this.buckets[store].bucketName, StorageType: storageType, ...props.dimensionsMap },
+    });
   }
 
   /**
@@ -266,14 +431,14 @@ export class TelemetryStorage extends Construct {
     this.exempt(this.writerArns, bucket, writer);
   }
 
-  private commonBucketProps(name: StoreName, policy: TelemetryStorageProps['policy'], removalPolicy: RemovalPolicy): s3.BucketProps {
+  private commonBucketProps(name: StoreName, retention: StoreRetention, removalPolicy: RemovalPolicy): s3.BucketProps {
     return {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: STORE_LAYOUT[name].versioned,
-      lifecycleRules: lifecycleRulesFor(name, policy).map(toLifecycleRule),
+      lifecycleRules: lifecycleRulesFor(name, { retention }).map(toLifecycleRule),
       // DESTROY without autoDeleteObjects (which would add a custom-resource Lambda):
       // CloudFormation deletes an empty bucket; a non-empty one stays, its stack deletion
       // fails on it, and its lifecycle rules keep expiring what is left.

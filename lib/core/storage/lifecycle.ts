@@ -10,11 +10,10 @@
  * keep errors/ or quarantine/ longer than their own rule; the prefix rule is written
  * with the effective value (`min` of the two) so the template states what S3 will do.
  */
-import { durationDays } from '../policy/durations';
+import { durationDays, durationDaysCeil } from '../policy/durations';
 import { INFREQUENT_ACCESS_MIN_DAYS, LOG_RETENTION_DAYS } from '../policy/limits';
 import type { Policy } from '../policy/schema';
 import { ABORT_MULTIPART_DAYS, NONCURRENT_VERSION_DAYS, STORE_LAYOUT, foreignPrefixes, type StoreName, type StorageTier } from './stores';
-import { describeTiers } from './tiers';
 
 /** One lifecycle rule as plain data. Absent fields are absent from the rule. */
 export interface LifecycleRuleSpec {
@@ -34,13 +33,21 @@ export interface LifecycleRuleSpec {
   readonly expiredObjectDeleteMarker?: boolean;
 }
 
-export type Retention = Pick<Policy, 'retention'>;
+/** What the S3 stores keep, by tier (the policy's `retention` without the log groups'). */
+export type StoreRetention = Omit<Policy['retention'], 'logs'>;
+export type Retention = { readonly retention: StoreRetention };
 
 /** Whole days an S3 rule keeps current objects of a tier (debug hours rounded up). */
 export function tierExpirationDays(tier: StorageTier, policy: Retention): number {
-  const t = describeTiers(policy).find((d) => d.tier === tier);
-  if (!t) throw new Error(`unknown tier ${JSON.stringify(tier)}`);
-  return t.expirationDays;
+  const r = policy.retention;
+  switch (tier) {
+    case 'debug':
+      return durationDaysCeil(r.debug);
+    case 'traces':
+    case 'metrics':
+    case 'audit':
+      return durationDays(r[tier]);
+  }
 }
 
 /** The lifecycle rules of a bucket under a policy. */
@@ -87,7 +94,7 @@ function transitionDays(tier: StorageTier, expirationDays: number, policy: Reten
 }
 
 /** The policy's `retention.logs` in days, checked against the values CloudWatch Logs allows. */
-export function logRetentionDays(policy: Retention): number {
+export function logRetentionDays(policy: Pick<Policy, 'retention'>): number {
   const days = durationDays(policy.retention.logs);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
     throw new Error(
@@ -101,7 +108,7 @@ export function logRetentionDays(policy: Retention): number {
  * The audit retention for a log group: the nearest value CloudWatch Logs allows at or
  * above `retention.audit` (400d stays 400d, 500d becomes 545d).
  */
-export function auditLogRetentionDays(policy: Retention): number {
+export function auditLogRetentionDays(policy: { readonly retention: Pick<Policy['retention'], 'audit'> }): number {
   const days = durationDays(policy.retention.audit);
   const allowed = LOG_RETENTION_DAYS.find((d) => d >= days);
   if (allowed === undefined) {

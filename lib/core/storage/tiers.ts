@@ -4,8 +4,9 @@
  * bucket. The S3 rows come from the store layout (`stores.ts`) that the storage construct
  * builds, so the table the spec prints cannot drift from the template.
  */
-import { durationDays, durationDaysCeil, durationHours } from '../policy/durations';
+import { durationDays, durationHours } from '../policy/durations';
 import type { Policy } from '../policy/schema';
+import { tierExpirationDays } from './lifecycle';
 import { DATA_KEY, DEBUG_KEY, NONCURRENT_VERSION_DAYS, S3_MANAGED_KEY, STORE_LAYOUT, STORE_NAMES, type StorageTier } from './stores';
 
 export const TIERS = ['traces', 'metrics', 'debug', 'audit', 'logs'] as const;
@@ -78,19 +79,34 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
     stores: [...s3Stores(t, key), ...other],
   });
   return [
-    tier('traces', 'redacted request, span and feedback records', r.traces, durationDays(r.traces), DATA_KEY, 'trace_analysts'),
-    tier('metrics', 'aggregated metrics and daily/weekly rollups', r.metrics, durationDays(r.metrics), DATA_KEY, 'metrics_readers', [
-      {
-        store: 'CloudWatch metrics',
-        holds: 'bucket metrics (CloudWatch keeps them 15 months, its own fixed retention)',
-        key: 'CloudWatch (AWS-managed)',
-      },
-    ]),
+    tier(
+      'traces',
+      'redacted request, span and feedback records',
+      r.traces,
+      tierExpirationDays('traces', policy),
+      DATA_KEY,
+      'trace_analysts',
+    ),
+    tier(
+      'metrics',
+      'aggregated metrics and daily/weekly rollups',
+      r.metrics,
+      tierExpirationDays('metrics', policy),
+      DATA_KEY,
+      'metrics_readers',
+      [
+        {
+          store: 'CloudWatch metrics',
+          holds: 'bucket metrics (CloudWatch keeps them 15 months, its own fixed retention)',
+          key: 'CloudWatch (AWS-managed)',
+        },
+      ],
+    ),
     tier(
       'debug',
       'redacted debug captures, the ingest quarantine and Firehose error output',
       r.debug,
-      durationDaysCeil(r.debug),
+      tierExpirationDays('debug', policy),
       DEBUG_KEY,
       'incident_responders',
     ),
@@ -98,7 +114,7 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
       'audit',
       'S3 access logs, CloudTrail data events of the debug tier, kill-switch flips',
       r.audit,
-      durationDays(r.audit),
+      tierExpirationDays('audit', policy),
       S3_MANAGED_KEY,
       'incident_responders',
       [
