@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { redactCommand, redactorConfigFromPolicy, transformCommand } from '../lib/cli/redact';
+import { redactCommand, transformCommand } from '../lib/cli/redact';
+import { transformConfigFromPolicy } from '../lib/core/transform/env';
 import type { CliCommand } from '../lib/cli/io';
 import { loadPolicy } from '../lib/core/policy';
 import { sampleEvents } from './fixtures/redaction-corpus';
@@ -215,13 +216,21 @@ describe('llmops transform', () => {
   });
 });
 
-describe('redactorConfigFromPolicy', () => {
-  it('maps detectors, custom patterns, declared attributes and live enrolments', () => {
+describe('transformConfigFromPolicy (what --policy gives the CLI, and the Lambdas their environment)', () => {
+  it('maps detectors, custom patterns, declared attributes and bucket metrics; no enrolment while debug capture is off', () => {
     const policy = loadPolicy('telemetry-policy.yaml').policy;
-    const cfg = redactorConfigFromPolicy(policy);
-    expect(cfg.config.detectors).toEqual(policy.redaction.detectors);
-    expect(cfg.config.customPatterns?.map((c) => c.name)).toEqual(policy.redaction.custom_patterns.map((c) => c.name));
-    expect(cfg.allowedAttributes).toEqual(policy.capture.attributes);
-    expect(cfg.enrolments).toEqual(policy.debug_capture.enabled ? policy.debug_capture.enrolments : []);
+    const cfg = transformConfigFromPolicy(policy);
+    expect(cfg.redaction.detectors).toEqual(policy.redaction.detectors);
+    expect(cfg.redaction.customPatterns).toEqual(
+      policy.redaction.custom_patterns.map((c) => ({ name: c.name, pattern: c.pattern, placeholder: c.placeholder })),
+    );
+    expect(cfg.redaction.allowedAttributes).toEqual(policy.capture.attributes);
+    expect(cfg.metrics).toEqual({
+      slices: policy.slices.dimensions,
+      pricing: policy.pricing.models,
+      rating_scale: policy.capture.rating_scale,
+    });
+    expect(policy.debug_capture.enabled).toBe(false);
+    expect(cfg.enrolments).toEqual([]);
   });
 });

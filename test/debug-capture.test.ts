@@ -3,6 +3,7 @@ import { DebugCapture, QuarantineRecord } from '../lib/core/contract';
 import { createRedactor } from '../lib/core/redaction';
 import { transformDebugBatch, type DebugTransformContext, type FirehoseEventIn } from '../lib/core/transform/transform';
 import { createTransformHandler } from '../lambdas/shared/handler';
+import { TRANSFORM_ENV } from '../lib/core/transform/env';
 
 const NOW = new Date('2026-12-01T08:00:00.000Z');
 const ENROLMENTS = [
@@ -108,6 +109,13 @@ describe('transformDebugBatch', () => {
 
 describe('debug-capture handler', () => {
   afterEach(() => vi.restoreAllMocks());
+  const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hash-key-AbCdEf';
+  const env = (enrolments: typeof ENROLMENTS) =>
+    TRANSFORM_ENV.captures.encode({
+      REDACTION_CONFIG: { detectors: {}, customPatterns: [], allowedAttributes: [] },
+      HASH_KEY_SECRET_ARN: SECRET_ARN,
+      ENROLMENTS: enrolments,
+    });
 
   it('reads ENROLMENTS once, logs counts only and never a planted value', async () => {
     const written: string[] = [];
@@ -117,7 +125,7 @@ describe('debug-capture handler', () => {
     }) as typeof process.stdout.write);
     let keyLoads = 0;
     const handler = createTransformHandler('captures', {
-      env: { REDACTION_CONFIG: '{}', ENROLMENTS: JSON.stringify(ENROLMENTS) },
+      env: env(ENROLMENTS),
       loadHashKey: async () => {
         keyLoads++;
         return new Uint8Array(32);
@@ -137,12 +145,27 @@ describe('debug-capture handler', () => {
     expect(all).toContain('"Reason":"expired"');
   });
 
-  it('fails the invocation when ENROLMENTS is not valid JSON', async () => {
+  it('fails when ENROLMENTS is not valid JSON', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const handler = createTransformHandler('captures', {
-      env: { REDACTION_CONFIG: '{}', ENROLMENTS: '[{' },
+      env: { ...env([]), ENROLMENTS: '[{' },
       loadHashKey: async () => new Uint8Array(32),
     });
-    await expect(handler(batch(capture()))).rejects.toThrow('ENROLMENTS is not valid JSON');
+    await expect(handler(batch(capture()))).rejects.toThrow(
+      'ENROLMENTS is not valid JSON; expected a JSON array of {"cohort","tenant_id"?,"user_role"?,"reason","expires_at"} ([] when none is live)',
+    );
+  });
+
+  it('fails when an enrolment has no expiry, naming the variable and the field', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const handler = createTransformHandler('captures', {
+      env: { ...env([]), ENROLMENTS: '[{"cohort":"inc_42","reason":"INC-42"}]' },
+      loadHashKey: async () => new Uint8Array(32),
+    });
+    await expect(handler(batch(capture()))).rejects.toThrow(
+      'ENROLMENTS is invalid: 0.expires_at: Invalid input: expected string, received undefined; expected a JSON array of {"cohort","tenant_id"?,"user_role"?,"reason","expires_at"} ([] when none is live)',
+    );
   });
 });

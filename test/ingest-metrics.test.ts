@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { findMetric, METRIC_NAMES } from '../lib/core/metrics/dictionary';
 import { OTHER } from '../lib/core/transform/aggregate';
-import { bucketMetricsConfig } from '../lib/core/transform/metrics-config';
+import { transformConfigFromPolicy, transformEnvFromPolicy } from '../lib/core/transform/env';
 import type { RequestEvent, TelemetryEvent } from '../lib/core/contract';
-import { transformEnvironment } from '../lib/constructs/ingest/index';
 import { createTransformHandler } from '../lambdas/shared/handler';
 import { buildSampleEvents } from './support/sample-events';
 import { variantPolicy } from './helpers';
@@ -21,7 +20,7 @@ async function emfOf(events: readonly TelemetryEvent[]): Promise<Record<string, 
   vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void written.push(a.map(String).join(' ')));
   const handler = createTransformHandler('events', {
-    env: { ...transformEnvironment(policy), POWERTOOLS_METRICS_NAMESPACE: 'LLMOps/copilot-prod' },
+    env: transformEnvFromPolicy(policy, 'events', { hashKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k' }),
     loadHashKey: async () => KEY,
   });
   const records = events.map((e, i) => ({
@@ -111,6 +110,6 @@ describe('bucket metrics emitted by the transform (EMF through Powertools)', () 
       else if (extra === 'prompt_version') expect(typeof d[extra]).toBe('string');
       else expect(def.every((x: any) => x?.fixed?.dimension === extra && x.fixed.values.includes(d[extra]))).toBe(true);
     }
-    expect(bucketMetricsConfig(policy).slices).toEqual(policy.slices.dimensions);
+    expect(transformConfigFromPolicy(policy).metrics.slices).toEqual(policy.slices.dimensions);
   });
 });

@@ -1,14 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { bucketMetricsConfig } from '../lib/core/transform/metrics-config';
-import {
-  DEBUG_DATA_PREFIX,
-  DEBUG_ERROR_PREFIX,
-  EVENTS_DATA_PREFIX,
-  EVENTS_ERROR_PREFIX,
-  redactionConfig,
-  transformEnvironment,
-} from '../lib/constructs/ingest/index';
+import { transformConfigFromPolicy, transformEnvFromPolicy } from '../lib/core/transform/env';
+import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX } from '../lib/constructs/ingest/index';
 import { durationDays } from '../lib/core/policy';
 import { buildStack, TEST_NOW, variantPolicy } from './helpers';
 
@@ -165,16 +158,23 @@ describe('access around the streams', () => {
     });
   });
 
-  it('hands the redaction config of the policy to both transforms, and lets them read the hash key', () => {
-    for (const fn of [ingest.redactFunction, ingest.debugCaptureFunction]) {
+  it('hands each transform the environment of its contract, and lets both read the hash key', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hash-key-AbCdEf';
+    for (const [fn, kind, service] of [
+      [ingest.redactFunction, 'events', 'ingest'],
+      [ingest.debugCaptureFunction, 'captures', 'debug-capture'],
+    ] as const) {
+      const variables = transformEnvFromPolicy(shipped, kind, { hashKeySecretArn: arn });
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: Match.absent(),
         Architectures: ['arm64'],
         Environment: {
-          Variables: Match.objectLike({
-            REDACTION_CONFIG: redactionConfig(shipped),
+          Variables: {
+            ...variables,
             HASH_KEY_SECRET_ARN: stack.resolve(ingest.hashKey.secretArn),
-          }),
+            POWERTOOLS_SERVICE_NAME: service,
+            POWERTOOLS_METRICS_NAMESPACE: 'LLMOps/copilot-prod',
+          },
         },
         Role: stack.resolve((fn.role!.node.defaultChild as never as { attrArn: string }).attrArn),
       });
@@ -193,13 +193,29 @@ describe('access around the streams', () => {
         placeholder: `P${i}X`,
       }));
     });
-    const env = { REDACTION_CONFIG: redactionConfig(big), METRICS_CONFIG: JSON.stringify(bucketMetricsConfig(big)) };
+    const c = transformConfigFromPolicy(big);
+    const env = { REDACTION_CONFIG: JSON.stringify(c.redaction), METRICS_CONFIG: JSON.stringify(c.metrics) };
     const size = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     expect(size).toBeGreaterThan(3500);
-    expect(() => transformEnvironment(big)).toThrow(
+    const refs = { hashKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k' };
+    expect(() => transformEnvFromPolicy(big, 'events', refs)).toThrow(
       `the transform configuration is ${size} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in 3500 bytes`,
     );
-    expect(JSON.parse(transformEnvironment(shipped).METRICS_CONFIG!)).toEqual({
+    // The debug stream's part (no METRICS_CONFIG) has room for these patterns, not for twice as many.
+    expect(() => transformEnvFromPolicy(big, 'captures', refs)).not.toThrow();
+    const bigger = variantPolicy((d) => {
+      d.redaction.custom_patterns = Array.from({ length: 40 }, (_, i) => ({
+        name: `p${i}`,
+        pattern: `X[0-9]{${i + 1}}${'[A-Z]'.repeat(20)}`,
+        placeholder: `P${i}X`,
+      }));
+    });
+    const captureSize = Buffer.byteLength(`REDACTION_CONFIG${JSON.stringify(transformConfigFromPolicy(bigger).redaction)}ENROLMENTS[]`);
+    expect(captureSize).toBeGreaterThan(3500);
+    expect(() => transformEnvFromPolicy(bigger, 'captures', refs)).toThrow(
+      `the transform configuration is ${captureSize} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes and debug_capture.enrolments must fit in 3500 bytes`,
+    );
+    expect(JSON.parse(transformEnvFromPolicy(shipped, 'events', refs).METRICS_CONFIG!)).toEqual({
       slices: shipped.slices.dimensions,
       pricing: shipped.pricing.models,
       rating_scale: 'thumbs',

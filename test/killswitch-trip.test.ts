@@ -3,9 +3,11 @@
  * handler against the local SSM server.
  */
 import type { SNSEvent } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readSwitch } from '../lib/aws/switch-store';
-import { mappedRefs, parseAlarmNotification, parseTripMap, planTrip, tripMap, type AlarmNotification } from '../lib/core/killswitch/trip';
+import { mappedRefs, parseAlarmNotification, planTrip, tripMap, type AlarmNotification } from '../lib/core/killswitch/trip';
+import { decodeTripEnv, tripEnvFromPolicy } from '../lib/core/killswitch/env';
+import { createTripHandler, handler as exportedHandler } from '../lambdas/trip/index';
 import { runTrip } from '../lib/aws/trip-runner';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix, type SwitchReading } from '../lib/core/killswitch/values';
 import { alarmName, resolveSwitches } from '../lib/core/policy';
@@ -64,13 +66,8 @@ describe('tripMap', () => {
     ).toEqual({});
   });
 
-  it('round-trips through TRIP_MAP, and fails when TRIP_MAP is missing or invalid', () => {
-    expect(parseTripMap(JSON.stringify(map))).toEqual(map);
-    expect(() => parseTripMap(undefined)).toThrow(
-      'TRIP_MAP is not set; expected JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}',
-    );
-    expect(() => parseTripMap('{')).toThrow('TRIP_MAP is not JSON; expected {"<alarm name>":[{"ref":"<switch>","set":"on|off"}]}');
-    expect(() => parseTripMap('{"a":[{"ref":"tools.x","set":"maybe"}]}')).toThrow(/^TRIP_MAP is invalid: a\.0\.set: /);
+  it('round-trips through the trip environment (SWITCH_PREFIX, TRIP_MAP)', () => {
+    expect(decodeTripEnv(tripEnvFromPolicy(policy))).toEqual({ prefix, map });
   });
 });
 
@@ -199,14 +196,10 @@ describe('runTrip and the handler against the local SSM server', () => {
     );
   });
 
-  it('the Lambda handler trips from an SNS event, configured by SWITCH_PREFIX and TRIP_MAP', async () => {
-    Object.assign(process.env, server.env, {
-      AWS_ENDPOINT_URL_SSM: server.endpoint,
-      SWITCH_PREFIX: prefix,
-      TRIP_MAP: JSON.stringify(map),
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-    });
-    const { handler } = await import('../lambdas/trip/index');
+  it('the Lambda handler trips from an SNS event, configured by SWITCH_PREFIX and TRIP_MAP on its first invocation', async () => {
+    const logged: string[] = [];
+    const logger = { info: (m: string) => void logged.push(m), error: (m: string) => void logged.push(m) };
+    const handler = createTripHandler({ env: tripEnvFromPolicy(policy), ssm: server.client(), logger, now: () => NOW });
     const event = {
       Records: [
         { Sns: { MessageId: 'm-1', Message: JSON.stringify(alarm()) } },
@@ -217,5 +210,35 @@ describe('runTrip and the handler against the local SSM server', () => {
     expect(server.callsOf('PutParameter')).toHaveLength(1);
     const r = await readSwitch(server.client(), prefix, trip.switch);
     expect(r.kind === 'value' && r.value.state).toBe(trip.set);
+    expect(logged).toEqual(['trip processed', 'trip processed']);
+  });
+
+  it('fails when SWITCH_PREFIX and TRIP_MAP are missing: on the first invocation (not at import), naming both, with no SSM call', async () => {
+    const logged: [string, unknown][] = [];
+    const logger = { info: () => undefined, error: (m: string, ...f: unknown[]) => void logged.push([m, f[0]]) };
+    const handler = createTripHandler({ env: { SWITCH_PREFIX: 'copilot/prod' }, ssm: server.client(), logger });
+    const message = [
+      'SWITCH_PREFIX is "copilot/prod"; expected a parameter path such as /copilot/prod/kill-switches',
+      'TRIP_MAP is not set; expected JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}',
+    ].join('\n');
+    const event = { Records: [{ Sns: { MessageId: 'm-1', Message: JSON.stringify(alarm()) } }] } as unknown as SNSEvent;
+    await expect(handler(event)).rejects.toThrow(message);
+    expect(logged).toEqual([['configuration failed', { error: message }]]);
+    expect(server.calls).toEqual([]);
+  });
+
+  it('fails when the exported handler runs without its environment: importing it read nothing, its first call names the variables', async () => {
+    for (const k of ['SWITCH_PREFIX', 'TRIP_MAP']) expect(process.env[k], k).toBeUndefined();
+    const written: string[] = [];
+    const capture = ((c: unknown) => (written.push(String(c)), true)) as typeof process.stdout.write;
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const event = { Records: [] } as unknown as SNSEvent;
+    await expect(exportedHandler(event)).rejects.toThrow(/^SWITCH_PREFIX is not set; expected a parameter path/);
+    vi.restoreAllMocks();
+    // The Powertools Logger, named from the service table, says why.
+    expect(written.join('')).toMatch(
+      /"message":"configuration failed".*"service":"kill-switch-trip"|"service":"kill-switch-trip".*"message":"configuration failed"/,
+    );
   });
 });

@@ -6,9 +6,11 @@ import { createRedactor, pseudonymize } from '../lib/core/redaction';
 import { decodeJson, prepareEvent, transformBatch, type FirehoseEventIn, type TransformContext } from '../lib/core/transform/transform';
 import { createTransformHandler } from '../lambdas/shared/handler';
 import { ingestEmfDocuments } from '../lib/core/transform/emf';
+import { TRANSFORM_ENV } from '../lib/core/transform/env';
 import { sampleEvents } from './fixtures/redaction-corpus';
 
 const KEY = new Uint8Array(32).fill(9);
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hash-key-AbCdEf';
 const NOW = new Date('2026-12-01T08:00:00.000Z');
 const ctx: TransformContext = { redactor: createRedactor({}), hashKey: KEY, allowedAttributes: new Set(['team', 'note']), now: () => NOW };
 
@@ -299,12 +301,14 @@ describe('redact handler (real handler, captured stdout)', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
     const logSpy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void written.push(a.map(String).join(' ')));
+    const loadedFrom: string[] = [];
     const handler = createTransformHandler('events', {
-      env: {
-        REDACTION_CONFIG: JSON.stringify({ detectors: { email: 'keyed' }, allowedAttributes: ['note'] }),
-        POWERTOOLS_METRICS_NAMESPACE: 'Test',
-      },
-      loadHashKey: async () => KEY,
+      env: TRANSFORM_ENV.events.encode({
+        REDACTION_CONFIG: { detectors: { email: 'keyed' }, customPatterns: [], allowedAttributes: ['note'] },
+        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+        HASH_KEY_SECRET_ARN: SECRET_ARN,
+      }),
+      loadHashKey: async (arn) => (loadedFrom.push(arn), KEY),
       now: () => NOW,
     });
     const ev = {
@@ -320,6 +324,7 @@ describe('redact handler (real handler, captured stdout)', () => {
     logSpy.mockRestore();
     vi.restoreAllMocks();
     expect(response.records.map((r) => r.recordId)).toEqual(['r0', 'r1', 'r2']);
+    expect(loadedFrom).toEqual([SECRET_ARN]);
     const all = written.join('');
     for (const p of planted) expect(all).not.toContain(p);
     const emf = all
@@ -341,10 +346,50 @@ describe('redact handler (real handler, captured stdout)', () => {
     expect(all).toContain('"invocationId":"inv-1"');
   });
 
-  it('fails the invocation (no record passes) when REDACTION_CONFIG is missing', async () => {
+  it('fails when the environment is empty: the invocation fails (no record passes), naming every variable, and the next one tries again', async () => {
+    const written: string[] = [];
+    const capture = ((c: unknown) => (written.push(String(c)), true)) as typeof process.stdout.write;
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const env: Record<string, string> = {};
+    let loads = 0;
+    const handler = createTransformHandler('events', { env, loadHashKey: async () => (loads++, KEY) });
+    await expect(handler(batch('{}'))).rejects.toThrow(
+      [
+        'REDACTION_CONFIG is not set; expected JSON {"detectors":{<PII detector>:"plain|keyed|off"},"customPatterns":[{"name","pattern","placeholder"}],"allowedAttributes":[...]}',
+        'METRICS_CONFIG is not set; expected JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star"}',
+        'HASH_KEY_SECRET_ARN is not set; expected the ARN of the hash key secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)',
+      ].join('\n'),
+    );
+    expect(loads).toBe(0);
+    expect(written.join('')).toContain('"message":"configuration failed"');
+    // A fixed environment configures the next invocation (a failure is not cached).
+    Object.assign(
+      env,
+      TRANSFORM_ENV.events.encode({
+        REDACTION_CONFIG: { detectors: {}, customPatterns: [], allowedAttributes: [] },
+        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+        HASH_KEY_SECRET_ARN: SECRET_ARN,
+      }),
+    );
+    expect((await handler(batch('{}'))).records.map((r) => r.recordId)).toEqual(['r0']);
+    expect(loads).toBe(1);
+  });
+
+  it('fails when a custom pattern is refused by the engine, as a problem of REDACTION_CONFIG', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const handler = createTransformHandler('events', { env: {}, loadHashKey: async () => KEY });
-    await expect(handler(batch('{}'))).rejects.toThrow('REDACTION_CONFIG is not set; it must hold the JSON configuration');
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const handler = createTransformHandler('events', {
+      env: TRANSFORM_ENV.events.encode({
+        REDACTION_CONFIG: { detectors: {}, customPatterns: [{ name: 'bad', pattern: '(a+)+', placeholder: 'BAD' }], allowedAttributes: [] },
+        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+        HASH_KEY_SECRET_ARN: SECRET_ARN,
+      }),
+      loadHashKey: async () => KEY,
+    });
+    await expect(handler(batch('{}'))).rejects.toThrow(
+      'REDACTION_CONFIG: custom pattern bad: pattern has unbounded repetition (+); use a bounded {m,n} with n at most 256',
+    );
   });
 
   it('ingest EMF documents: one per dimension set, numbers and labels only', () => {

@@ -1,20 +1,21 @@
 /**
  * Rollup Lambda: invoked by the hourly and daily EventBridge schedules with
  * `{ "schedule": "hourly" | "daily", "time": "<scheduled time>" }`; runs that rollup
- * (lib/rollup/runner.ts) for the hour or day of `time` (a retry, or a manual rerun with
+ * (lib/aws/rollup-runner.ts) for the hour or day of `time` (a retry, or a manual rerun with
  * the same time, recomputes the same period: idempotent). Thin: parse, run, log.
  *
- * Environment: NAMESPACE (metrics namespace), WORKGROUP (analysts workgroup), DATABASE
- * (Glue database), METRICS_BUCKET (metrics tier), SLICES (the policy's
- * slices.dimensions, JSON). Logs query keys, ids, counts and reasons only.
+ * Environment (lib/core/rollup/env.ts): NAMESPACE (metrics namespace), WORKGROUP
+ * (analysts workgroup), DATABASE (Glue database), METRICS_BUCKET (metrics tier), SLICES
+ * (the policy's slices.dimensions, JSON), decoded on the first invocation. Logs query
+ * keys, ids, counts and reasons only.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { SliceDimensions } from '../../lib/core/rollup/metrics';
+import { decodeRollupEnv } from '../../lib/core/rollup/env';
 import { ROLLUP_SCHEDULES, type RollupSchedule } from '../../lib/core/rollup/plan';
 import { runRollup, type RollupDeps, type RollupReport } from '../../lib/aws/rollup-runner';
+import { configuredOnFirstCall, lazyLogger, type Handler, type Log } from '../shared/configure';
 
 export interface RollupEvent {
   readonly schedule: RollupSchedule;
@@ -23,7 +24,7 @@ export interface RollupEvent {
 }
 
 /** A handler over the given clients and settings (the tests pass local endpoints). */
-export function handlerWith(deps: RollupDeps): (event: RollupEvent) => Promise<RollupReport> {
+export function handlerWith(deps: RollupDeps): Handler<RollupEvent, RollupReport> {
   return async (event) => {
     if (!ROLLUP_SCHEDULES.includes(event?.schedule)) {
       throw new Error(`rollup event: schedule is ${JSON.stringify(event?.schedule)}; expected ${ROLLUP_SCHEDULES.join(' or ')}`);
@@ -36,29 +37,27 @@ export function handlerWith(deps: RollupDeps): (event: RollupEvent) => Promise<R
   };
 }
 
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set; the rollup construct sets it`);
-  return v;
+export interface RollupHandlerDeps extends Partial<Pick<RollupDeps, 'athena' | 'cloudwatch' | 's3'>> {
+  /** The environment, decoded on the first invocation. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default - a Powertools Logger named from the service table */
+  readonly logger?: Log;
 }
 
-let configured: ((event: RollupEvent) => Promise<RollupReport>) | undefined;
-
-/** Configured on first use, so a bad environment fails the invocation with a clear message. */
-export async function handler(event: RollupEvent): Promise<RollupReport> {
-  if (!configured) {
-    const logger = new Logger();
-    configured = handlerWith({
-      athena: new AthenaClient({}),
-      cloudwatch: new CloudWatchClient({}),
-      s3: new S3Client({}),
-      namespace: required('NAMESPACE'),
-      workGroup: required('WORKGROUP'),
-      database: required('DATABASE'),
-      bucket: required('METRICS_BUCKET'),
-      slices: JSON.parse(required('SLICES')) as SliceDimensions,
+/** The handler, configured from its environment on the first invocation. */
+export function createRollupHandler(deps: RollupHandlerDeps = {}): Handler<RollupEvent, RollupReport> {
+  const log = lazyLogger('rollup', deps.logger);
+  return configuredOnFirstCall(() => {
+    const settings = decodeRollupEnv(deps.env ?? process.env);
+    const logger = log();
+    return handlerWith({
+      athena: deps.athena ?? new AthenaClient({}),
+      cloudwatch: deps.cloudwatch ?? new CloudWatchClient({}),
+      s3: deps.s3 ?? new S3Client({}),
+      ...settings,
       log: (message, fields) => (message.includes('fail') ? logger.error(message, fields) : logger.info(message, fields)),
     });
-  }
-  return configured(event);
+  }, log);
 }
+
+export const handler = createRollupHandler();

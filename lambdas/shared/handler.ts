@@ -1,102 +1,69 @@
 /**
- * The shared shape of both transform Lambdas: configuration and key read once per cold
- * start, the pure core called per batch, ingest metrics published, one log line of ids
- * and counts. Record content is never logged.
+ * The shared shape of both transform Lambdas: the environment decoded and the key read
+ * once, on the first invocation; the pure core called per batch; ingest metrics published;
+ * one log line of ids and counts. Record content is never logged.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { TRANSFORM_LAMBDA } from '../../lib/core/env/services';
+import { aggregateBatch } from '../../lib/core/transform/aggregate';
+import { publishIngestMetrics } from '../../lib/core/transform/emf';
+import { aggregateOptionsFrom, decodeTransformEnv, transformContextFromEnv } from '../../lib/core/transform/env';
 import {
   transformBatch,
   transformDebugBatch,
-  type Enrolment,
   type FirehoseEventIn,
   type FirehoseResponse,
-  type TransformContext,
+  type StreamKind,
 } from '../../lib/core/transform/transform';
-import { aggregateBatch, type AggregateOptions } from '../../lib/core/transform/aggregate';
-import { aggregateOptionsFrom, type BucketMetricsConfig } from '../../lib/core/transform/metrics-config';
-import { readEnrolmentsEnv, readMetricsEnv, readRedactionEnv, redactorFromEnv } from '../../lib/core/transform/env';
+import { configuredOnFirstCall, lazyLogger, type Log } from './configure';
 import { secretsManagerHashKey, type HashKeyLoader } from './hash-key';
-import { publishIngestMetrics } from '../../lib/core/transform/emf';
-
-export type StreamKind = 'events' | 'captures';
 
 export interface HandlerDeps {
-  /** Environment. Default: process.env. */
+  /** The environment, decoded on the first invocation. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Hash key source. Default: Secrets Manager via HASH_KEY_SECRET_ARN. */
+  /** Hash key source, given HASH_KEY_SECRET_ARN. @default Secrets Manager */
   readonly loadHashKey?: HashKeyLoader;
-  readonly logger?: Logger;
+  /** @default - a Powertools Logger named from the service table */
+  readonly logger?: Log;
   readonly now?: () => Date;
 }
 
 export type TransformHandler = (event: FirehoseEventIn) => Promise<FirehoseResponse>;
 
-interface Ready {
-  readonly ctx: TransformContext;
-  readonly enrolments: readonly Enrolment[];
-  /** Bucket metrics settings (events stream); slice admission lives as long as the container. */
-  readonly metrics: AggregateOptions;
-}
-
-/** Builds a Firehose transformation handler for the events stream or the debug-capture stream. */
+/** Builds the Firehose transformation handler of the events stream or the debug-capture stream. */
 export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {}): TransformHandler {
-  const env = deps.env ?? process.env;
-  const serviceName = kind === 'events' ? 'llmops-redact' : 'llmops-debug-capture';
-  const logger = deps.logger ?? new Logger({ serviceName });
-  const loadHashKey = deps.loadHashKey ?? secretsManagerHashKey(env);
+  const log = lazyLogger(TRANSFORM_LAMBDA[kind], deps.logger);
+  const loadHashKey = deps.loadHashKey ?? secretsManagerHashKey;
   const now = deps.now ?? (() => new Date());
-  let ready: Promise<Ready> | undefined;
 
-  const init = async (): Promise<Ready> => {
-    const cfg = readRedactionEnv(env);
-    const enrolments = kind === 'captures' ? readEnrolmentsEnv(env) : [];
-    const metrics = aggregateOptionsFrom(readMetricsEnv(env) as BucketMetricsConfig);
-    const hashKey = await loadHashKey();
-    const ctx: TransformContext = {
-      redactor: redactorFromEnv(cfg, hashKey),
-      hashKey,
-      allowedAttributes: new Set(cfg.allowedAttributes),
-      now,
+  return configuredOnFirstCall(async (): Promise<TransformHandler> => {
+    const settings = decodeTransformEnv(kind, deps.env ?? process.env);
+    const hashKey = await loadHashKey(settings.hashKeySecretArn);
+    const ctx = transformContextFromEnv(settings.redaction, hashKey, now);
+    // Slice admission lives as long as the container.
+    const metrics = aggregateOptionsFrom(settings.metrics);
+    log().info('configured', {
+      detectors: settings.redaction.detectors,
+      customPatterns: settings.redaction.customPatterns.length,
+      allowedAttributes: settings.redaction.allowedAttributes.length,
+      enrolments: settings.enrolments.length,
+    });
+    return async (event) => {
+      const started = performance.now();
+      const { response, stats, events } =
+        kind === 'events' ? transformBatch(event, ctx) : transformDebugBatch(event, { ...ctx, enrolments: settings.enrolments });
+      publishIngestMetrics(stats, { kind, groups: events ? aggregateBatch(events, metrics) : [] });
+      log().info('batch transformed', {
+        invocationId: event.invocationId,
+        recordsIn: stats.recordsIn,
+        ok: stats.ok,
+        quarantined: stats.quarantined,
+        dropped: stats.dropped,
+        fieldsDropped: stats.fieldsDropped,
+        attributesDropped: stats.attributesDropped,
+        redactions: stats.redactions,
+        durationMs: Math.round(performance.now() - started),
+      });
+      return response;
     };
-    logger.info('configured', {
-      detectors: cfg.detectors,
-      customPatterns: cfg.customPatterns.length,
-      allowedAttributes: cfg.allowedAttributes.length,
-      enrolments: enrolments.length,
-    });
-    return { ctx, enrolments, metrics };
-  };
-
-  return async (event) => {
-    // A failed cold start is retried on the next invocation rather than cached.
-    ready ??= init().catch((e: unknown) => {
-      ready = undefined;
-      throw e;
-    });
-    let r: Ready;
-    try {
-      r = await ready;
-    } catch (e) {
-      // Configuration problems are ours, not the records': fail the invocation (Firehose
-      // retries it) and log only the error's message, which holds no record content.
-      logger.error('configuration failed', { error: (e as Error).message });
-      throw e;
-    }
-    const started = performance.now();
-    const { response, stats, events } =
-      kind === 'events' ? transformBatch(event, r.ctx) : transformDebugBatch(event, { ...r.ctx, enrolments: r.enrolments });
-    publishIngestMetrics(stats, { kind, groups: events ? aggregateBatch(events, r.metrics) : [] });
-    logger.info('batch transformed', {
-      invocationId: event.invocationId,
-      recordsIn: stats.recordsIn,
-      ok: stats.ok,
-      quarantined: stats.quarantined,
-      dropped: stats.dropped,
-      fieldsDropped: stats.fieldsDropped,
-      attributesDropped: stats.attributesDropped,
-      redactions: stats.redactions,
-      durationMs: Math.round(performance.now() - started),
-    });
-    return response;
-  };
+  }, log);
 }

@@ -1,12 +1,13 @@
 /**
  * The HMAC key for `user_id` pseudonymization and keyed tokens: a Secrets Manager secret
- * the stack creates, read once per cold start through Powertools Parameters (cached).
+ * the stack creates (its ARN is HASH_KEY_SECRET_ARN), read once per cold start through
+ * Powertools Parameters (cached).
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ConfigError } from '../../lib/core/transform/env';
+import { ConfigError } from '../../lib/core/env/contract';
 
-/** Loads the key bytes. Injectable so tests never call AWS. */
-export type HashKeyLoader = () => Promise<Uint8Array>;
+/** Loads the key bytes from the secret with this ARN. Injectable so tests never call AWS. */
+export type HashKeyLoader = (secretArn: string) => Promise<Uint8Array>;
 
 /** Shortest key accepted, in bytes. */
 export const MIN_HASH_KEY_BYTES = 16;
@@ -20,13 +21,9 @@ export function hashKeyFromSecret(secret: unknown, source: string): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-/** Reads the secret named by `HASH_KEY_SECRET_ARN`, cached for the life of the container. */
-export function secretsManagerHashKey(env: Readonly<Record<string, string | undefined>>): HashKeyLoader {
-  return async () => {
-    const arn = env.HASH_KEY_SECRET_ARN;
-    if (!arn) throw new ConfigError('HASH_KEY_SECRET_ARN is not set; it must name the hash key secret');
-    // The key does not rotate under a running container: cache it for a day.
-    const secret = await getSecret(arn, { maxAge: 86_400 });
-    return hashKeyFromSecret(secret, 'the hash key secret');
-  };
-}
+/** Reads the secret, cached for the life of the container. */
+export const secretsManagerHashKey: HashKeyLoader = async (secretArn) => {
+  // The key does not rotate under a running container: cache it for a day.
+  const secret = await getSecret(secretArn, { maxAge: 86_400 });
+  return hashKeyFromSecret(secret, 'the hash key secret');
+};

@@ -20,17 +20,21 @@ import {
 } from '../core/transform/transform';
 import { ingestEmfDocuments } from '../core/transform/emf';
 import { aggregateBatch } from '../core/transform/aggregate';
-import { aggregateOptionsFrom } from '../core/transform/metrics-config';
 import { loadPolicy, PolicyError } from '../core/policy';
-import { createLineRedactor, createRedactor } from '../core/redaction';
-import { redactorConfigFromPolicy, type PolicyRedaction } from '../core/transform/from-policy';
+import { createLineRedactor } from '../core/redaction';
+import { aggregateOptionsFrom, transformConfigFromPolicy, transformContext, type TransformConfig } from '../core/transform/env';
 import type { CliCommand, CliIO } from './io';
 
 /** Shortest hash key accepted, in bytes. */
 const MIN_KEY_BYTES = 16;
 const MAX_EVENT_LINE_BYTES = 1024 * 1024;
 
-export { redactorConfigFromPolicy, type PolicyRedaction };
+/** Without --policy: every PII detector plain, no custom pattern, no attribute declared, no enrolment, no slices or prices, thumbs ratings. */
+export const NO_POLICY: TransformConfig = {
+  redaction: { detectors: {}, customPatterns: [], allowedAttributes: [] },
+  metrics: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+  enrolments: [],
+};
 
 class UsageError extends Error {}
 
@@ -73,10 +77,11 @@ async function guarded(name: string, io: CliIO, body: () => Promise<number>): Pr
   }
 }
 
-function readPolicy(file: string | undefined): PolicyRedaction | undefined {
-  if (file === undefined) return undefined;
+/** The transform settings of `--policy FILE` (the same the Lambdas' environment holds), else NO_POLICY. */
+function readPolicy(file: string | undefined): TransformConfig {
+  if (file === undefined) return NO_POLICY;
   try {
-    return redactorConfigFromPolicy(loadPolicy(file).policy);
+    return transformConfigFromPolicy(loadPolicy(file).policy);
   } catch (e) {
     if (e instanceof PolicyError) {
       const n = e.problems.length;
@@ -115,14 +120,12 @@ export function resolveHashKey(file: string | undefined, io: CliIO): Uint8Array 
   return new Uint8Array(key);
 }
 
-function buildContext(policy: PolicyRedaction | undefined, hashKey: Uint8Array): TransformContext {
-  let redactor;
+function buildContext(config: TransformConfig, hashKey: Uint8Array): TransformContext {
   try {
-    redactor = createRedactor({ ...(policy?.config ?? {}), tokenKey: hashKey });
+    return transformContext(config.redaction, hashKey, () => new Date());
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return { redactor, hashKey, allowedAttributes: new Set(policy?.allowedAttributes ?? []), now: () => new Date() };
 }
 
 /** Writes `s`, waiting for the stream to drain when its buffer is full. */
@@ -193,8 +196,8 @@ export const redactCommand: CliCommand = (args, io) =>
       return 0;
     }
     if (values.text === values.events) throw new UsageError('give exactly one of --text or --events');
-    const policy = readPolicy(values.policy);
-    const ctx = buildContext(policy, resolveHashKey(values['hash-key-file'], io));
+    const config = readPolicy(values.policy);
+    const ctx = buildContext(config, resolveHashKey(values['hash-key-file'], io));
     return values.text ? redactTextStream(ctx, io) : redactEventStream(ctx, io);
   });
 
@@ -252,18 +255,17 @@ export const transformCommand: CliCommand = (args, io) =>
       io.stdout.write(TRANSFORM_HELP);
       return 0;
     }
-    const policy = readPolicy(values.policy);
-    const ctx = buildContext(policy, resolveHashKey(values['hash-key-file'], io));
+    const config = readPolicy(values.policy);
+    const ctx = buildContext(config, resolveHashKey(values['hash-key-file'], io));
     const chunks: Buffer[] = [];
     for await (const c of io.stdin as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
     const event = parseFirehoseEvent(Buffer.concat(chunks).toString('utf8'));
     const { response, stats, events } = values['debug-capture']
-      ? transformDebugBatch(event, { ...ctx, enrolments: policy?.enrolments ?? [] })
+      ? transformDebugBatch(event, { ...ctx, enrolments: config.enrolments })
       : transformBatch(event, ctx);
     await write(io.stdout, `${JSON.stringify(response)}\n`);
     if (values.emf !== undefined) {
-      // Without --policy: no slices, no prices, thumbs ratings (the Lambda's defaults).
-      const options = aggregateOptionsFrom(policy?.metrics ?? { slices: {}, pricing: {}, rating_scale: 'thumbs' });
+      const options = aggregateOptionsFrom(config.metrics);
       const groups = events ? aggregateBatch(events, options) : [];
       const docs = ingestEmfDocuments(stats, { kind: values['debug-capture'] ? 'captures' : 'events', groups });
       try {

@@ -12,10 +12,10 @@
  * would drop never leaves the process; ingest checks again. Every capture not sent is
  * counted with its reason. Never throws; never logs content.
  */
-import { enrolmentVerdict, type EnrolmentVerdict } from '../core/contract/enrolment';
+import { enrolmentVerdict, type EnrolmentRule, type EnrolmentVerdict } from '../core/contract/enrolment';
 import type { KillSwitches } from './kill-switches';
 import { parseDebugCapture, type DebugCapture } from '../core/contract';
-import type { Enrolment, Policy } from '../core/policy/schema';
+import type { Policy } from '../core/policy/schema';
 import { toLine } from './packing';
 import { DeliveryPipeline, type ClientStats, type DeliveryOptions, type DropReason } from './pipeline';
 
@@ -38,8 +38,8 @@ export type CaptureDropReason = DropReason | CaptureGateReason;
 /** A capture as `send()` takes it: `timestamp` may be left out. */
 export type DebugCaptureInput = Omit<DebugCapture, 'timestamp'> & Partial<Pick<DebugCapture, 'timestamp'>>;
 
-/** What the gate needs of an enrolment. */
-export type CaptureEnrolment = Pick<Enrolment, 'cohort' | 'expires_at'> & Partial<Pick<Enrolment, 'tenant_id'>>;
+/** What the gate needs of an enrolment (lib/core/contract/enrolment.ts): cohort, expiry and, when it names one, the tenant. */
+export type CaptureEnrolment = EnrolmentRule;
 
 export interface DebugCaptureSenderOptions extends DeliveryOptions<CaptureDropReason> {
   /**

@@ -18,8 +18,8 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { TelemetryCatalog } from '../catalog/index';
-import { bucketMetricsConfig } from '../../core/transform/metrics-config';
-import { redactorConfigFromPolicy } from '../../core/transform/from-policy';
+import { SERVICE_NAMES } from '../../core/env/services';
+import { transformEnvFromPolicy } from '../../core/transform/env';
 import { TelemetryFunction } from '../shared/function';
 import type { Policy } from '../../core/policy';
 import { logRetention } from '../storage/lifecycle';
@@ -45,9 +45,6 @@ export const EVENTS_ERROR_PREFIX = 'errors/events/!{firehose:error-output-type}/
 export const DEBUG_DATA_PREFIX = '!{partitionKeyFromLambda:area}/dt=!{partitionKeyFromLambda:dt}/';
 export const DEBUG_ERROR_PREFIX = 'errors/captures/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
 
-/** Lambda environment variables are capped at 4 KB in total. */
-const MAX_CONFIG_BYTES = 3500;
-
 export interface TelemetryIngestProps {
   /** The validated policy: capture, redaction, debug capture, retention, names. */
   readonly policy: Policy;
@@ -55,24 +52,6 @@ export interface TelemetryIngestProps {
   readonly storage: TelemetryStorage;
   /** The events table whose schema the Parquet conversion uses. */
   readonly catalog: TelemetryCatalog;
-}
-
-/** The redaction configuration the Lambdas read from `REDACTION_CONFIG`. */
-export function redactionConfig(policy: Pick<Policy, 'redaction' | 'capture' | 'debug_capture'>): string {
-  const { config, allowedAttributes } = redactorConfigFromPolicy(policy);
-  return JSON.stringify({ detectors: config.detectors, customPatterns: config.customPatterns, allowedAttributes });
-}
-
-/** The environment of the events transform: redaction and bucket-metrics configuration, within Lambda's 4 KB. */
-export function transformEnvironment(policy: Policy): Record<string, string> {
-  const env = { REDACTION_CONFIG: redactionConfig(policy), METRICS_CONFIG: JSON.stringify(bucketMetricsConfig(policy)) };
-  const bytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-  if (bytes > MAX_CONFIG_BYTES) {
-    throw new Error(
-      `the transform configuration is ${bytes} bytes; Lambda environments hold at most 4 KB, so redaction.custom_patterns, capture.attributes, slices values and pricing.models must fit in ${MAX_CONFIG_BYTES} bytes`,
-    );
-  }
-  return env;
 }
 
 export class TelemetryIngest extends Construct {
@@ -116,7 +95,8 @@ export class TelemetryIngest extends Construct {
       description: 'Firehose transform: validate, minimize, pseudonymize, redact; quarantine what is invalid',
       memorySize: 1024,
       timeout: Duration.minutes(1),
-      environment: { ...transformEnvironment(policy), HASH_KEY_SECRET_ARN: this.hashKey.secretArn },
+      serviceName: SERVICE_NAMES.redact,
+      environment: transformEnvFromPolicy(policy, 'events', { hashKeySecretArn: this.hashKey.secretArn }),
     });
     this.debugCaptureFunction = new TelemetryFunction(this, 'DebugCapture', {
       policy,
@@ -124,12 +104,8 @@ export class TelemetryIngest extends Construct {
       description: 'Firehose transform of debug captures: enrolment and expiry, redaction',
       memorySize: 1024,
       timeout: Duration.minutes(1),
-      environment: {
-        REDACTION_CONFIG: redactionConfig(policy),
-        HASH_KEY_SECRET_ARN: this.hashKey.secretArn,
-        // Disabled capture means no cohort is enrolled, whatever the list says.
-        ENROLMENTS: JSON.stringify(policy.debug_capture.enabled ? policy.debug_capture.enrolments : []),
-      },
+      serviceName: SERVICE_NAMES['debug-capture'],
+      environment: transformEnvFromPolicy(policy, 'captures', { hashKeySecretArn: this.hashKey.secretArn }),
     });
     for (const fn of [this.redactFunction, this.debugCaptureFunction]) this.hashKey.grantRead(fn);
 

@@ -24,6 +24,8 @@ import { resolveSwitches, type ResolvedSwitch } from '../../core/policy/switches
 import { auditLogRetention } from '../storage/lifecycle';
 import { removalPolicyFor } from '../storage/storage';
 import { tripMap, type TripMap } from '../../core/killswitch/trip';
+import { tripEnvFromPolicy } from '../../core/killswitch/env';
+import { SERVICE_NAMES } from '../../core/env/services';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../../core/killswitch/values';
 
 /**
@@ -35,7 +37,7 @@ import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from 
 export const SWITCH_VALUE_PATTERN = '^\\{.*"state":"(on|off)".*\\}$';
 
 /** Room for TRIP_MAP in the trip Lambda's environment (4 KB in all, shared with the Powertools variables). */
-export const MAX_TRIP_MAP_CHARS = 3000;
+export { MAX_TRIP_MAP_CHARS } from '../../core/killswitch/env';
 
 export interface KillSwitchParametersProps {
   /**
@@ -168,12 +170,7 @@ export class KillSwitchParameters extends Construct {
     const alarms = Object.keys(this.tripMap);
     if (alarms.length === 0) return undefined;
     const refs = [...new Set(Object.values(this.tripMap).flatMap((actions) => actions.map((a) => a.ref)))];
-    const tripMapJson = JSON.stringify(this.tripMap);
-    if (tripMapJson.length > MAX_TRIP_MAP_CHARS) {
-      throw new Error(
-        `kill_switches.auto_trips maps ${alarms.length} alarms to ${refs.length} switches; as TRIP_MAP that is ${tripMapJson.length} characters, over the ${MAX_TRIP_MAP_CHARS} this stack allows in the trip Lambda's environment (Lambda allows 4 KB in all). Map fewer alarms, or trip read_only_mode instead of many tools.`,
-      );
-    }
+    const environment = tripEnvFromPolicy(props.policy);
 
     // Own role instead of the default one, whose AWS managed AWSLambdaBasicExecutionRole
     // would grant log writes to every log group (AwsSolutions-IAM4).
@@ -184,12 +181,12 @@ export class KillSwitchParameters extends Construct {
     const fn = new TelemetryFunction(this, 'TripFn', {
       entry: 'lambdas/trip/index.ts',
       policy: props.policy,
-      serviceName: 'kill-switch-trip',
+      serviceName: SERVICE_NAMES.trip,
       description: `Trips ${refs.length} kill switch(es) under ${this.prefix} when one of ${alarms.length} mapped page alarm(s) enters ALARM`,
       role,
       memorySize: 256,
       timeout: Duration.seconds(30),
-      environment: { SWITCH_PREFIX: this.prefix, TRIP_MAP: tripMapJson },
+      environment,
     });
     fn.logGroup.grantWrite(role);
     iam.Grant.addToPrincipal({

@@ -36,6 +36,8 @@ import type { Policy } from '../../core/policy/schema';
 import type { TelemetryStorage } from '../storage';
 import { rollupUnit, type RollupMetricName } from '../../core/rollup/metrics';
 import { ROLLUP_FAILURES_METRIC } from '../../core/rollup/names';
+import { rollupEnvFromPolicy } from '../../core/rollup/env';
+import { SERVICE_NAMES } from '../../core/env/services';
 
 /** The rollup metrics this construct publishes (checked against the dictionary at synth). */
 export const ROLLUP_METRICS: readonly RollupMetricName[] = [
@@ -47,7 +49,7 @@ export const ROLLUP_METRICS: readonly RollupMetricName[] = [
 ];
 
 /** Room for SLICES in the Lambda environment (4 KB in all). */
-export const MAX_SLICES_ENV_CHARS = 3000;
+export { MAX_SLICES_ENV_CHARS } from '../../core/rollup/env';
 
 /** The prefix of the analysts' Athena results in the results bucket (the workgroup's output location). */
 const ANALYSTS_RESULTS_PREFIX = 'analysts/';
@@ -92,29 +94,21 @@ export class TelemetryRollups extends Construct {
     this.metrics = new TelemetryMetrics(this.namespace);
     for (const m of ROLLUP_METRICS) rollupUnit(m);
 
-    const slicesJson = JSON.stringify(policy.slices.dimensions);
-    if (slicesJson.length > MAX_SLICES_ENV_CHARS) {
-      throw new Error(
-        `slices.dimensions is ${slicesJson.length} characters as JSON; the rollup Lambda's environment allows ${MAX_SLICES_ENV_CHARS} for it (4 KB in all). List fewer slice values.`,
-      );
-    }
-
     const workGroupName = catalog.analystsWorkGroup.ref;
+    const environment = rollupEnvFromPolicy(policy, {
+      workGroup: workGroupName,
+      database: catalog.database.databaseName,
+      metricsBucket: storage.metricsBucket.bucketName,
+    });
     this.function = new TelemetryFunction(this, 'RollupFn', {
       entry: 'lambdas/rollup/index.ts',
       policy,
-      serviceName: 'rollup',
+      serviceName: SERVICE_NAMES.rollup,
       description: `${prefix}: scheduled rollups (distinct users, daily cost, new intents, repeat users) from Athena to CloudWatch and the metrics tier`,
       memorySize: 512,
       // Each query: up to 3 attempts of at most 3 minutes (ROLLUP_ATTEMPT_DEADLINE_MS), run side by side.
       timeout: Duration.minutes(15),
-      environment: {
-        NAMESPACE: this.namespace,
-        WORKGROUP: workGroupName,
-        DATABASE: catalog.database.databaseName,
-        METRICS_BUCKET: storage.metricsBucket.bucketName,
-        SLICES: slicesJson,
-      },
+      environment,
       bundling: {
         // The handler loads the decision queries from disk (lib/queries reads
         // <cwd>/queries in a bundle): ship the SQL files beside the bundle.

@@ -5,13 +5,25 @@
  * client all decide with this function (it imports nothing, so the client bundles stay small).
  */
 
-export interface EnrolmentRule {
+/**
+ * A debug-capture enrolment, as the policy declares it (`debug_capture.enrolments`) and
+ * the debug-capture Lambda receives it (`ENROLMENTS`). The one definition: the policy
+ * schema, the transform, the Lambda environment and the producer SDK use this type.
+ */
+export interface Enrolment {
+  /** Name of the enrolment; captures carry it. */
   readonly cohort: string;
   /** The enrolment covers only this tenant; absent: any tenant. */
   readonly tenant_id?: string;
+  readonly user_role?: string;
+  /** Why, e.g. an incident id. */
+  readonly reason: string;
   /** RFC 3339; an expired enrolment allows nothing, even before anyone removes it. */
   readonly expires_at: string;
 }
+
+/** What the rule reads of an enrolment. */
+export type EnrolmentRule = Pick<Enrolment, 'cohort' | 'tenant_id' | 'expires_at'>;
 
 export type EnrolmentVerdict = 'enrolled' | 'not_enrolled' | 'tenant_mismatch' | 'expired';
 

@@ -1,7 +1,7 @@
 /**
  * Automatic trips, the pure core: which switches a page alarm flips, and the documents
  * to write. The trip Lambda (`lambdas/trip`) reads the current values, calls
- * `planTrip`, and writes what it returns.
+ * `planTrip`, and writes what it returns. Its environment contract is `./env.ts`.
  *
  * - Only a notification of a transition to `ALARM` trips anything (OK and
  *   INSUFFICIENT_DATA never re-enable a switch: a human does, with `llmops switch set`).
@@ -38,27 +38,6 @@ export function tripMap(policy: Pick<Policy, 'name' | 'environment' | 'kill_swit
     if (!actions.some((a) => a.ref === t.switch)) actions.push({ ref: t.switch, set: t.set });
   }
   return out;
-}
-
-const TripMapSchema = z.record(
-  z.string().min(1),
-  z.array(z.strictObject({ ref: z.string().regex(/^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?$/), set: z.enum(['on', 'off']) })).min(1),
-);
-
-/** Parses the `TRIP_MAP` environment variable (JSON of a `TripMap`); throws with what is wrong. */
-export function parseTripMap(json: string | undefined): TripMap {
-  if (json === undefined || json.trim() === '')
-    throw new Error('TRIP_MAP is not set; expected JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}');
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch {
-    throw new Error('TRIP_MAP is not JSON; expected {"<alarm name>":[{"ref":"<switch>","set":"on|off"}]}');
-  }
-  const r = TripMapSchema.safeParse(data);
-  if (!r.success)
-    throw new Error(`TRIP_MAP is invalid: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return r.data;
 }
 
 /** The fields of a CloudWatch alarm notification (the SNS message body) that a trip uses. */

@@ -9,17 +9,15 @@
  * - Bucket metrics (events stream only): the groups of `aggregateBatch`, one document per
  *   dimension set.
  *
- * Every document carries the `service` dimension: `ingest` for the events stream,
- * `debug-capture` for the debug stream. Dimension values are closed labels, never content.
+ * Every document carries the `service` dimension, the transforming Lambda's service name
+ * (lib/core/env/services.ts): `ingest` for the events stream, `debug-capture` for the debug stream. Dimension values are closed labels, never content.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EmfOutput } from '@aws-lambda-powertools/metrics/types';
-import { DEBUG_CAPTURE_SERVICE, SERVICE_OF } from '../metrics/dictionary';
+import { SERVICE_NAMES, TRANSFORM_LAMBDA } from '../env/services';
 import { EMITTED_UNITS, type MetricGroup } from './aggregate';
 import { PII_DETECTOR_IDS, SECRET_DETECTOR_IDS } from '../redaction/catalog';
-import type { TransformStats } from './transform';
-
-export type StreamKind = 'events' | 'captures';
+import type { StreamKind, TransformStats } from './transform';
 
 export interface MetricsOptions {
   /** Which stream's transform publishes: decides the `service` dimension. Default `events`. */
@@ -38,8 +36,8 @@ const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   None: MetricUnit.NoUnit,
 };
 
-/** The service dimension of a stream's metrics. */
-export const serviceOf = (kind: StreamKind): string => (kind === 'events' ? SERVICE_OF.ingest : DEBUG_CAPTURE_SERVICE);
+/** The service dimension of a stream's metrics: the service name of the Lambda that transforms it. */
+export const serviceOf = (kind: StreamKind): string => SERVICE_NAMES[TRANSFORM_LAMBDA[kind]];
 
 const DETECTOR_IDS: ReadonlySet<string> = new Set([...PII_DETECTOR_IDS, ...SECRET_DETECTOR_IDS]);
 

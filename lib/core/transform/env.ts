@@ -1,103 +1,200 @@
 /**
- * Lambda configuration from the environment, validated once per cold start. Errors name
- * the variable, what is wrong and what is allowed; they never echo secret material.
+ * The environment contract of the two transform Lambdas (`redact` for the events stream,
+ * `debug-capture` for the debug stream), and what a policy says about the transform.
+ *
+ * The ingest construct writes the environment with `transformEnvFromPolicy`; the handler
+ * reads it with `decodeTransformEnv` on its first invocation; `llmops transform` takes the
+ * same settings straight from the policy (`transformConfigFromPolicy`).
+ *
+ * | Variable            | redact | debug-capture | Holds                                          |
+ * | ------------------- | ------ | ------------- | ---------------------------------------------- |
+ * | REDACTION_CONFIG    | yes    | yes           | detectors, custom patterns, declared attributes |
+ * | METRICS_CONFIG      | yes    |               | slices, prices, rating scale (bucket metrics)  |
+ * | HASH_KEY_SECRET_ARN | yes    | yes           | the hash key secret (read at run time)         |
+ * | ENROLMENTS          |        | yes           | the live debug-capture enrolments              |
  */
 import * as z from 'zod';
-import {
-  PII_DETECTOR_IDS,
-  PII_MODES,
-  createRedactor,
-  type PiiDetectorId,
-  type PiiMode,
-  type Redactor,
-  type RedactorConfig,
-} from '../redaction';
-import type { Enrolment } from './transform';
+import type { Enrolment } from '../contract/enrolment';
+import { ConfigError, defineEnv, envBytes, json, text, type EnvSource } from '../env/contract';
+import type { Policy } from '../policy/schema';
+import { PII_DETECTOR_IDS, PII_MODES, createRedactor, type PiiDetectorId } from '../redaction';
+import { SliceDimensionsJson } from '../rollup/env';
+import { SliceAdmission, type AggregateOptions } from './aggregate';
+import type { StreamKind, TransformContext } from './transform';
 
-const Detectors = z.partialRecord(z.enum(PII_DETECTOR_IDS as [PiiDetectorId, ...PiiDetectorId[]]), z.enum(PII_MODES));
-
-/** `REDACTION_CONFIG`: the policy's redaction section and declared attributes, as JSON. */
-export const RedactionEnv = z.strictObject({
-  detectors: Detectors.default({}),
-  customPatterns: z
-    .array(z.strictObject({ name: z.string().min(1), pattern: z.string().min(1), placeholder: z.string().min(1) }))
-    .default([]),
-  allowedAttributes: z.array(z.string().min(1)).default([]),
+/** `REDACTION_CONFIG`: the policy's redaction section and declared attributes. */
+export const RedactionConfigJson = z.strictObject({
+  detectors: z.partialRecord(z.enum(PII_DETECTOR_IDS as [PiiDetectorId, ...PiiDetectorId[]]), z.enum(PII_MODES)),
+  customPatterns: z.array(z.strictObject({ name: z.string().min(1), pattern: z.string().min(1), placeholder: z.string().min(1) })),
+  allowedAttributes: z.array(z.string().min(1)),
 });
-export type RedactionEnv = z.infer<typeof RedactionEnv>;
+export type RedactionConfig = z.output<typeof RedactionConfigJson>;
 
-/** `ENROLMENTS`: the policy's debug-capture enrolments, as JSON. */
-export const EnrolmentsEnv = z.array(
+/** `METRICS_CONFIG`: what the bucket metrics need: the slices, the price table for records without cost, the rating scale. */
+export const MetricsConfigJson = z.strictObject({
+  slices: SliceDimensionsJson,
+  pricing: z.record(z.string().min(1), z.strictObject({ input_per_1k: z.number().min(0), output_per_1k: z.number().min(0) })),
+  rating_scale: z.enum(['thumbs', 'five_star']),
+});
+export type MetricsConfig = z.output<typeof MetricsConfigJson>;
+
+/** `ENROLMENTS`: the policy's live debug-capture enrolments. */
+export const EnrolmentsJson = z.array(
   z.strictObject({
     cohort: z.string().min(1),
-    tenant_id: z.string().optional(),
-    user_role: z.string().optional(),
+    tenant_id: z.string().min(1).optional(),
+    user_role: z.string().min(1).optional(),
     reason: z.string().min(1),
-    expires_at: z.iso.datetime(),
+    // The policy allows any RFC 3339 time, offsets included.
+    expires_at: z.iso.datetime({ offset: true }),
   }),
 );
 
-/** A configuration problem: the handler refuses to start rather than pass records through unredacted. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+// The enrolment is defined once (lib/core/contract/enrolment.ts): the policy's parsed
+// enrolment and the decoded ENROLMENTS must both be exactly that type.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const enrolmentIsOneType: [
+  Same<Policy['debug_capture']['enrolments'][number], Enrolment>,
+  Same<z.output<typeof EnrolmentsJson>[number], Enrolment>,
+] = [true, true];
+void enrolmentIsOneType;
+
+const REDACTION_CONFIG = json(
+  RedactionConfigJson,
+  'JSON {"detectors":{<PII detector>:"plain|keyed|off"},"customPatterns":[{"name","pattern","placeholder"}],"allowedAttributes":[...]}',
+);
+const HASH_KEY_SECRET_ARN = text(
+  z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/),
+  'the ARN of the hash key secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)',
+  { deployTime: true },
+);
+
+/** One contract per stream; the order of the variables is the order they appear in the template. */
+export const TRANSFORM_ENV = {
+  events: defineEnv({
+    REDACTION_CONFIG,
+    METRICS_CONFIG: json(MetricsConfigJson, 'JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star"}'),
+    HASH_KEY_SECRET_ARN,
+  }),
+  captures: defineEnv({
+    REDACTION_CONFIG,
+    HASH_KEY_SECRET_ARN,
+    ENROLMENTS: json(EnrolmentsJson, 'a JSON array of {"cohort","tenant_id"?,"user_role"?,"reason","expires_at"} ([] when none is live)'),
+  }),
+} as const;
+
+/** What a policy says about the transform: the same settings for the Lambdas and `llmops transform`. */
+export interface TransformConfig {
+  readonly redaction: RedactionConfig;
+  /** The bucket metrics (events stream). */
+  readonly metrics: MetricsConfig;
+  /** The enrolments (debug stream); none when the policy disables debug capture. */
+  readonly enrolments: readonly Enrolment[];
 }
 
-function parseJsonEnv<T>(env: Readonly<Record<string, string | undefined>>, name: string, schema: z.ZodType<T>, fallback?: string): T {
-  const raw = env[name] ?? fallback;
-  if (raw === undefined) throw new ConfigError(`${name} is not set; it must hold the JSON configuration`);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(`${name} is not valid JSON`);
-  }
-  const r = schema.safeParse(json);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`${name} is invalid: ${problems}`);
-  }
-  return r.data;
-}
+export type TransformPolicy = Pick<Policy, 'redaction' | 'capture' | 'debug_capture' | 'slices' | 'pricing'>;
 
-/** Reads `REDACTION_CONFIG` (required: an unconfigured redactor must not run silently). */
-export function readRedactionEnv(env: Readonly<Record<string, string | undefined>>): RedactionEnv {
-  return parseJsonEnv(env, 'REDACTION_CONFIG', RedactionEnv);
-}
-
-/** Reads `ENROLMENTS` (absent means no enrolment: every capture is dropped). */
-export function readEnrolmentsEnv(env: Readonly<Record<string, string | undefined>>): Enrolment[] {
-  return parseJsonEnv(env, 'ENROLMENTS', EnrolmentsEnv, '[]');
-}
-
-/** Builds the redactor; keyed tokens use `tokenKey`. Throws ConfigError on a bad custom pattern or mode. */
-export function redactorFromEnv(cfg: RedactionEnv, tokenKey: Uint8Array): Redactor {
-  const config: RedactorConfig = {
-    detectors: cfg.detectors as Partial<Record<PiiDetectorId, PiiMode>>,
-    customPatterns: cfg.customPatterns,
-    tokenKey,
+/** The transform settings of a validated policy. */
+export function transformConfigFromPolicy(policy: TransformPolicy): TransformConfig {
+  return {
+    redaction: {
+      detectors: { ...policy.redaction.detectors },
+      customPatterns: policy.redaction.custom_patterns.map((c) => ({ name: c.name, pattern: c.pattern, placeholder: c.placeholder })),
+      allowedAttributes: [...policy.capture.attributes],
+    },
+    metrics: { slices: policy.slices.dimensions, pricing: policy.pricing.models, rating_scale: policy.capture.rating_scale },
+    // Disabled capture means no cohort is enrolled, whatever the list says.
+    enrolments: policy.debug_capture.enabled ? policy.debug_capture.enrolments : [],
   };
+}
+
+/** What the transform environment takes from other resources. */
+export interface TransformRefs {
+  /** The ARN of the hash key secret. */
+  readonly hashKeySecretArn: string;
+}
+
+/** Room for the policy's part of a transform environment (Lambda allows 4 KB in all, with the names and the Powertools variables). */
+export const MAX_CONFIG_BYTES = 3500;
+
+const WHAT_MUST_FIT: Readonly<Record<StreamKind, string>> = {
+  events: 'redaction.custom_patterns, capture.attributes, slices values and pricing.models',
+  captures: 'redaction.custom_patterns, capture.attributes and debug_capture.enrolments',
+};
+
+/** The environment of a stream's transform; throws when the policy's part does not fit in a Lambda environment. */
+export function transformEnvFromPolicy(policy: TransformPolicy, kind: StreamKind, refs: TransformRefs): Record<string, string> {
+  const c = transformConfigFromPolicy(policy);
+  const env: Record<string, string> =
+    kind === 'events'
+      ? TRANSFORM_ENV.events.encode({
+          REDACTION_CONFIG: c.redaction,
+          METRICS_CONFIG: c.metrics,
+          HASH_KEY_SECRET_ARN: refs.hashKeySecretArn,
+        })
+      : TRANSFORM_ENV.captures.encode({
+          REDACTION_CONFIG: c.redaction,
+          HASH_KEY_SECRET_ARN: refs.hashKeySecretArn,
+          ENROLMENTS: c.enrolments,
+        });
+  // The secret's ARN is a deploy-time reference: counted in the room left over.
+  const bytes = envBytes(
+    env,
+    Object.keys(env).filter((k) => k !== 'HASH_KEY_SECRET_ARN'),
+  );
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new Error(
+      `the transform configuration is ${bytes} bytes; Lambda environments hold at most 4 KB, so ${WHAT_MUST_FIT[kind]} must fit in ${MAX_CONFIG_BYTES} bytes`,
+    );
+  }
+  return env;
+}
+
+/** What a transform handler reads from its environment. */
+export interface TransformSettings extends TransformConfig {
+  readonly hashKeySecretArn: string;
+}
+
+/** A captures transform has no bucket metrics: nothing sliced, priced or rated. */
+const NO_METRICS: MetricsConfig = { slices: {}, pricing: {}, rating_scale: 'thumbs' };
+
+/** Reads a stream's transform environment; throws ConfigError naming every bad variable. */
+export function decodeTransformEnv(kind: StreamKind, env: EnvSource): TransformSettings {
+  if (kind === 'events') {
+    const v = TRANSFORM_ENV.events.decode(env);
+    return { redaction: v.REDACTION_CONFIG, metrics: v.METRICS_CONFIG, enrolments: [], hashKeySecretArn: v.HASH_KEY_SECRET_ARN };
+  }
+  const v = TRANSFORM_ENV.captures.decode(env);
+  return { redaction: v.REDACTION_CONFIG, metrics: NO_METRICS, enrolments: v.ENROLMENTS, hashKeySecretArn: v.HASH_KEY_SECRET_ARN };
+}
+
+/**
+ * The transform context of a redaction config and key: the redactor (keyed tokens use
+ * `hashKey`) and the declared attributes. Throws the engine's error on a pattern or mode
+ * it refuses; the handler reports it as a ConfigError of REDACTION_CONFIG, the CLI as a usage error.
+ */
+export function transformContext(redaction: RedactionConfig, hashKey: Uint8Array, now: () => Date): TransformContext {
+  const redactor = createRedactor({ detectors: redaction.detectors, customPatterns: redaction.customPatterns, tokenKey: hashKey });
+  return { redactor, hashKey, allowedAttributes: new Set(redaction.allowedAttributes), now };
+}
+
+/** `transformContext`, with the engine's refusal as a ConfigError of REDACTION_CONFIG. */
+export function transformContextFromEnv(redaction: RedactionConfig, hashKey: Uint8Array, now: () => Date): TransformContext {
   try {
-    return createRedactor(config);
+    return transformContext(redaction, hashKey, now);
   } catch (e) {
     throw new ConfigError(`REDACTION_CONFIG: ${(e as Error).message}`);
   }
 }
 
-/**
- * `METRICS_CONFIG`: what the bucket metrics need from the policy: the slices (values with
- * their own series, caps), the price table for records without cost, the rating scale.
- */
-export const MetricsEnv = z.strictObject({
-  slices: z.record(z.string(), z.strictObject({ max_values: z.int().min(1), values: z.array(z.string()).optional() })).default({}),
-  pricing: z.record(z.string(), z.strictObject({ input_per_1k: z.number().min(0), output_per_1k: z.number().min(0) })).default({}),
-  rating_scale: z.enum(['thumbs', 'five_star']).default('thumbs'),
-});
-export type MetricsEnv = z.infer<typeof MetricsEnv>;
-
-/** Reads `METRICS_CONFIG` (absent: no slices, no prices, thumbs ratings). */
-export function readMetricsEnv(env: Readonly<Record<string, string | undefined>>): MetricsEnv {
-  return parseJsonEnv(env, 'METRICS_CONFIG', MetricsEnv, '{}');
+/** The aggregation options for a metrics config; the slice admission lives as long as the returned object. */
+export function aggregateOptionsFrom(config: MetricsConfig): AggregateOptions {
+  return {
+    policy: {
+      slices: { dimensions: config.slices, max_series: Number.MAX_SAFE_INTEGER, max_monthly_usd: Number.MAX_SAFE_INTEGER },
+      pricing: { currency: 'USD', models: config.pricing },
+      capture: { rating_scale: config.rating_scale } as Policy['capture'],
+    },
+    admission: new SliceAdmission(config.slices),
+  };
 }

@@ -10,7 +10,7 @@
  * `unparseable_json` with a detail saying so, never split here (splitting would return
  * more records than recordIds).
  */
-import { enrolmentVerdict as sharedVerdict } from '../contract/enrolment';
+import { enrolmentVerdict as sharedVerdict, type EnrolmentRule } from '../contract/enrolment';
 import { createHash } from 'node:crypto';
 // The contract's schema and parser only: the column list (JSON Schema) stays out of the Lambda bundle.
 import { isJsonObject, parseDebugCapture, parseTelemetryEvent, readEventType } from '../contract/parse';
@@ -60,6 +60,9 @@ export interface FirehoseResponse {
   readonly records: FirehoseRecordOut[];
 }
 
+/** Which stream a transform serves: `events` (the redact Lambda) or `captures` (the debug-capture Lambda). */
+export type StreamKind = 'events' | 'captures';
+
 /** Why a debug capture was dropped. */
 export type DropReason = 'not_enrolled' | 'expired' | 'tenant_mismatch';
 
@@ -87,17 +90,8 @@ export interface TransformContext {
   readonly maxDepth?: number;
 }
 
-/** A debug-capture enrolment (from the policy): which cohort may capture, until when. */
-export interface Enrolment {
-  readonly cohort: string;
-  readonly tenant_id?: string;
-  readonly user_role?: string;
-  readonly reason: string;
-  readonly expires_at: string;
-}
-
 export interface DebugTransformContext extends TransformContext {
-  readonly enrolments: readonly Enrolment[];
+  readonly enrolments: readonly EnrolmentRule[];
 }
 
 export interface TransformResult {
@@ -372,7 +366,7 @@ export function transformDebugBatch(event: FirehoseEventIn, ctx: DebugTransformC
 }
 
 /** Which live enrolment, if any, allows this capture at `now` (the rule shared with the producer and the kill-switch client). */
-export function enrolmentVerdict(capture: DebugCapture, enrolments: readonly Enrolment[], now: Date): 'enrolled' | DropReason {
+export function enrolmentVerdict(capture: DebugCapture, enrolments: readonly EnrolmentRule[], now: Date): 'enrolled' | DropReason {
   return sharedVerdict(capture, enrolments, now.getTime());
 }
 
