@@ -6,8 +6,9 @@
  * A contract lists its variables, each either JSON (a zod schema of the parsed value) or
  * a plain string. Decoding checks every variable and reports every problem at once, each
  * naming the variable, what is wrong and what is allowed. No variable holds secret
- * material (secrets are referenced by ARN and read at run time), and JSON problems never
- * quote the value: zod's messages say what was expected, not what was found.
+ * material (secrets are referenced by ARN and read at run time); JSON problems never
+ * quote the value (zod's messages say what was expected, not what was found), and a
+ * string variable declared `hideValue` is never quoted either.
  */
 import * as z from 'zod';
 
@@ -46,6 +47,8 @@ export interface StringVariable<S extends z.ZodType<string> = z.ZodType<string>>
    * non-empty string, `decode` checks it in full.
    */
   readonly deployTime: boolean;
+  /** Errors never quote the value (a misconfigured variable may hold what should have stayed in a secret). */
+  readonly hideValue: boolean;
 }
 
 export type Variable = JsonVariable | StringVariable;
@@ -55,9 +58,16 @@ export function json<S extends z.ZodType>(schema: S, allowed: string): JsonVaria
   return { kind: 'json', schema, allowed };
 }
 
-/** A plain-string variable; `deployTime` when the construct passes a reference to another resource. */
-export function text<S extends z.ZodType<string>>(schema: S, allowed: string, opts: { deployTime?: boolean } = {}): StringVariable<S> {
-  return { kind: 'string', schema, allowed, deployTime: opts.deployTime ?? false };
+/**
+ * A plain-string variable; `deployTime` when the construct passes a reference to another
+ * resource, `hideValue` when errors must not quote it.
+ */
+export function text<S extends z.ZodType<string>>(
+  schema: S,
+  allowed: string,
+  opts: { deployTime?: boolean; hideValue?: boolean } = {},
+): StringVariable<S> {
+  return { kind: 'string', schema, allowed, deployTime: opts.deployTime ?? false, hideValue: opts.hideValue ?? false };
 }
 
 type DeepReadonly<T> = T extends (infer E)[]
@@ -91,8 +101,9 @@ function issues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
 }
 
-/** A plain value as errors show it: quoted, at most 80 characters. */
-function show(raw: string): string {
+/** A plain value as errors show it: quoted, at most 80 characters; or only its length. */
+function show(raw: string, v: StringVariable): string {
+  if (v.hideValue) return `malformed (${raw.length} characters, not shown)`;
   return JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
 }
 
@@ -100,7 +111,7 @@ function decodeOne(name: string, v: Variable, raw: string | undefined): { ok: tr
   if (raw === undefined || raw === '') return { ok: false, problem: `${name} is not set; expected ${v.allowed}` };
   if (v.kind === 'string') {
     const r = v.schema.safeParse(raw);
-    return r.success ? { ok: true, value: r.data } : { ok: false, problem: `${name} is ${show(raw)}; expected ${v.allowed}` };
+    return r.success ? { ok: true, value: r.data } : { ok: false, problem: `${name} is ${show(raw, v)}; expected ${v.allowed}` };
   }
   let parsed: unknown;
   try {
@@ -132,7 +143,7 @@ export function defineEnv<V extends Record<string, Variable>>(variables: V): Env
         } else if (typeof value !== 'string' || value === '') {
           problems.push(`${name} would be empty; expected ${v.allowed}`);
         } else if (!v.deployTime && !v.schema.safeParse(value).success) {
-          problems.push(`${name} would be ${show(value)}; expected ${v.allowed}`);
+          problems.push(`${name} would be ${show(value, v)}; expected ${v.allowed}`);
         } else {
           out[name] = value;
         }

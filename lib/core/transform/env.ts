@@ -66,7 +66,8 @@ const REDACTION_CONFIG = json(
 const HASH_KEY_SECRET_ARN = text(
   z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/),
   'the ARN of the hash key secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)',
-  { deployTime: true },
+  // A misconfigured variable might hold the key itself: never quoted.
+  { deployTime: true, hideValue: true },
 );
 
 /** One contract per stream; the order of the variables is the order they appear in the template. */
