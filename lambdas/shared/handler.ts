@@ -3,9 +3,8 @@
  * once, on the first invocation; the pure core called per batch; ingest metrics published;
  * one log line of ids and counts. Record content is never logged.
  */
-import { TRANSFORM_LAMBDA } from '../../lib/core/env/services';
 import { aggregateBatch } from '../../lib/core/transform/aggregate';
-import { publishIngestMetrics } from '../../lib/core/transform/emf';
+import { publishIngestMetrics, TRANSFORM_LAMBDA } from '../../lib/core/transform/emf';
 import { aggregateOptionsFrom, decodeTransformEnv, transformContextFromEnv } from '../../lib/core/transform/env';
 import {
   transformBatch,

@@ -6,7 +6,6 @@
  * names of the publishing functions are taken from there.
  */
 import { DEBUG_CAPTURE_SERVICE, SERVICE_OF } from '../metrics/dictionary';
-import type { StreamKind } from '../transform/transform';
 
 /** The Lambdas of the stack, by their folder under `lambdas/`. */
 export type LambdaName = 'redact' | 'debug-capture' | 'rollup' | 'trip';
@@ -19,6 +18,3 @@ export const SERVICE_NAMES: Readonly<Record<LambdaName, string>> = {
   /** Publishes no metrics. */
   trip: 'kill-switch-trip',
 };
-
-/** The Lambda that transforms each Firehose stream. */
-export const TRANSFORM_LAMBDA: Readonly<Record<StreamKind, LambdaName>> = { events: 'redact', captures: 'debug-capture' };

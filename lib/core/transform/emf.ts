@@ -14,7 +14,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EmfOutput } from '@aws-lambda-powertools/metrics/types';
-import { SERVICE_NAMES, TRANSFORM_LAMBDA } from '../env/services';
+import { SERVICE_NAMES, type LambdaName } from '../env/services';
 import { EMITTED_UNITS, type MetricGroup } from './aggregate';
 import { PII_DETECTOR_IDS, SECRET_DETECTOR_IDS } from '../redaction/catalog';
 import type { StreamKind, TransformStats } from './transform';
@@ -35,6 +35,9 @@ const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Milliseconds: MetricUnit.Milliseconds,
   None: MetricUnit.NoUnit,
 };
+
+/** The Lambda that transforms each stream. */
+export const TRANSFORM_LAMBDA: Readonly<Record<StreamKind, LambdaName>> = { events: 'redact', captures: 'debug-capture' };
 
 /** The service dimension of a stream's metrics: the service name of the Lambda that transforms it. */
 export const serviceOf = (kind: StreamKind): string => SERVICE_NAMES[TRANSFORM_LAMBDA[kind]];
