@@ -9,7 +9,8 @@
 import { GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { metricsNamespace, SERVICE_DIMENSION, SERVICE_OF } from '../lib/core/metrics/dictionary';
-import { handlerWith } from '../lambdas/rollup/index';
+import { createRollupHandler, handlerWith } from '../lambdas/rollup/index';
+import { rollupEnvFromPolicy } from '../lib/core/rollup/env';
 import { explainRollups } from '../lib/core/spec/rollups';
 import { datumsFor, sliceFolder, type RollupDatum, type SliceDimensions } from '../lib/core/rollup/metrics';
 import { analystsWorkGroupName, catalogDatabaseName } from '../lib/core/rollup/names';
@@ -478,6 +479,35 @@ describe('runRollup through the real SDK clients', () => {
       'rollup event: schedule is "monthly"; expected hourly or daily',
     );
     await expect(handler({ schedule: 'daily', time: 'soon' })).rejects.toThrow('rollup event: time is "soon"; expected an ISO 8601 time');
+  });
+
+  it('fails when the rollup environment is incomplete: on the first invocation, naming each variable, before any query', async () => {
+    const logged: unknown[] = [];
+    const logger = { info: () => undefined, error: (...a: unknown[]) => void logged.push(a) };
+    const clients = { athena: athena.client(), cloudwatch: cw.client(), s3: s3.client() };
+    const env: Record<string, string | undefined> = { NAMESPACE: NS, WORKGROUP: analystsWorkGroupName(policy) };
+    const handler = createRollupHandler({ ...clients, env, logger });
+    const message = [
+      'DATABASE is not set; expected the name of the Glue database of the telemetry tables',
+      'METRICS_BUCKET is not set; expected the name of the metrics-tier S3 bucket',
+      'SLICES is not set; expected the policy\'s slices.dimensions as JSON, such as {"intent":{"max_values":8}}',
+    ].join('\n');
+    await expect(handler({ schedule: 'hourly', time: '2026-11-04T13:00:05Z' })).rejects.toThrow(message);
+    expect(logged).toEqual([['configuration failed', { error: message }]]);
+    expect(athena.executions).toEqual([]);
+    // The environment the construct writes configures the next invocation, which then checks its event.
+    Object.assign(
+      env,
+      rollupEnvFromPolicy(policy, {
+        workGroup: analystsWorkGroupName(policy),
+        database: catalogDatabaseName(policy),
+        metricsBucket: BUCKET,
+      }),
+    );
+    await expect(handler({ schedule: 'monthly' } as never)).rejects.toThrow(
+      'rollup event: schedule is "monthly"; expected hourly or daily',
+    );
+    expect(logged).toHaveLength(1);
   });
 });
 
