@@ -4,15 +4,10 @@
  */
 import * as z from 'zod';
 import { defineEnv, json, text, type EnvSource } from '../env/contract';
+import { SliceDimensionsJson } from '../env/slices';
 import { metricsNamespace } from '../metrics/dictionary';
 import type { Policy } from '../policy/schema';
 import type { SliceDimensions } from './metrics';
-
-/** The policy's `slices.dimensions` as JSON (the rollup's SLICES, and the slices of the transform's METRICS_CONFIG). */
-export const SliceDimensionsJson = z.record(
-  z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'a slice is an event field name' }),
-  z.strictObject({ max_values: z.int().min(1), values: z.array(z.string().min(1)).optional() }),
-);
 
 /** Room for SLICES in the Lambda environment (4 KB in all). */
 export const MAX_SLICES_ENV_CHARS = 3000;

@@ -18,7 +18,7 @@ import type { Enrolment } from '../contract/enrolment';
 import { ConfigError, defineEnv, envBytes, json, text, type EnvSource } from '../env/contract';
 import type { Policy } from '../policy/schema';
 import { PII_DETECTOR_IDS, PII_MODES, createRedactor, type PiiDetectorId } from '../redaction';
-import { SliceDimensionsJson } from '../rollup/env';
+import { SliceDimensionsJson } from '../env/slices';
 import { SliceAdmission, type AggregateOptions } from './aggregate';
 import type { StreamKind, TransformContext } from './transform';
 
