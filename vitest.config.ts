@@ -5,9 +5,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // One process per core, reused across test files: aws-cdk-lib, the lib modules and the
-    // CloudFormation validation engine of the synth (about 4 s to start) load once per
-    // worker instead of once per file. Measured: 178 s -> 77 s for the suite.
+    // Worker processes (vitest's default count: cores - 1, at least 1) reused across test
+    // files: aws-cdk-lib, lib/ and the CDK's CloudFormation validation engine (about 4 s to
+    // start, run by every synth) load once per worker instead of once per file, and
+    // test/helpers.ts shares built stacks between the files of a worker. A test file must
+    // therefore restore what it changes globally (env variables, mocks, listeners).
     pool: 'forks',
     isolate: false,
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
