@@ -203,9 +203,14 @@ describe('TelemetryClient: delivery', () => {
     const c = client({ flushIntervalMs: 20 });
     c.record(requestEvent(1) as TelemetryEventInput);
     expect(server.requests).toHaveLength(0); // record() returned before any I/O
-    // A generous wait: the first send loads SDK modules, slow on a busy machine (the timer is 20 ms).
-    await vi.waitFor(() => expect(server.events(STREAM)).toHaveLength(1), { timeout: 30_000, interval: 10 });
-    expect(c.stats()).toMatchObject({ recorded: 1, sent: 1, buffered: 0, records: 1, requests: 1 });
+    // Waits for the client to count the send: the server holds the event before the client
+    // has read the response (checking the server first raced, sent 0 and buffered 1). A
+    // generous wait: the first send loads SDK modules, slow on a busy machine (the timer is 20 ms).
+    await vi.waitFor(() => expect(c.stats()).toMatchObject({ recorded: 1, sent: 1, buffered: 0, records: 1, requests: 1 }), {
+      timeout: 30_000,
+      interval: 10,
+    });
+    expect(server.events(STREAM)).toHaveLength(1);
   });
 
   it('sends a full batch worth (4 MiB) at once, without waiting for the timer', async () => {
