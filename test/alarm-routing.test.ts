@@ -10,7 +10,7 @@ import { AlarmActionRouting } from '../lib/constructs/alerting';
 import { TelemetryMonitoring } from '../lib/constructs/monitoring';
 import { BUCKETS } from '../lib/core/metrics/dictionary';
 import { alarmName } from '../lib/core/policy';
-import { CDK_CONTEXT, policyFrom, shippedPolicyText } from './helpers';
+import { CDK_CONTEXT, policyFrom, shippedPolicyText } from './support/policy';
 
 describe('a custom alarm routing', () => {
   const policy = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');

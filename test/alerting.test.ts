@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AlertRouting } from '../lib/constructs/alerting/index';
-import { variantPolicy } from './helpers';
+import { variantPolicy } from './support/policy';
 
 function routing(edit: (d: any) => void = () => {}) {
   const policy = variantPolicy(edit);

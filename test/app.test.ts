@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { aws_s3 as s3 } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../lib/constructs/app';
-import { shippedPolicyText } from './helpers';
+import { shippedPolicyText } from './support/policy';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmops-app-'));
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };

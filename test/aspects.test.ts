@@ -11,8 +11,8 @@ import { BoundedLogsAspect, FUNCTION_WITHOUT_LOG_GROUP, LOG_GROUP_WITHOUT_RETENT
 import { PROJECT_ROOT, TelemetryFunction } from '../lib/constructs/shared/function';
 import type { Policy } from '../lib/core/policy';
 import { TelemetryStack } from '../lib/constructs/stack';
-import { auditLogRetention, logRetention } from '../lib/constructs/storage';
-import { CDK_CONTEXT, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
+import { auditLogRetention, logRetention } from '../lib/constructs/shared/retention';
+import { CDK_CONTEXT, policyFrom, shippedPolicyText, variantPolicy } from './support/policy';
 import { TEST_ENV } from './support/storage-stack';
 
 const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');

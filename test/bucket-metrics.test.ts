@@ -4,7 +4,7 @@ import { findMetric } from '../lib/core/metrics/dictionary';
 import { aggregateBatch, latencyPath, OTHER, requestCost, SliceAdmission, type MetricGroup } from '../lib/core/transform/aggregate';
 import type { RequestEvent, TelemetryEvent } from '../lib/core/contract';
 import { buildSampleEvents } from './support/sample-events';
-import { variantPolicy } from './helpers';
+import { variantPolicy } from './support/policy';
 
 const policy = variantPolicy(() => {});
 

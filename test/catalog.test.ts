@@ -6,7 +6,7 @@ import { contractColumns, debugCaptureColumns, EVENT_TYPES } from '../lib/core/c
 import { EVENTS_DATA_PREFIX } from '../lib/constructs/ingest/index';
 import { durationDays, durationDaysCeil, type Policy } from '../lib/core/policy';
 import { loadDecisionQueries } from '../lib/core/queries';
-import { variantPolicy } from './helpers';
+import { variantPolicy } from './support/policy';
 
 const GLUE: Record<string, string> = {
   string: 'string',

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SERVICE_DIMENSION, SERVICE_OF } from '../lib/core/metrics/dictionary';
 import { GATE_HELP } from '../lib/cli/gate';
-import { shippedPolicyData } from './helpers';
+import { shippedPolicyData } from './support/policy';
 import { duckdbEngine, startAthenaServer } from './support/athena-server';
 import { startCloudWatchServer, type CloudWatchServer } from './support/cloudwatch-server';
 import { openEventsDb } from './support/duckdb-compat';

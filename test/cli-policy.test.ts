@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../lib/core/policy';
 import { explainPolicy } from '../lib/core/spec';
 import { runCli } from './cli-helpers';
-import { shippedPolicyText } from './helpers';
+import { shippedPolicyText } from './support/policy';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmops-cli-'));
 const bad = join(dir, 'bad.yaml');

@@ -8,7 +8,7 @@ import { KillSwitches } from '../lib/client/kill-switches';
 import { readSwitch } from '../lib/aws/switch-store';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
 import { resolveSwitches } from '../lib/core/policy';
-import { policyFrom, shippedPolicyData } from './helpers';
+import { policyFrom, shippedPolicyData } from './support/policy';
 import { runLlmops } from './support/cli';
 import { startSsmServer, type SsmServer } from './support/ssm-server';
 

@@ -17,7 +17,7 @@ import {
 import { KillSwitches } from '../lib/client/kill-switches';
 import { parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
 import type { Policy } from '../lib/core/policy';
-import { TEST_NOW, variantPolicy } from './helpers';
+import { TEST_NOW, variantPolicy } from './support/policy';
 import { startFirehoseServer, type FirehoseServer } from './support/firehose-server';
 import { startSsmServer, type SsmServer } from './support/ssm-server';
 

@@ -6,7 +6,7 @@ import { alarmCondition, alarmName, policyJsonSchemaText, resolveSwitches, type 
 import { describeTiers } from '../lib/core/storage';
 import { cell, explainPolicy } from '../lib/core/spec';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS } from '../lib/core/redaction/catalog';
-import { policyFrom, shippedPolicyText, TEST_NOW, variantPolicy } from './helpers';
+import { policyFrom, shippedPolicyText, TEST_NOW, variantPolicy } from './support/policy';
 import { parsePolicy } from '../lib/core/policy';
 import { loadDecisionQueries } from '../lib/core/queries';
 import { explainGate } from '../lib/core/spec/gate';

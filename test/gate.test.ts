@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateGate, GATE_METRICS, judgeSlice, type ArmFigures, type GatePolicy, type SliceFigures } from '../lib/core/gate/decide';
 import { explainGate } from '../lib/core/spec/gate';
-import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
+import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 
 const policy = policyFrom(shippedPolicyData());
 const gates: GatePolicy = policy.gates;

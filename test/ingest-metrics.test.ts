@@ -5,7 +5,7 @@ import { transformConfigFromPolicy, transformEnvFromPolicy } from '../lib/core/t
 import type { RequestEvent, TelemetryEvent } from '../lib/core/contract';
 import { createTransformHandler } from '../lambdas/shared/handler';
 import { buildSampleEvents } from './support/sample-events';
-import { variantPolicy } from './helpers';
+import { variantPolicy } from './support/policy';
 
 const policy = variantPolicy(() => {});
 const KEY = new Uint8Array(32).fill(7);

@@ -14,7 +14,7 @@ import { KillSwitchParameters, SWITCH_VALUE_PATTERN } from '../lib/constructs/ki
 import { tripMap } from '../lib/core/killswitch/trip';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
 import { alarmName, resolveSwitches, type Policy } from '../lib/core/policy';
-import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
+import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 
 const shipped = policyFrom(shippedPolicyData());
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { explainKillSwitches } from '../lib/core/spec/kill-switches';
 import { resolveSwitches } from '../lib/core/policy';
-import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
+import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 
 const shipped = policyFrom(shippedPolicyData());
 const rowOf = (md: string, ref: string) =>

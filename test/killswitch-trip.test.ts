@@ -11,7 +11,7 @@ import { createTripHandler, handler as exportedHandler } from '../lambdas/trip/i
 import { runTrip } from '../lib/aws/trip-runner';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix, type SwitchReading } from '../lib/core/killswitch/values';
 import { alarmName, resolveSwitches } from '../lib/core/policy';
-import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
+import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 import { startSsmServer, type SsmServer } from './support/ssm-server';
 
 const policy = policyFrom(shippedPolicyData());

@@ -14,7 +14,7 @@ import {
   type StoreName,
   type LifecycleRuleSpec,
 } from '../lib/core/storage';
-import { policyFrom, shippedPolicyText, TEST_NOW } from './helpers';
+import { policyFrom, shippedPolicyText, TEST_NOW } from './support/policy';
 
 type Retention = Policy['retention'];
 const retention = (r: Partial<Retention>): Pick<Policy, 'retention'> => ({

@@ -6,7 +6,7 @@ import { BUCKETS, findMetric, metricsNamespace } from '../lib/core/metrics/dicti
 import { AlertRouting } from '../lib/constructs/alerting/index';
 import { TelemetryMonitoring, MAX_DESCRIPTION } from '../lib/constructs/monitoring';
 import { alarmName, durationSeconds, type Policy } from '../lib/core/policy';
-import { variantPolicy } from './helpers';
+import { variantPolicy } from './support/policy';
 
 function build(policy: Policy, withBuckets = false) {
   const stack = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parsePolicy, PolicyError, type PolicyProblem } from '../lib/core/policy';
-import { shippedPolicyData, shippedPolicyText, TEST_NOW } from './helpers';
+import { shippedPolicyData, shippedPolicyText, TEST_NOW } from './support/policy';
 
 const FILE = 'telemetry-policy.yaml';
 

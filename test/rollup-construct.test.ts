@@ -20,7 +20,7 @@ import { DECISION_QUERY_IDS } from '../lib/core/queries';
 import { glueCatalogArn, TelemetryRollups } from '../lib/constructs/rollups/index';
 import { analystsWorkGroupName, catalogDatabaseName } from '../lib/core/rollup/names';
 import { TelemetryStorage } from '../lib/constructs/storage';
-import { CDK_CONTEXT, policyFrom, shippedPolicyData, variantPolicy } from './helpers';
+import { CDK_CONTEXT, policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 
 const policy = policyFrom(shippedPolicyData());
 
@@ -28,8 +28,8 @@ function build(p = policy, opts: { bundle?: boolean; outdir?: string } = {}) {
   const app = new App({ context: { ...CDK_CONTEXT, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) }, outdir: opts.outdir });
   const stack = new Stack(app, 'RollupTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   Aspects.of(stack).add(new BoundedLogsAspect(), { priority: AspectPriority.READONLY });
-  const storage = new TelemetryStorage(stack, 'Storage', { policy: p });
-  const alerting = new AlertRouting(stack, 'Alerting', { alerting: p.alerting, prefix: `${p.name}-${p.environment}` });
+  const storage = TelemetryStorage.fromPolicy(stack, 'Storage', p);
+  const alerting = AlertRouting.fromPolicy(stack, 'Alerting', p);
   const catalog = new TelemetryCatalog(stack, 'Catalog', {
     policy: p,
     tracesBucket: storage.tracesBucket,

@@ -24,7 +24,7 @@ import {
   type MetricDatum,
 } from '../lib/core/rollup/publish';
 import { runRollup, type RollupDeps } from '../lib/aws/rollup-runner';
-import { policyFrom, shippedPolicyData, variantPolicy } from './helpers';
+import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 import { duckdbEngine, startAthenaServer, type AthenaServer } from './support/athena-server';
 import { startCloudWatchServer, type CloudWatchServer } from './support/cloudwatch-server';
 import { openSampleLake, type EventsDb, type SampleLake } from './support/duckdb-compat';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { METRICS } from '../lib/core/metrics/dictionary';
 import { estimateSeries, USD_PER_SERIES_MONTH } from '../lib/core/policy/series';
 import { PolicyError, SLICE_FIELDS } from '../lib/core/policy';
-import { variantPolicy } from './helpers';
+import { variantPolicy } from './support/policy';
 
 const emitted = METRICS.filter((m) => m.kind === 'emitted');
 const sliced = emitted.filter((m) => m.sliced).length;

@@ -22,8 +22,8 @@ import { SERVICE_NAMES } from '../../core/env/services';
 import { transformEnvFromPolicy } from '../../core/transform/env';
 import { TelemetryFunction } from '../shared/function';
 import type { Policy } from '../../core/policy';
-import { logRetention } from '../storage/lifecycle';
-import { removalPolicyFor, type TelemetryStorage } from '../storage';
+import { logRetention, removalPolicyFor } from '../shared/retention';
+import type { TelemetryStorage } from '../storage';
 
 /**
  * Processor settings, set explicitly because the L2 leaves gaps: it ignores

@@ -11,8 +11,7 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { metricsNamespace } from '../../core/metrics/dictionary';
 import type { Policy } from '../../core/policy/schema';
-import { logRetention } from '../storage/lifecycle';
-import { removalPolicyFor } from '../storage/storage';
+import { logRetention, removalPolicyFor } from './retention';
 
 /** The repository root: esbuild's project root, the lock file's and the entries' base. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -17,6 +17,7 @@ import { STORE_LAYOUT, STORE_NAMES, foreignPrefixes, type StoreName, type Storag
 import { lifecycleRulesFor, type StoreRetention } from '../../core/storage/lifecycle';
 import { durationSeconds } from '../../core/policy/durations';
 import { validating } from '../shared/errors';
+import { removalPolicyFor } from '../shared/retention';
 import { toLifecycleRule } from './lifecycle';
 import { principalsFor, trustedPrincipals } from './principals';
 
@@ -102,11 +103,6 @@ const BUCKET_IDS: Readonly<Record<StoreName, string>> = {
 
 /** Object reads the bucket and key policies deny outside a tier's readers and writers. */
 export const DENIED_OBJECT_READS = ['s3:GetObject', 's3:GetObjectVersion'] as const;
-
-/** `prod` keeps the data stores when the stack is deleted; every other environment deletes them. */
-export function removalPolicyFor(environment: string): RemovalPolicy {
-  return environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-}
 
 /** The policy's `retention` (tiers in S3) as Durations. */
 export function tierRetentionOf(retention: Policy['retention']): TierRetention {

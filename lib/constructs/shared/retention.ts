@@ -1,0 +1,28 @@
+/**
+ * The policy's lifetimes as CDK types, for the `fromPolicy` factories: log retention
+ * (`retention.logs`, `retention.audit`) and what a deleted stack leaves behind.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Policy } from '../../core/policy/schema';
+import { auditLogRetentionDays, logRetentionDays } from '../../core/storage/lifecycle';
+
+type Retention = Pick<Policy, 'retention'>;
+
+/** The policy's `retention.logs` as a CloudWatch Logs retention. */
+export function logRetention(policy: Retention): logs.RetentionDays {
+  return logRetentionDays(policy) as logs.RetentionDays;
+}
+
+/**
+ * The audit retention for a log group: the nearest value CloudWatch Logs allows at or
+ * above `retention.audit` (400d stays 400d, 500d becomes 545d).
+ */
+export function auditLogRetention(policy: Retention): logs.RetentionDays {
+  return auditLogRetentionDays(policy) as logs.RetentionDays;
+}
+
+/** `prod` keeps the data stores and logs when the stack is deleted; every other environment deletes them. */
+export function removalPolicyFor(environment: string): RemovalPolicy {
+  return environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
