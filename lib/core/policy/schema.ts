@@ -362,6 +362,6 @@ export const PolicySchema = z
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
 export type AlarmPolicy = Policy['buckets']['safety']['alarms'][number];
-export type BucketPolicy = Policy['buckets']['safety'];
+export type MetricBucketPolicy = Policy['buckets']['safety'];
 /** Defined once, in the event contract; lib/core/transform/env.ts checks that the parsed enrolment is exactly this type. */
 export type { Enrolment } from '../contract/enrolment';

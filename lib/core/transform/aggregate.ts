@@ -7,7 +7,7 @@
  * once per value of each policy slice (one dimension set per slice, never their cross
  * product). A group is one dimension set with every metric that applies to it.
  */
-import { findMetric, METRICS, type EmittedMetric } from '../metrics/dictionary';
+import { findMetric, GUARDRAIL_CATEGORIES, METRICS, OTHER_GUARDRAIL_CATEGORY, type EmittedMetric } from '../metrics/dictionary';
 import type { FeedbackEvent, RequestEvent, TelemetryEvent } from '../contract';
 import type { Policy, SliceField } from '../policy/schema';
 
@@ -48,8 +48,6 @@ export interface AggregateOptions {
   /** Keeps admitted slice values across batches (one per Lambda container). */
   readonly admission: SliceAdmission;
 }
-
-const GUARDRAIL_CATEGORIES = ['injection', 'exfiltration', 'disallowed_content'];
 
 /** The latency path of a request: rag when it retrieved, tool when it used a tool, else plain. */
 export function latencyPath(r: Pick<RequestEvent, 'retrieval_used' | 'tool_path'>): 'rag' | 'tool' | 'plain' {
@@ -162,7 +160,7 @@ export function aggregateBatch(events: readonly TelemetryEvent[], opts: Aggregat
         put({ Category: e.p0_category }, 'P0Events', 1, true);
       }
       if (e.guardrail_action === 'block') {
-        const c = e.guardrail_category && GUARDRAIL_CATEGORIES.includes(e.guardrail_category) ? e.guardrail_category : 'other';
+        const c = e.guardrail_category && (GUARDRAIL_CATEGORIES as readonly string[]).includes(e.guardrail_category) ? e.guardrail_category : OTHER_GUARDRAIL_CATEGORY;
         put({}, 'GuardrailBlocks', 1, true);
         put({ Category: c }, 'GuardrailBlocks', 1, true);
       }

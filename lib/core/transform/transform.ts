@@ -64,14 +64,14 @@ export interface FirehoseResponse {
 export type StreamKind = 'events' | 'captures';
 
 /** Why a debug capture was dropped. */
-export type DropReason = 'not_enrolled' | 'expired' | 'tenant_mismatch';
+export type EnrolmentDropReason = 'not_enrolled' | 'expired' | 'tenant_mismatch';
 
 /** What happened in one batch: numbers and closed labels only, never content. */
 export interface TransformStats {
   recordsIn: number;
   ok: number;
   quarantined: Partial<Record<QuarantineReason, number>>;
-  dropped: Partial<Record<DropReason, number>>;
+  dropped: Partial<Record<EnrolmentDropReason, number>>;
   fieldsDropped: number;
   attributesDropped: number;
   redactions: RedactionCounts;
@@ -366,7 +366,7 @@ export function transformDebugBatch(event: FirehoseEventIn, ctx: DebugTransformC
 }
 
 /** Which live enrolment, if any, allows this capture at `now` (the rule shared with the producer and the kill-switch client). */
-export function enrolmentVerdict(capture: DebugCapture, enrolments: readonly EnrolmentRule[], now: Date): 'enrolled' | DropReason {
+export function enrolmentVerdict(capture: DebugCapture, enrolments: readonly EnrolmentRule[], now: Date): 'enrolled' | EnrolmentDropReason {
   return sharedVerdict(capture, enrolments, now.getTime());
 }
 
@@ -388,7 +388,7 @@ function redactPayload(payload: string, redactor: Redactor, counts: RedactionCou
 
 type RecordOutcome =
   | { readonly result: 'Ok'; readonly body: object; readonly keys: PartitionKeys }
-  | { readonly result: 'Dropped'; readonly reason: DropReason }
+  | { readonly result: 'Dropped'; readonly reason: EnrolmentDropReason }
   | { readonly ok: false; readonly reason: QuarantineReason; readonly detail: string };
 
 /** The per-record loop shared by both streams: decode, handle, quarantine on any failure, one output per input. */
