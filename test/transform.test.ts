@@ -425,4 +425,29 @@ describe('redact handler (real handler, captured stdout)', () => {
     const captures = ingestEmfDocuments({ ...stats, dropped: { expired: 1 } }, { namespace: 'N', kind: 'captures' });
     expect(captures[0]).toMatchObject({ service: 'debug-capture', CapturesDropped: 1 });
   });
+
+  it('keeps every value of a latency metric with more than 100 observations in the returned documents (none flushed to stdout)', () => {
+    const stats = { recordsIn: 0, ok: 0, quarantined: {}, dropped: {}, fieldsDropped: 0, attributesDropped: 0, redactions: {} };
+    const latencies = Array.from({ length: 250 }, (_, i) => i + 1);
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    let docs;
+    try {
+      docs = ingestEmfDocuments(stats, {
+        namespace: 'N',
+        groups: [{ dimensions: { Path: 'rag' }, values: new Map([['LatencyMs', latencies]]) }],
+      });
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(written.join('')).not.toContain('LatencyMs');
+    const withLatency = docs.filter((d) => 'LatencyMs' in d);
+    expect(withLatency.map((d) => [d.Path, [d.LatencyMs].flat().length])).toEqual([
+      ['rag', 99],
+      ['rag', 99],
+      ['rag', 52],
+    ]);
+    expect(withLatency.flatMap((d) => [d.LatencyMs].flat())).toEqual(latencies);
+  });
 });

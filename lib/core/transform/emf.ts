@@ -42,6 +42,12 @@ export const TRANSFORM_LAMBDA: Readonly<Record<StreamKind, LambdaName>> = { even
 /** The service dimension of a stream's metrics: the service name of the Lambda that transforms it. */
 export const serviceOf = (kind: StreamKind): string => SERVICE_NAMES[TRANSFORM_LAMBDA[kind]];
 
+/**
+ * Values of one metric per EMF document: Powertools publishes a document by itself when a
+ * metric reaches MAX_METRIC_VALUES_SIZE (100) values (Metrics.addMetric), so 99 stay ours.
+ */
+const MAX_VALUES = 99;
+
 const DETECTOR_IDS: ReadonlySet<string> = new Set([...PII_DETECTOR_IDS, ...SECRET_DETECTOR_IDS]);
 
 /** Detector ids are their own Type; custom pattern names fold into `custom` (a closed set of series). */
@@ -88,12 +94,18 @@ export function buildIngestMetrics(stats: TransformStats, opts: MetricsOptions =
   dimensioned('Redactions', 'Type', stats.redactions, redactionType);
 
   for (const g of opts.groups ?? []) {
-    const m = make({ ...g.dimensions });
+    // A document holds at most MAX_VALUES values of a metric: Powertools would flush a
+    // fuller one to stdout by itself, which loses it from `serializeMetrics` (the CLI's file).
+    const chunks: Metrics[] = [];
     for (const [name, values] of g.values) {
       const unit = UNIT[EMITTED_UNITS.get(name) ?? 'Count'] ?? MetricUnit.Count;
-      for (const v of values) m.addMetric(name, unit, v);
+      values.forEach((v, i) => {
+        const k = Math.floor(i / MAX_VALUES);
+        chunks[k] ??= make({ ...g.dimensions });
+        chunks[k].addMetric(name, unit, v);
+      });
     }
-    all.push(m);
+    all.push(...chunks);
   }
   return all;
 }
