@@ -35,5 +35,7 @@ export {
   type PolicyProblem,
   type ResolvedSwitch,
   type Severity,
+  type SwitchState,
 } from './core/policy';
+export type { TripAction, TripMap } from './core/killswitch/trip';
 export { describeTiers, STORE_NAMES, type StoreName, type StorageTier, type TierName } from './core/storage';

@@ -132,7 +132,7 @@ describe('TelemetryFunction (in a stack of its own)', () => {
     (_n, policy, days, removal) => {
       let fn!: TelemetryFunction;
       const { stack, template, errors } = alone((st) => {
-        fn = new TelemetryFunction(st, 'ProbeFn', { policy, entry: ENTRY, environment: { EXTRA: 'yes' } });
+        fn = new TelemetryFunction(st, 'ProbeFn', { ...TelemetryFunction.propsFromPolicy(policy), entry: ENTRY, environment: { EXTRA: 'yes' } });
       });
       expect(errors).toEqual([]);
       template.resourceCountIs('AWS::Lambda::Function', 1);
@@ -167,7 +167,7 @@ describe('TelemetryFunction (in a stack of its own)', () => {
     let fn!: TelemetryFunction;
     const { stack, template } = alone((st) => {
       fn = new TelemetryFunction(st, 'Redact', {
-        policy: shipped,
+        ...TelemetryFunction.propsFromPolicy(shipped),
         entry: ENTRY,
         serviceName: 'redact',
         environment: { POWERTOOLS_METRICS_NAMESPACE: 'Custom' },
@@ -193,7 +193,7 @@ describe('TelemetryFunction (in a stack of its own)', () => {
   });
 
   it('passes cdk-nag AwsSolutions with no acknowledgement', () => {
-    const { stack } = alone((st) => new TelemetryFunction(st, 'ProbeFn', { policy: shipped, entry: ENTRY }));
+    const { stack } = alone((st) => new TelemetryFunction(st, 'ProbeFn', { ...TelemetryFunction.propsFromPolicy(shipped), entry: ENTRY }));
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations).toEqual([]);
     expect(
@@ -205,7 +205,7 @@ describe('TelemetryFunction (in a stack of its own)', () => {
     const out = mkdtempSync(join(tmpdir(), 'llmops-bundle-'));
     let fn!: TelemetryFunction;
     const { app, stack, template } = alone(
-      (st) => (fn = new TelemetryFunction(st, 'ProbeFn', { policy: shipped, entry: ENTRY })),
+      (st) => (fn = new TelemetryFunction(st, 'ProbeFn', { ...TelemetryFunction.propsFromPolicy(shipped), entry: ENTRY })),
       CDK_CONTEXT,
       out,
     );

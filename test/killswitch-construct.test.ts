@@ -18,18 +18,16 @@ import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 
 const shipped = policyFrom(shippedPolicyData());
 
-function build(policy: Policy = shipped, opts: { auditRetentionDays?: number } = {}) {
+function build(policy: Policy = shipped) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'KillSwitchTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   Aspects.of(stack).add(new BoundedLogsAspect(), { priority: AspectPriority.READONLY });
   const alerts = AlertRouting.fromPolicy(stack, 'Alerting', policy);
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
-  const ks = new KillSwitchParameters(stack, 'KillSwitches', {
-    policy,
+  const ks = KillSwitchParameters.fromPolicy(stack, 'KillSwitches', policy, {
     pageTopic: alerts.pageTopic,
     ticketTopic: alerts.ticketTopic,
     operatorRole: operator,
-    auditRetentionDays: opts.auditRetentionDays,
   });
   let template: Template | undefined;
   return {
@@ -131,7 +129,7 @@ describe('KillSwitchParameters: parameters', () => {
 
   it('fails when asked for a switch the policy does not declare', () => {
     expect(() => build().ks.parameter('tools.nope')).toThrow(
-      /^kill switch "tools\.nope" is not declared in the policy\. Declared: read_only_mode, debug_capture, tools\.search_kb/,
+      /^kill switch "tools\.nope" is not declared\. Declared: read_only_mode, debug_capture, tools\.search_kb/,
     );
   });
 });
@@ -312,17 +310,18 @@ describe('KillSwitchParameters: audit', () => {
     });
   });
 
-  it('rounds auditRetentionDays up to a value CloudWatch Logs allows', () => {
+  it('fromPolicy rounds retention.audit up to a value CloudWatch Logs allows', () => {
     for (const [days, expected] of [
       [400, 400],
       [401, 545],
-      [1, 1],
-      [2, 3],
       [3653, 3653],
     ] as const) {
-      build(shipped, { auditRetentionDays: days }).template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: expected });
+      const p = variantPolicy((d) => (d.retention.audit = `${days}d`));
+      build(p).template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: expected });
     }
-    expect(() => build(shipped, { auditRetentionDays: 4000 })).toThrow(/^retention\.audit is 4000d; CloudWatch Logs keeps at most 3653d/);
+    expect(() => build(variantPolicy((d) => (d.retention.audit = '4000d')))).toThrow(
+      /retention\.audit is 4000d; CloudWatch Logs keeps at most 3653d/,
+    );
   });
 
   it('adds no custom-resource Lambda for the log group policy (targets.CloudWatchLogGroup would)', () => {

@@ -81,8 +81,7 @@ export class TelemetryStack extends Stack {
       catalog: this.catalog,
       ticketTopic: this.alerting.ticketTopic,
     });
-    this.killSwitches = new KillSwitchParameters(this, 'KillSwitches', {
-      policy,
+    this.killSwitches = KillSwitchParameters.fromPolicy(this, 'KillSwitches', policy, {
       pageTopic: this.alerting.pageTopic,
       ticketTopic: this.alerting.ticketTopic,
       operatorRole: this.storage.killSwitchOperatorRole,

@@ -90,7 +90,7 @@ export class TelemetryIngest extends Construct {
     });
 
     this.redactFunction = new TelemetryFunction(this, 'Redact', {
-      policy,
+      ...TelemetryFunction.propsFromPolicy(policy),
       entry: 'lambdas/redact/index.ts',
       description: 'Firehose transform: validate, minimize, pseudonymize, redact; quarantine what is invalid',
       memorySize: 1024,
@@ -99,7 +99,7 @@ export class TelemetryIngest extends Construct {
       environment: transformEnvFromPolicy(policy, 'events', { hashKeySecretArn: this.hashKey.secretArn }),
     });
     this.debugCaptureFunction = new TelemetryFunction(this, 'DebugCapture', {
-      policy,
+      ...TelemetryFunction.propsFromPolicy(policy),
       entry: 'lambdas/debug-capture/index.ts',
       description: 'Firehose transform of debug captures: enrolment and expiry, redaction',
       memorySize: 1024,

@@ -1,12 +1,13 @@
 /**
- * The kill switches of a policy as AWS resources: one SSM String parameter per switch
- * with its initial document, read and flip grants, the trip Lambda for the policy's
- * `auto_trips`, and an audit of every change (EventBridge to an audit log group and
- * the ticket topic).
+ * Kill switches as AWS resources: one SSM String parameter per switch with its initial
+ * document, read and flip grants, a trip Lambda for the alarms mapped in `autoTrips`, and
+ * an audit of every change (EventBridge to an audit log group, and a topic if given).
+ * `KillSwitchParameters.fromPolicy` builds them from a telemetry policy.
  */
 import {
   ArnFormat,
   Duration,
+  RemovalPolicy,
   Stack,
   aws_events as events,
   aws_events_targets as targets,
@@ -20,10 +21,11 @@ import {
 import { Construct } from 'constructs';
 import { TelemetryFunction } from '../shared/function';
 import type { Policy } from '../../core/policy/schema';
-import { resolveSwitches, type ResolvedSwitch } from '../../core/policy/switches';
-import { auditLogRetention, removalPolicyFor } from '../shared/retention';
+import { resolveSwitches, type SwitchState } from '../../core/policy/switches';
+import { auditLogRetention } from '../shared/retention';
+import { validating, validationError } from '../shared/errors';
 import { tripMap, type TripMap } from '../../core/killswitch/trip';
-import { tripEnvFromPolicy } from '../../core/killswitch/env';
+import { tripEnv } from '../../core/killswitch/env';
 import { SERVICE_NAMES } from '../../core/env/services';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../../core/killswitch/values';
 
@@ -35,42 +37,122 @@ import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from 
  */
 export const SWITCH_VALUE_PATTERN = '^\\{.*"state":"(on|off)".*\\}$';
 
+/** A switch ref: lowercase words, at most one dot (`read_only_mode`, `tools.create_ticket`). */
+const REF_PATTERN = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?$/;
+
+/** A parameter path (SSM allows letters, digits and `.-_` in each segment). */
+const PREFIX_PATTERN = /^(?:\/[A-Za-z0-9_.-]+)+$/;
+
 /** Room for TRIP_MAP in the trip Lambda's environment (4 KB in all, shared with the Powertools variables). */
 export { MAX_TRIP_MAP_CHARS } from '../../core/killswitch/env';
 
-export interface KillSwitchParametersProps {
+/** One switch: an SSM parameter holding `{"state":"on"|"off",...}`. */
+export interface KillSwitchDefinition {
+  /** Stable reference, the parameter's last path segment: `read_only_mode`, `tools.create_ticket`... */
+  readonly ref: string;
+  /** What `on` means, in words (the parameter's description). */
+  readonly meaning: string;
+  /** The state written at the first deploy. */
+  readonly initial: SwitchState;
   /**
-   * The telemetry policy: the switches (`kill_switches`, `debug_capture`), the
-   * parameter path (`name`, `environment`), `auto_trips`, and the retentions (`logs`
-   * for the trip Lambda, `audit` for the audit log group).
+   * The state an application assumes when it cannot read the switch (the parameter's description says it).
+   * @default - the initial state
    */
-  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'kill_switches' | 'debug_capture'>;
+  readonly safeDefault?: SwitchState;
+}
+
+/** What `fromPolicy` takes besides the policy. */
+export interface KillSwitchParametersDeps {
   /** Page alarms notify this topic; the trip Lambda subscribes to it. */
   readonly pageTopic: sns.ITopic;
   /** Every change of a switch is notified to this topic. */
   readonly ticketTopic: sns.ITopic;
+  /** Granted `grantFlip`. @default - none */
+  readonly operatorRole?: iam.IGrantable;
+}
+
+export interface KillSwitchParametersProps {
+  /** The parameter path every switch lives under, e.g. `/copilot/prod/kill-switches` (no trailing slash). */
+  readonly prefix: string;
+  /** The switches, one parameter each. */
+  readonly switches: readonly KillSwitchDefinition[];
   /**
-   * The kill-switch operator role: granted `grantFlip`.
-   * @default - no role is granted here; call `grantFlip` yourself
+   * Alarm name to the switches it sets when it enters ALARM (`{ 'copilot-prod-safety-p0-events': [{ ref: 'read_only_mode', set: 'on' }] }`).
+   * A trip Lambda subscribed to `alarmTopic` applies them.
+   * @default - no automatic trips, no trip Lambda
    */
-  readonly operatorRole?: iam.IRole;
+  readonly autoTrips?: TripMap;
   /**
-   * Retention of the audit log group, in days; rounded up to the nearest value
-   * CloudWatch Logs allows.
-   * @default - the policy's `retention.audit`
+   * The topic the alarms of `autoTrips` notify. Required when `autoTrips` maps any alarm.
+   * @default - none
    */
-  readonly auditRetentionDays?: number;
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Every change of a switch is notified to this topic too.
+   * @default - changes go to the audit log group only
+   */
+  readonly changeTopic?: sns.ITopic;
+  /**
+   * Granted `grantFlip`.
+   * @default - no one is granted here; call `grantFlip` yourself
+   */
+  readonly operatorRole?: iam.IGrantable;
+  /**
+   * How long the audit log group keeps every change.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly auditLogRetention?: logs.RetentionDays;
+  /**
+   * How long the trip Lambda's log group keeps its events.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The CloudWatch namespace of the trip Lambda's metrics.
+   * @default - Powertools' default
+   */
+  readonly metricsNamespace?: string;
 }
 
 /** One SSM parameter per kill switch, and the access, trips and audit around them. */
 export class KillSwitchParameters extends Construct {
-  /** The parameter path: `/<name>/<environment>/kill-switches`. */
+  /**
+   * The switches a policy declares (`kill_switches`, `debug_capture`) under `/<name>/<environment>/kill-switches`,
+   * its `auto_trips` on the page topic, changes to the ticket topic, the audit log kept for `retention.audit`.
+   */
+  static fromPolicy(
+    scope: Construct,
+    id: string,
+    policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'kill_switches' | 'debug_capture'>,
+    deps: KillSwitchParametersDeps,
+  ): KillSwitchParameters {
+    const fn = TelemetryFunction.propsFromPolicy(policy);
+    return new KillSwitchParameters(scope, id, {
+      prefix: switchPrefix(policy),
+      switches: resolveSwitches(policy),
+      autoTrips: tripMap(policy),
+      alarmTopic: deps.pageTopic,
+      changeTopic: deps.ticketTopic,
+      operatorRole: deps.operatorRole,
+      auditLogRetention: validating(scope, () => auditLogRetention(policy)),
+      logRetention: fn.logRetention,
+      removalPolicy: fn.logRemovalPolicy,
+      metricsNamespace: fn.metricsNamespace,
+    });
+  }
+
+  /** The parameter path, e.g. `/copilot/prod/kill-switches`. */
   readonly prefix: string;
-  /** The switches, as `resolveSwitches(policy)` lists them. */
-  readonly switches: readonly ResolvedSwitch[];
+  /** The switches, one parameter each. */
+  readonly switches: readonly KillSwitchDefinition[];
   /** A managed policy for applications that only read the switches (attach it to their roles). */
   readonly readPolicy: iam.ManagedPolicy;
-  /** Flips the switches the policy's `auto_trips` map; undefined when it maps none. */
+  /** Flips the switches `autoTrips` maps; undefined when it maps none. */
   readonly tripFunction?: lambda.IFunction;
   /** Alarm name to switches, as given to the trip Lambda. */
   readonly tripMap: TripMap;
@@ -83,9 +165,10 @@ export class KillSwitchParameters extends Construct {
 
   constructor(scope: Construct, id: string, props: KillSwitchParametersProps) {
     super(scope, id);
-    const { policy } = props;
-    this.prefix = switchPrefix(policy);
-    this.switches = resolveSwitches(policy);
+    this.prefix = props.prefix;
+    this.switches = props.switches;
+    this.tripMap = props.autoTrips ?? {};
+    this.validate(props);
 
     const container = new Construct(this, 'Switches');
     for (const sw of this.switches) {
@@ -94,7 +177,7 @@ export class KillSwitchParameters extends Construct {
         new ssm.StringParameter(container, sw.ref, {
           parameterName: parameterName(this.prefix, sw.ref),
           stringValue: serializeSwitchValue(initialValue(sw)),
-          description: truncateDescription(`Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault}.`),
+          description: truncateDescription(`Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault ?? sw.initial}.`),
           tier: ssm.ParameterTier.STANDARD,
           allowedPattern: SWITCH_VALUE_PATTERN,
         }),
@@ -107,7 +190,6 @@ export class KillSwitchParameters extends Construct {
     });
     if (props.operatorRole) this.grantFlip(props.operatorRole);
 
-    this.tripMap = tripMap(policy);
     this.tripFunction = this.createTripFunction(props);
 
     const audit = this.createAudit(props);
@@ -119,7 +201,7 @@ export class KillSwitchParameters extends Construct {
   parameter(ref: string): ssm.IStringParameter {
     const p = this.params.get(ref);
     if (!p)
-      throw new Error(`kill switch ${JSON.stringify(ref)} is not declared in the policy. Declared: ${[...this.params.keys()].join(', ')}`);
+      throw validationError(this, `kill switch ${JSON.stringify(ref)} is not declared. Declared: ${[...this.params.keys()].join(', ')}`);
     return p;
   }
 
@@ -152,6 +234,34 @@ export class KillSwitchParameters extends Construct {
     );
   }
 
+  private validate(props: KillSwitchParametersProps): void {
+    if (!PREFIX_PATTERN.test(props.prefix))
+      throw validationError(
+        this,
+        `prefix ${JSON.stringify(props.prefix)} is not a parameter path; give one such as /copilot/prod/kill-switches`,
+      );
+    const refs = new Set<string>();
+    for (const sw of props.switches) {
+      if (!REF_PATTERN.test(sw.ref))
+        throw validationError(
+          this,
+          `switch ref ${JSON.stringify(sw.ref)} is not allowed; use lowercase words with one optional dot, e.g. tools.create_ticket`,
+        );
+      if (refs.has(sw.ref)) throw validationError(this, `switch ref ${JSON.stringify(sw.ref)} is declared twice`);
+      refs.add(sw.ref);
+    }
+    for (const [alarm, actions] of Object.entries(this.tripMap)) {
+      for (const a of actions)
+        if (!refs.has(a.ref))
+          throw validationError(
+            this,
+            `autoTrips: alarm ${alarm} sets switch ${JSON.stringify(a.ref)}, which is not declared. Declared: ${[...refs].join(', ')}`,
+          );
+    }
+    if (Object.keys(this.tripMap).length > 0 && !props.alarmTopic)
+      throw validationError(this, 'autoTrips maps alarms but no alarmTopic is given: the trip Lambda needs the topic those alarms notify');
+  }
+
   private readStatements(): iam.PolicyStatement[] {
     return [
       // GetParametersByPath is authorized against the path in the request, not the parameters it returns.
@@ -169,7 +279,7 @@ export class KillSwitchParameters extends Construct {
     const alarms = Object.keys(this.tripMap);
     if (alarms.length === 0) return undefined;
     const refs = [...new Set(Object.values(this.tripMap).flatMap((actions) => actions.map((a) => a.ref)))];
-    const environment = tripEnvFromPolicy(props.policy);
+    const environment = validating(this, () => tripEnv(this.prefix, this.tripMap));
 
     // Own role instead of the default one, whose AWS managed AWSLambdaBasicExecutionRole
     // would grant log writes to every log group (AwsSolutions-IAM4).
@@ -179,7 +289,9 @@ export class KillSwitchParameters extends Construct {
     });
     const fn = new TelemetryFunction(this, 'TripFn', {
       entry: 'lambdas/trip/index.ts',
-      policy: props.policy,
+      metricsNamespace: props.metricsNamespace,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
       serviceName: SERVICE_NAMES.trip,
       description: `Trips ${refs.length} kill switch(es) under ${this.prefix} when one of ${alarms.length} mapped page alarm(s) enters ALARM`,
       role,
@@ -194,7 +306,7 @@ export class KillSwitchParameters extends Construct {
       resourceArns: refs.map((r) => this.parameter(r).parameterArn),
     });
 
-    props.pageTopic.addSubscription(
+    props.alarmTopic!.addSubscription(
       new subs.LambdaSubscription(fn, {
         // Only the mapped alarms entering ALARM invoke it (the handler checks again).
         filterPolicyWithMessageBody: {
@@ -207,16 +319,12 @@ export class KillSwitchParameters extends Construct {
   }
 
   private createAudit(props: KillSwitchParametersProps): { logGroup: logs.LogGroup; rule: events.Rule } {
-    const retentionPolicy =
-      props.auditRetentionDays === undefined
-        ? props.policy
-        : { retention: { ...props.policy.retention, audit: `${props.auditRetentionDays}d` } };
     const logGroup = new logs.LogGroup(this, 'AuditLog', {
-      retention: auditLogRetention(retentionPolicy),
-      removalPolicy: removalPolicyFor(props.policy.environment),
+      retention: props.auditLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     const rule = new events.Rule(this, 'AuditRule', {
-      description: `Every change of a kill switch under ${this.prefix}: audit log and ticket topic`,
+      description: `Every change of a kill switch under ${this.prefix}: audit log${props.changeTopic ? ' and ticket topic' : ''}`,
       eventPattern: {
         source: ['aws.ssm'],
         detailType: ['Parameter Store Change'],
@@ -224,14 +332,15 @@ export class KillSwitchParameters extends Construct {
       },
     });
     rule.addTarget(new AuditLogTarget(logGroup));
-    rule.addTarget(
-      new targets.SnsTopic(props.ticketTopic, {
-        message: events.RuleTargetInput.fromText(
-          `Kill switch ${events.EventField.fromPath('$.detail.name')}: ${events.EventField.fromPath('$.detail.operation')} at ${events.EventField.time} ` +
-            `(account ${events.EventField.account}, ${events.EventField.region}). State, reason and operator: llmops switch list; caller identity: CloudTrail PutParameter.`,
-        ),
-      }),
-    );
+    if (props.changeTopic)
+      rule.addTarget(
+        new targets.SnsTopic(props.changeTopic, {
+          message: events.RuleTargetInput.fromText(
+            `Kill switch ${events.EventField.fromPath('$.detail.name')}: ${events.EventField.fromPath('$.detail.operation')} at ${events.EventField.time} ` +
+              `(account ${events.EventField.account}, ${events.EventField.region}). State, reason and operator: llmops switch list; caller identity: CloudTrail PutParameter.`,
+          ),
+        }),
+      );
     return { logGroup, rule };
   }
 }

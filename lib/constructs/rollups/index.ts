@@ -102,7 +102,7 @@ export class TelemetryRollups extends Construct {
     });
     this.function = new TelemetryFunction(this, 'RollupFn', {
       entry: 'lambdas/rollup/index.ts',
-      policy,
+      ...TelemetryFunction.propsFromPolicy(policy),
       serviceName: SERVICE_NAMES.rollup,
       description: `${prefix}: scheduled rollups (distinct users, daily cost, new intents, repeat users) from Athena to CloudWatch and the metrics tier`,
       memorySize: 512,

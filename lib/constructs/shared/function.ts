@@ -2,6 +2,7 @@
  * The house Lambda function: every Lambda of the stack is one of these, so runtime,
  * architecture, bundling and log retention are decided once.
  */
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -38,8 +39,21 @@ export interface TelemetryFunctionProps extends Omit<
 > {
   /** The handler's entry file; a relative path is taken from the repository root, e.g. `lambdas/redact/index.ts`. */
   readonly entry: string;
-  /** The telemetry policy: `retention.logs` bounds the log group; `name` and `environment` name the metrics namespace and decide the log group's removal. */
-  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention'>;
+  /**
+   * The CloudWatch namespace of the function's metrics (POWERTOOLS_METRICS_NAMESPACE).
+   * @default - none set (Powertools' own default)
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * How long the function's log group keeps its events.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
   /**
    * Powertools service name (POWERTOOLS_SERVICE_NAME).
    * @default - the construct id, lowercased and hyphenated (`RedactFn` -> `redact-fn`)
@@ -49,8 +63,8 @@ export interface TelemetryFunctionProps extends Omit<
 
 /**
  * A NodejsFunction with the house settings: newest Node.js runtime, arm64, minified ESM
- * bundle with the AWS SDK left to the runtime, an explicit log group with the policy's
- * `retention.logs`, and Powertools defaults in the environment (caller's values win).
+ * bundle with the AWS SDK left to the runtime, an explicit log group with a bounded
+ * retention, and Powertools defaults in the environment (caller's values win).
  *
  * The log group (`<id>LogGroup`) and, unless `role` is given, the execution role
  * (`<id>ServiceRole`) are created beside the function in the same scope: the function
@@ -59,11 +73,32 @@ export interface TelemetryFunctionProps extends Omit<
  * managed policy (logs on every group of the account).
  */
 export class TelemetryFunction extends nodejs.NodejsFunction {
+  /** What a policy decides of a function: its metrics namespace, `retention.logs`, and removal by `environment`. */
+  static propsFromPolicy(
+    policy: Pick<Policy, 'name' | 'environment' | 'retention'>,
+  ): Pick<TelemetryFunctionProps, 'metricsNamespace' | 'logRetention' | 'logRemovalPolicy'> {
+    return {
+      metricsNamespace: metricsNamespace(policy),
+      logRetention: logRetention(policy),
+      logRemovalPolicy: removalPolicyFor(policy.environment),
+    };
+  }
+
   constructor(scope: Construct, id: string, props: TelemetryFunctionProps) {
-    const { policy, serviceName, entry, environment, bundling, role, ...rest } = props;
+    const {
+      metricsNamespace: namespace,
+      logRetention: retention,
+      logRemovalPolicy,
+      serviceName,
+      entry,
+      environment,
+      bundling,
+      role,
+      ...rest
+    } = props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-      retention: logRetention(policy),
-      removalPolicy: removalPolicyFor(policy.environment),
+      retention: retention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     const executionRole = role ?? new iam.Role(scope, `${id}ServiceRole`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(executionRole);
@@ -78,7 +113,7 @@ export class TelemetryFunction extends nodejs.NodejsFunction {
       logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName ?? kebab(id),
-        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(policy),
+        ...(namespace ? { POWERTOOLS_METRICS_NAMESPACE: namespace } : {}),
         ...environment,
       },
       bundling: {

@@ -22,10 +22,9 @@ export const TRIP_ENV = defineEnv({
   TRIP_MAP: json(TripMapJson, 'JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}'),
 });
 
-/** The trip Lambda's environment; throws when the map does not fit in it. */
-export function tripEnvFromPolicy(policy: Pick<Policy, 'name' | 'environment' | 'kill_switches'>): Record<string, string> {
-  const map = tripMap(policy);
-  const env = TRIP_ENV.encode({ SWITCH_PREFIX: switchPrefix(policy), TRIP_MAP: map });
+/** The trip Lambda's environment for a parameter path and a trip map; throws when the map does not fit in it. */
+export function tripEnv(prefix: string, map: TripMap): Record<string, string> {
+  const env = TRIP_ENV.encode({ SWITCH_PREFIX: prefix, TRIP_MAP: map });
   if (env.TRIP_MAP.length > MAX_TRIP_MAP_CHARS) {
     const alarms = Object.keys(map).length;
     const refs = new Set(Object.values(map).flatMap((actions) => actions.map((a) => a.ref))).size;
@@ -34,6 +33,11 @@ export function tripEnvFromPolicy(policy: Pick<Policy, 'name' | 'environment' | 
     );
   }
   return env;
+}
+
+/** The trip Lambda's environment of a policy (`tripEnv` of its switch prefix and `auto_trips`). */
+export function tripEnvFromPolicy(policy: Pick<Policy, 'name' | 'environment' | 'kill_switches'>): Record<string, string> {
+  return tripEnv(switchPrefix(policy), tripMap(policy));
 }
 
 /** What the trip handler reads from its environment. */

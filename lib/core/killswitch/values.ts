@@ -88,7 +88,7 @@ export function serializeSwitchValue(value: SwitchValue): string {
 }
 
 /** The document written at deploy: the policy's initial state. */
-export function initialValue(sw: ResolvedSwitch): SwitchValue {
+export function initialValue(sw: Pick<ResolvedSwitch, 'initial'>): SwitchValue {
   return { state: sw.initial, reason: 'initial state from the telemetry policy', changed_by: 'deploy' };
 }
 
