@@ -1,5 +1,5 @@
-import { App, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CAPTURES_PREFIX, EVENTS_PREFIX, QUARANTINE_PREFIX, TelemetryCatalog } from '../lib/constructs/catalog/index';
 import { contractColumns, debugCaptureColumns, EVENT_TYPES } from '../lib/core/contract';
@@ -22,8 +22,7 @@ function build(policy: Policy) {
   const bucket = (n: string) => s3.Bucket.fromBucketName(stack, n, `${n.toLowerCase()}-bucket`);
   const dataKey = new kms.Key(stack, 'DataKey');
   const debugKey = new kms.Key(stack, 'DebugKey');
-  const catalog = new TelemetryCatalog(stack, 'Catalog', {
-    policy,
+  const catalog = TelemetryCatalog.fromPolicy(stack, 'Catalog', policy, {
     tracesBucket: bucket('Traces'),
     debugBucket: bucket('Debug'),
     resultsBucket: bucket('Results'),
@@ -128,5 +127,40 @@ describe('Athena workgroups', () => {
         WorkGroup: stack.resolve(catalog.analystsWorkGroup.ref),
       });
     }
+  });
+});
+
+describe('TelemetryCatalog with its own props (no policy)', () => {
+  it('defaults: database named from the prefix, 1 GiB scan limit, workgroups kept with their results; projection spans the retentions', () => {
+    const stack = new Stack(new App(), 'Own', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const bucket = (n: string) => s3.Bucket.fromBucketName(stack, n, `${n.toLowerCase()}-bucket`);
+    new TelemetryCatalog(stack, 'Catalog', {
+      prefix: 'refunds-dev',
+      tracesRetention: Duration.days(10),
+      debugRetention: Duration.hours(30),
+      tracesBucket: bucket('Traces'),
+      debugBucket: bucket('Debug'),
+      resultsBucket: bucket('Results'),
+      dataKey: new kms.Key(stack, 'DataKey'),
+      debugKey: new kms.Key(stack, 'DebugKey'),
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: Match.objectLike({ Name: 'refunds_dev_telemetry' }) });
+    const groups = Object.values(template.findResources('AWS::Athena::WorkGroup'));
+    expect(
+      groups.map((g) => [g.Properties.Name, g.Properties.WorkGroupConfiguration.BytesScannedCutoffPerQuery, g.DeletionPolicy]),
+    ).toEqual([
+      ['refunds-dev-analysts', 1024 ** 3, 'Retain'],
+      ['refunds-dev-incident', 1024 ** 3, 'Retain'],
+    ]);
+    expect(groups.map((g) => g.Properties.RecursiveDeleteOption)).toEqual([false, false]);
+    const projection = Object.fromEntries(
+      Object.values(template.findResources('AWS::Glue::Table')).map((t) => [
+        t.Properties.TableInput.Name,
+        t.Properties.TableInput.Parameters['projection.dt.range'],
+      ]),
+    );
+    // 10 days + 2; 30 hours are 2 days (rounded up) + 2
+    expect(projection).toEqual({ events: 'NOW-12DAYS,NOW', quarantine: 'NOW-4DAYS,NOW', captures: 'NOW-4DAYS,NOW' });
   });
 });

@@ -30,14 +30,7 @@ function build(p = policy, opts: { bundle?: boolean; outdir?: string } = {}) {
   Aspects.of(stack).add(new BoundedLogsAspect(), { priority: AspectPriority.READONLY });
   const storage = TelemetryStorage.fromPolicy(stack, 'Storage', p);
   const alerting = AlertRouting.fromPolicy(stack, 'Alerting', p);
-  const catalog = new TelemetryCatalog(stack, 'Catalog', {
-    policy: p,
-    tracesBucket: storage.tracesBucket,
-    debugBucket: storage.debugBucket,
-    resultsBucket: storage.resultsBucket,
-    dataKey: storage.dataKey,
-    debugKey: storage.debugKey,
-  });
+  const catalog = TelemetryCatalog.fromPolicy(stack, 'Catalog', p, storage);
   const rollups = new TelemetryRollups(stack, 'Rollups', { policy: p, storage, catalog, ticketTopic: alerting.ticketTopic });
   return { app, stack, storage, catalog, alerting, rollups, template: Template.fromStack(stack) };
 }

@@ -50,14 +50,7 @@ export class TelemetryStack extends Stack {
 
     this.storage = TelemetryStorage.fromPolicy(this, 'Storage', policy);
     this.alerting = AlertRouting.fromPolicy(this, 'Alerting', policy);
-    this.catalog = new TelemetryCatalog(this, 'Catalog', {
-      policy,
-      tracesBucket: this.storage.tracesBucket,
-      debugBucket: this.storage.debugBucket,
-      resultsBucket: this.storage.resultsBucket,
-      dataKey: this.storage.dataKey,
-      debugKey: this.storage.debugKey,
-    });
+    this.catalog = TelemetryCatalog.fromPolicy(this, 'Catalog', policy, this.storage);
     this.ingest = new TelemetryIngest(this, 'Ingest', { policy, storage: this.storage, catalog: this.catalog });
     this.monitoring = new TelemetryMonitoring(this, 'Monitoring', {
       policy,

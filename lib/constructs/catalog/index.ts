@@ -2,17 +2,38 @@
  * The Glue catalog and Athena: tables over the partitioned records (columns derived from
  * the event contract, never retyped), partition projection so no crawler or MSCK REPAIR
  * is needed, two workgroups with enforced settings and scan limits, and the decision
- * queries as named queries.
+ * queries as named queries. `TelemetryCatalog.fromPolicy` builds it from a telemetry policy.
  */
-import { RemovalPolicy, aws_athena as athena, aws_glue as glue, type aws_kms as kms, type aws_s3 as s3 } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, aws_athena as athena, aws_glue as glue, type aws_kms as kms, type aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { contractColumns, debugCaptureColumns, EVENT_TYPES, type ContractColumn } from '../../core/contract';
-import { durationDays, durationDaysCeil, type Policy } from '../../core/policy';
+import { durationSeconds, type Policy } from '../../core/policy';
+import { catalogDatabaseName } from '../../core/rollup/names';
+import { removalPolicyFor } from '../shared/retention';
 import { loadDecisionQueries } from '../../core/queries';
 
 export interface TelemetryCatalogProps {
-  /** `name`, `environment`, `retention` and `queries.scan_limit_mb` are used. */
-  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'queries'>;
+  /** Prefix of the workgroup names and descriptions, e.g. `copilot-prod` (workgroups `<prefix>-analysts`, `<prefix>-incident`). */
+  readonly prefix: string;
+  /**
+   * The Glue database.
+   * @default - the prefix with underscores for hyphens, then `_telemetry` (`copilot_prod_telemetry`)
+   */
+  readonly databaseName?: string;
+  /** How long the traces tier keeps records: partition projection of `events` spans it (plus 2 days). */
+  readonly tracesRetention: Duration;
+  /** How long the debug tier keeps records: partition projection of `quarantine` and `captures` spans it (plus 2 days). */
+  readonly debugRetention: Duration;
+  /**
+   * Each query stops after scanning this much (both workgroups).
+   * @default Size.gibibytes(1)
+   */
+  readonly scanLimit?: Size;
+  /**
+   * What happens to the workgroups when the stack is deleted; any policy but RETAIN deletes their saved results too.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /** Holds `events/` (traces tier) and `quarantine/` (debug tier). */
   readonly tracesBucket: s3.IBucket;
   /** Holds `captures/`. */
@@ -24,6 +45,9 @@ export interface TelemetryCatalogProps {
   /** Encrypts the incident responders' results. */
   readonly debugKey: kms.IKey;
 }
+
+/** The stores and keys the catalog reads and writes: a `TelemetryStorage` has them all. */
+export type TelemetryCatalogStores = Pick<TelemetryCatalogProps, 'tracesBucket' | 'debugBucket' | 'resultsBucket' | 'dataKey' | 'debugKey'>;
 
 /** Area prefixes in the traces bucket, written by the transform's `area` partition key. */
 export const EVENTS_PREFIX = 'events/';
@@ -59,6 +83,32 @@ export function recordColumns(): glue.Column[] {
 }
 
 export class TelemetryCatalog extends Construct {
+  /**
+   * The catalog of a policy over its storage: names from `name` and `environment`, projection windows from
+   * `retention`, the scan limit `queries.scan_limit_mb` (decimal megabytes), workgroups kept in `prod`; `storage` is
+   * usually the `TelemetryStorage`.
+   */
+  static fromPolicy(
+    scope: Construct,
+    id: string,
+    policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'queries'>,
+    storage: TelemetryCatalogStores,
+  ): TelemetryCatalog {
+    return new TelemetryCatalog(scope, id, {
+      prefix: `${policy.name}-${policy.environment}`,
+      databaseName: catalogDatabaseName(policy),
+      tracesRetention: Duration.seconds(durationSeconds(policy.retention.traces)),
+      debugRetention: Duration.seconds(durationSeconds(policy.retention.debug)),
+      scanLimit: Size.bytes(policy.queries.scan_limit_mb * 1_000_000),
+      removalPolicy: removalPolicyFor(policy.environment),
+      tracesBucket: storage.tracesBucket,
+      debugBucket: storage.debugBucket,
+      resultsBucket: storage.resultsBucket,
+      dataKey: storage.dataKey,
+      debugKey: storage.debugKey,
+    });
+  }
+
   readonly database: glue.Database;
   /** Redacted records, traces tier. */
   readonly eventsTable: glue.S3Table;
@@ -74,10 +124,14 @@ export class TelemetryCatalog extends Construct {
 
   constructor(scope: Construct, id: string, props: TelemetryCatalogProps) {
     super(scope, id);
-    const { policy } = props;
-    const prefix = `${policy.name}-${policy.environment}`;
+    const { prefix } = props;
+    const tracesDays = Math.ceil(props.tracesRetention.toSeconds() / 86_400);
+    const debugDays = Math.ceil(props.debugRetention.toSeconds() / 86_400);
+    const scanBytes = (props.scanLimit ?? Size.gibibytes(1)).toBytes();
+    const scanMb = scanBytes / 1_000_000;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.database = new glue.Database(this, 'Database', {
-      databaseName: `${policy.name}_${policy.environment}_telemetry`.replace(/-/g, '_'),
+      databaseName: props.databaseName ?? `${prefix.replace(/-/g, '_')}_telemetry`,
       description: `Telemetry records of ${prefix} (redacted; no raw text)`,
     });
 
@@ -120,7 +174,7 @@ export class TelemetryCatalog extends Construct {
       'Events',
       'events',
       EVENTS_PREFIX,
-      durationDays(policy.retention.traces) + 2,
+      tracesDays + 2,
       EVENT_TYPES,
       'Redacted request, span and feedback records (traces tier), Parquet, partitioned by event_type and dt',
     );
@@ -128,7 +182,7 @@ export class TelemetryCatalog extends Construct {
       'Quarantine',
       'quarantine',
       QUARANTINE_PREFIX,
-      durationDaysCeil(policy.retention.debug) + 2,
+      debugDays + 2,
       [...EVENT_TYPES, 'unknown'],
       'Rejected records as redacted stubs: reason, sizes, hash, ids (debug tier)',
     );
@@ -144,7 +198,7 @@ export class TelemetryCatalog extends Construct {
       s3Prefix: CAPTURES_PREFIX,
       partitionProjection: {
         dt: glue.PartitionProjectionConfiguration.date({
-          min: `NOW-${durationDaysCeil(policy.retention.debug) + 2}DAYS`,
+          min: `NOW-${debugDays + 2}DAYS`,
           max: 'NOW',
           format: 'yyyy-MM-dd',
           step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
@@ -153,17 +207,16 @@ export class TelemetryCatalog extends Construct {
       parameters: { 'storage.location.template': `s3://${props.debugBucket.bucketName}/${CAPTURES_PREFIX}dt=\${dt}/` },
     });
 
-    const cutoff = policy.queries.scan_limit_mb * 1_000_000;
     const workGroup = (wgId: string, name: string, resultsPrefix: string, key: kms.IKey, description: string) =>
       new athena.CfnWorkGroup(this, wgId, {
         name: `${prefix}-${name}`,
         description,
         state: 'ENABLED',
-        recursiveDeleteOption: policy.environment !== 'prod',
+        recursiveDeleteOption: removalPolicy !== RemovalPolicy.RETAIN,
         workGroupConfiguration: {
           enforceWorkGroupConfiguration: true,
           publishCloudWatchMetricsEnabled: true,
-          bytesScannedCutoffPerQuery: cutoff,
+          bytesScannedCutoffPerQuery: scanBytes,
           engineVersion: { selectedEngineVersion: ENGINE_V3 },
           resultConfiguration: {
             outputLocation: props.resultsBucket.s3UrlForObject(resultsPrefix),
@@ -176,17 +229,17 @@ export class TelemetryCatalog extends Construct {
       'analysts',
       'analysts/',
       props.dataKey,
-      `Trace analysts: queries over the traces tier; stops at ${policy.queries.scan_limit_mb} MB scanned`,
+      `Trace analysts: queries over the traces tier; stops at ${scanMb} MB scanned`,
     );
     this.incidentWorkGroup = workGroup(
       'IncidentWorkGroup',
       'incident',
       'incident/',
       props.debugKey,
-      `Incident responders: queries over the debug tier; stops at ${policy.queries.scan_limit_mb} MB scanned`,
+      `Incident responders: queries over the debug tier; stops at ${scanMb} MB scanned`,
     );
     for (const wg of [this.analystsWorkGroup, this.incidentWorkGroup]) {
-      wg.applyRemovalPolicy(policy.environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+      wg.applyRemovalPolicy(removalPolicy);
     }
 
     this.namedQueries = loadDecisionQueries().map((q) => {
