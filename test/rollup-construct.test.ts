@@ -31,7 +31,7 @@ function build(p = policy, opts: { bundle?: boolean; outdir?: string } = {}) {
   const storage = TelemetryStorage.fromPolicy(stack, 'Storage', p);
   const alerting = AlertRouting.fromPolicy(stack, 'Alerting', p);
   const catalog = TelemetryCatalog.fromPolicy(stack, 'Catalog', p, storage);
-  const rollups = new TelemetryRollups(stack, 'Rollups', { policy: p, storage, catalog, ticketTopic: alerting.ticketTopic });
+  const rollups = TelemetryRollups.fromPolicy(stack, 'Rollups', p, { storage, catalog, routing: alerting });
   return { app, stack, storage, catalog, alerting, rollups, template: Template.fromStack(stack) };
 }
 

@@ -68,11 +68,10 @@ export class TelemetryStack extends Stack {
       ],
     });
     this.monitoring.grantRead(this.storage.metricsReaderRole);
-    this.rollups = new TelemetryRollups(this, 'Rollups', {
-      policy,
+    this.rollups = TelemetryRollups.fromPolicy(this, 'Rollups', policy, {
       storage: this.storage,
       catalog: this.catalog,
-      ticketTopic: this.alerting.ticketTopic,
+      routing: this.alerting,
     });
     this.killSwitches = KillSwitchParameters.fromPolicy(this, 'KillSwitches', policy, {
       pageTopic: this.alerting.pageTopic,

@@ -17,26 +17,27 @@
 import { SERVICE_DIMENSION, SERVICE_OF } from '../../core/metrics/dictionary';
 import {
   Duration,
+  RemovalPolicy,
   Stack,
   Validations,
   aws_cloudwatch as cw,
-  aws_cloudwatch_actions as actions,
   aws_events as events,
   aws_events_targets as targets,
   aws_iam as iam,
+  type aws_logs as logs,
   type aws_s3 as s3,
-  type aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { metricsNamespace } from '../../core/metrics/dictionary';
 import type { TelemetryCatalog } from '../catalog/index';
 import { TelemetryFunction } from '../shared/function';
 import { TelemetryMetrics } from '../monitoring/metrics';
 import type { Policy } from '../../core/policy/schema';
 import type { TelemetryStorage } from '../storage';
-import { rollupUnit, type RollupMetricName } from '../../core/rollup/metrics';
+import { rollupUnit, type RollupMetricName, type SliceDimensions } from '../../core/rollup/metrics';
 import { ROLLUP_FAILURES_METRIC } from '../../core/rollup/names';
-import { rollupEnvFromPolicy } from '../../core/rollup/env';
+import { rollupEnv } from '../../core/rollup/env';
+import type { IAlarmRouting } from '../alerting/index';
+import { validating } from '../shared/errors';
 import { SERVICE_NAMES } from '../../core/env/services';
 
 /** The rollup metrics this construct publishes (checked against the dictionary at synth). */
@@ -54,15 +55,36 @@ export { MAX_SLICES_ENV_CHARS } from '../../core/rollup/env';
 /** The prefix of the analysts' Athena results in the results bucket (the workgroup's output location). */
 const ANALYSTS_RESULTS_PREFIX = 'analysts/';
 
-export interface TelemetryRollupsProps {
-  /** `name` and `environment` (namespace, names), `retention.logs` (the function's logs), `slices` (dimensions of the rollup metrics). */
-  readonly policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'slices'>;
+/** What `fromPolicy` takes besides the policy. */
+export interface TelemetryRollupsDeps {
   /** The storage tiers: traces (read), analysts' results (write), metrics tier (write). */
   readonly storage: TelemetryStorage;
   /** The Glue database and events table, and the analysts workgroup the queries run in. */
   readonly catalog: TelemetryCatalog;
-  /** The RollupFailures alarm notifies this topic (ALARM and OK). */
-  readonly ticketTopic: sns.ITopic;
+  /** Where the RollupFailures alarm goes (a ticket). */
+  readonly routing: IAlarmRouting;
+}
+
+export interface TelemetryRollupsProps extends TelemetryRollupsDeps {
+  /** Prefix of the alarm name and descriptions, e.g. `copilot-prod`. */
+  readonly prefix: string;
+  /** The CloudWatch namespace the rollups publish to, e.g. `LLMOps/copilot-prod`. */
+  readonly metricsNamespace: string;
+  /**
+   * The slices the rollup metrics are dimensioned by, with their admitted values (the policy's `slices.dimensions`).
+   * @default - no slices: totals only
+   */
+  readonly slices?: SliceDimensions;
+  /**
+   * How long the rollup Lambda's log group keeps its events.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * When the hourly rollup runs.
    * @default - at minute 15 of every hour (UTC), after Firehose has delivered the previous hour's buffers
@@ -76,6 +98,24 @@ export interface TelemetryRollupsProps {
 }
 
 export class TelemetryRollups extends Construct {
+  /** The rollups of a policy: its namespace, `slices.dimensions`, and `retention.logs` for the function's logs. */
+  static fromPolicy(
+    scope: Construct,
+    id: string,
+    policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'slices'>,
+    deps: TelemetryRollupsDeps,
+  ): TelemetryRollups {
+    const fn = TelemetryFunction.propsFromPolicy(policy);
+    return new TelemetryRollups(scope, id, {
+      ...deps,
+      prefix: `${policy.name}-${policy.environment}`,
+      metricsNamespace: fn.metricsNamespace!,
+      slices: policy.slices.dimensions,
+      logRetention: fn.logRetention,
+      removalPolicy: fn.logRemovalPolicy,
+    });
+  }
+
   readonly function: TelemetryFunction;
   readonly hourlyRule: events.Rule;
   readonly dailyRule: events.Rule;
@@ -88,21 +128,24 @@ export class TelemetryRollups extends Construct {
 
   constructor(scope: Construct, id: string, props: TelemetryRollupsProps) {
     super(scope, id);
-    const { policy, storage, catalog } = props;
-    const prefix = `${policy.name}-${policy.environment}`;
-    this.namespace = metricsNamespace(policy);
+    const { prefix, storage, catalog } = props;
+    this.namespace = props.metricsNamespace;
     this.metrics = new TelemetryMetrics(this.namespace);
     for (const m of ROLLUP_METRICS) rollupUnit(m);
 
     const workGroupName = catalog.analystsWorkGroup.ref;
-    const environment = rollupEnvFromPolicy(policy, {
-      workGroup: workGroupName,
-      database: catalog.database.databaseName,
-      metricsBucket: storage.metricsBucket.bucketName,
-    });
+    const environment = validating(this, () =>
+      rollupEnv(this.namespace, props.slices ?? {}, {
+        workGroup: workGroupName,
+        database: catalog.database.databaseName,
+        metricsBucket: storage.metricsBucket.bucketName,
+      }),
+    );
     this.function = new TelemetryFunction(this, 'RollupFn', {
       entry: 'lambdas/rollup/index.ts',
-      ...TelemetryFunction.propsFromPolicy(policy),
+      metricsNamespace: this.namespace,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
       serviceName: SERVICE_NAMES.rollup,
       description: `${prefix}: scheduled rollups (distinct users, daily cost, new intents, repeat users) from Athena to CloudWatch and the metrics tier`,
       memorySize: 512,
@@ -185,9 +228,7 @@ export class TelemetryRollups extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cw.TreatMissingData.NOT_BREACHING,
     });
-    const ticket = new actions.SnsAction(props.ticketTopic);
-    this.failureAlarm.addAlarmAction(ticket);
-    this.failureAlarm.addOkAction(ticket);
+    props.routing.route(this.failureAlarm, 'ticket');
   }
 
   /** A rollup metric of the dictionary (Maximum: a rerun repeats a datapoint, never adds to it). */

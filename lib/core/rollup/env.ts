@@ -35,13 +35,13 @@ export interface RollupRefs {
 }
 
 /** The rollup Lambda's environment; throws when the slices do not fit in it. */
-export function rollupEnvFromPolicy(policy: Pick<Policy, 'name' | 'environment' | 'slices'>, refs: RollupRefs): Record<string, string> {
+export function rollupEnv(namespace: string, slices: SliceDimensions, refs: RollupRefs): Record<string, string> {
   const env = ROLLUP_ENV.encode({
-    NAMESPACE: metricsNamespace(policy),
+    NAMESPACE: namespace,
     WORKGROUP: refs.workGroup,
     DATABASE: refs.database,
     METRICS_BUCKET: refs.metricsBucket,
-    SLICES: policy.slices.dimensions,
+    SLICES: slices,
   });
   if (env.SLICES.length > MAX_SLICES_ENV_CHARS) {
     throw new Error(
@@ -49,6 +49,11 @@ export function rollupEnvFromPolicy(policy: Pick<Policy, 'name' | 'environment' 
     );
   }
   return env;
+}
+
+/** The rollup Lambda's environment of a policy: its namespace and `slices.dimensions`. */
+export function rollupEnvFromPolicy(policy: Pick<Policy, 'name' | 'environment' | 'slices'>, refs: RollupRefs): Record<string, string> {
+  return rollupEnv(metricsNamespace(policy), policy.slices.dimensions, refs);
 }
 
 /** The settings a rollup run takes from its environment. */
