@@ -24,7 +24,7 @@ describe('a custom alarm routing', () => {
     page: [new actions.LambdaAction(pager)],
     ticket: [new actions.SsmAction(actions.OpsItemSeverity.MEDIUM, actions.OpsItemCategory.PERFORMANCE)],
   });
-  new TelemetryMonitoring(stack, 'Monitoring', { policy, routing });
+  TelemetryMonitoring.fromPolicy(stack, 'Monitoring', policy, { routing });
   const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
   const byName = new Map(alarms.map((a) => [a.Properties.AlarmName as string, a.Properties]));
   const declared = BUCKETS.flatMap((b) =>

@@ -132,7 +132,11 @@ describe('TelemetryFunction (in a stack of its own)', () => {
     (_n, policy, days, removal) => {
       let fn!: TelemetryFunction;
       const { stack, template, errors } = alone((st) => {
-        fn = new TelemetryFunction(st, 'ProbeFn', { ...TelemetryFunction.propsFromPolicy(policy), entry: ENTRY, environment: { EXTRA: 'yes' } });
+        fn = new TelemetryFunction(st, 'ProbeFn', {
+          ...TelemetryFunction.propsFromPolicy(policy),
+          entry: ENTRY,
+          environment: { EXTRA: 'yes' },
+        });
       });
       expect(errors).toEqual([]);
       template.resourceCountIs('AWS::Lambda::Function', 1);

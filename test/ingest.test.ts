@@ -222,3 +222,31 @@ describe('access around the streams', () => {
     });
   });
 });
+
+describe('TelemetryIngest as a library construct', () => {
+  it('offers the events stream delivery health as metric methods (AWS/Firehose, the stream by name)', () => {
+    const stream = { name: 'DeliveryStreamName', value: stack.resolve(ingest.eventsStream.deliveryStreamName) };
+    const cases = [
+      [ingest.metricDataFreshness(), 'DeliveryToS3.DataFreshness', 'Maximum'],
+      [ingest.metricDeliverySuccess(), 'DeliveryToS3.Success', 'Average'],
+      [ingest.metricProcessingSuccess(), 'ExecuteProcessing.Success', 'Average'],
+      [ingest.metricProcessingDuration(), 'ExecuteProcessing.Duration', 'Maximum'],
+      [ingest.metricThrottledRecords(), 'ThrottledRecords', 'Sum'],
+    ] as const;
+    for (const [metric, name, statistic] of cases) {
+      const config = metric.toMetricConfig().metricStat!;
+      expect([config.namespace, config.metricName, config.statistic, config.period.toMinutes()]).toEqual([
+        'AWS/Firehose',
+        name,
+        statistic,
+        5,
+      ]);
+      expect(stack.resolve(config.dimensions)).toEqual([stream]);
+    }
+    // the reliability dashboard graphs them
+    const reliability = JSON.stringify(
+      stack.resolve((built.stack.monitoring.dashboards.reliability.node.defaultChild as any).dashboardBody),
+    );
+    for (const [, name] of cases) expect(reliability).toContain(`\\"AWS/Firehose\\",\\"${name}\\"`);
+  });
+});

@@ -1,21 +1,20 @@
-import { App, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { BUCKETS, findMetric, metricsNamespace } from '../lib/core/metrics/dictionary';
 import { AlertRouting } from '../lib/constructs/alerting/index';
 import { TelemetryMonitoring, MAX_DESCRIPTION } from '../lib/constructs/monitoring';
+import { TelemetryStorage } from '../lib/constructs/storage';
 import { alarmName, durationSeconds, type Policy } from '../lib/core/policy';
 import { variantPolicy } from './support/policy';
 
-function build(policy: Policy, withBuckets = false) {
+function build(policy: Policy, withStorage = false) {
   const stack = new Stack(new App(), 'T', { env: { account: '123456789012', region: 'eu-west-1' } });
   const routing = AlertRouting.fromPolicy(stack, 'Alerting', policy);
-  const tierBuckets = withBuckets
-    ? [{ tier: 'debug' as const, bucket: s3.Bucket.fromBucketName(stack, 'Dbg', 'debug-bucket') }]
-    : undefined;
-  const monitoring = new TelemetryMonitoring(stack, 'Monitoring', { policy, routing, tierBuckets });
-  return { stack, routing, monitoring, template: Template.fromStack(stack) };
+  const storage = withStorage ? TelemetryStorage.fromPolicy(stack, 'Storage', policy) : undefined;
+  const monitoring = TelemetryMonitoring.fromPolicy(stack, 'Monitoring', policy, { routing, storage });
+  return { stack, routing, storage, monitoring, template: Template.fromStack(stack) };
 }
 
 const shipped = variantPolicy(() => {});
@@ -168,15 +167,27 @@ describe('dashboards', () => {
     }
   });
 
-  it('fails the debug tier growth alarm only when a debug bucket is given, over retention + 2 days', () => {
+  it('fails the debug tier growth alarm only when the storage is given, over retention + 2 days, on the debug bucket size', () => {
     expect(build(shipped).monitoring.debugGrowthAlarm).toBeUndefined();
-    const { template } = build(shipped, true);
+    const { template, stack, storage } = build(shipped, true);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'copilot-prod-storage-debug-tier-growth',
       EvaluationPeriods: 5,
       DatapointsToAlarm: 5,
       Threshold: 0,
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'DIFF(size)' })]),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'DIFF(size)' }),
+        Match.objectLike({
+          Id: 'size',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'AWS/S3',
+              MetricName: 'BucketSizeBytes',
+              Dimensions: Match.arrayWith([{ Name: 'BucketName', Value: stack.resolve(storage!.debugBucket.bucketName) }]),
+            },
+          }),
+        }),
+      ]),
     });
   });
 

@@ -51,21 +51,11 @@ export class TelemetryStack extends Stack {
     this.storage = TelemetryStorage.fromPolicy(this, 'Storage', policy);
     this.alerting = AlertRouting.fromPolicy(this, 'Alerting', policy);
     this.catalog = TelemetryCatalog.fromPolicy(this, 'Catalog', policy, this.storage);
-    this.ingest = new TelemetryIngest(this, 'Ingest', { policy, storage: this.storage, catalog: this.catalog });
-    this.monitoring = new TelemetryMonitoring(this, 'Monitoring', {
-      policy,
+    this.ingest = TelemetryIngest.fromPolicy(this, 'Ingest', policy, { storage: this.storage, catalog: this.catalog });
+    this.monitoring = TelemetryMonitoring.fromPolicy(this, 'Monitoring', policy, {
       routing: this.alerting,
-      pipeline: {
-        eventsStream: this.ingest.eventsStream,
-        transform: this.ingest.redactFunction,
-        transformLogGroup: this.ingest.redactFunction.logGroup,
-      },
-      tierBuckets: [
-        { tier: 'traces', bucket: this.storage.tracesBucket },
-        { tier: 'metrics', bucket: this.storage.metricsBucket },
-        { tier: 'debug', bucket: this.storage.debugBucket },
-        { tier: 'audit', bucket: this.storage.auditBucket },
-      ],
+      ingest: this.ingest,
+      storage: this.storage,
     });
     this.monitoring.grantRead(this.storage.metricsReaderRole);
     this.rollups = TelemetryRollups.fromPolicy(this, 'Rollups', policy, {

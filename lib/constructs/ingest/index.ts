@@ -2,16 +2,21 @@
  * Ingest: the events stream (Direct PUT, JSON de-aggregation, the redaction Lambda,
  * dynamic partitioning by the record's own date, Parquet with the Glue schema) and the
  * debug stream (enrolment and expiry checked again, redacted, own bucket and key).
+ * `TelemetryIngest.fromPolicy` builds it from a telemetry policy; `metric*()` give the
+ * events stream's delivery health.
  */
 import {
   Duration,
+  RemovalPolicy,
   Size,
   Stack,
   Validations,
+  aws_cloudwatch as cw,
   aws_glue as glue,
   aws_iam as iam,
   aws_kinesisfirehose as firehose,
   aws_kms as kms,
+  type aws_lambda as lambda,
   aws_logs as logs,
   aws_s3 as s3,
   aws_secretsmanager as secrets,
@@ -19,10 +24,11 @@ import {
 import { Construct } from 'constructs';
 import type { TelemetryCatalog } from '../catalog/index';
 import { SERVICE_NAMES } from '../../core/env/services';
-import { transformEnvFromPolicy } from '../../core/transform/env';
+import { transformConfigFromPolicy, transformEnv, type TransformConfig, type TransformPolicy } from '../../core/transform/env';
+import type { StreamKind } from '../../core/transform/transform';
+import { validating } from '../shared/errors';
 import { TelemetryFunction } from '../shared/function';
 import type { Policy } from '../../core/policy';
-import { logRetention, removalPolicyFor } from '../shared/retention';
 import type { TelemetryStorage } from '../storage';
 
 /**
@@ -45,16 +51,63 @@ export const EVENTS_ERROR_PREFIX = 'errors/events/!{firehose:error-output-type}/
 export const DEBUG_DATA_PREFIX = '!{partitionKeyFromLambda:area}/dt=!{partitionKeyFromLambda:dt}/';
 export const DEBUG_ERROR_PREFIX = 'errors/captures/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
 
-export interface TelemetryIngestProps {
-  /** The validated policy: capture, redaction, debug capture, retention, names. */
-  readonly policy: Policy;
-  /** The tiers: streams write the traces and debug buckets with their keys. */
+/** What `fromPolicy` takes besides the policy. */
+export interface TelemetryIngestDeps {
+  /** The tiers: the streams write the traces and debug buckets with their keys. */
   readonly storage: TelemetryStorage;
   /** The events table whose schema the Parquet conversion uses. */
   readonly catalog: TelemetryCatalog;
 }
 
+export interface TelemetryIngestProps extends TelemetryIngestDeps {
+  /** Prefix of descriptions, e.g. `copilot-prod`. */
+  readonly prefix: string;
+  /**
+   * What the transforms do: the redaction (detectors, custom patterns, allowed attributes), the bucket metrics
+   * (slices, pricing) and the debug enrolments (`transformConfigFromPolicy` makes it from a policy).
+   */
+  readonly transform: TransformConfig;
+  /**
+   * The CloudWatch namespace of the transforms' metrics.
+   * @default - Powertools' default
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * How long the transforms' and Firehose's log groups keep their events.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups and the hash key when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * A secret of your own holding the HMAC key that pseudonymizes user ids (a string of 32+ random characters).
+   * @default - a new secret of 64 random characters, encrypted with the storage's data key
+   */
+  readonly existingHashKey?: secrets.ISecret;
+}
+
 export class TelemetryIngest extends Construct {
+  /** The ingest of a policy: its `redaction`, `capture`, `slices`, `pricing` and `debug_capture`; logs kept for `retention.logs`. */
+  static fromPolicy(
+    scope: Construct,
+    id: string,
+    policy: Pick<Policy, 'name' | 'environment' | 'retention'> & TransformPolicy,
+    deps: TelemetryIngestDeps,
+  ): TelemetryIngest {
+    const fn = TelemetryFunction.propsFromPolicy(policy);
+    return new TelemetryIngest(scope, id, {
+      ...deps,
+      prefix: `${policy.name}-${policy.environment}`,
+      transform: transformConfigFromPolicy(policy),
+      metricsNamespace: fn.metricsNamespace,
+      logRetention: fn.logRetention,
+      removalPolicy: fn.logRemovalPolicy,
+    });
+  }
+
   /** The HMAC key that pseudonymizes user ids; read once per cold start. */
   readonly hashKey: secrets.ISecret;
   /** The events stream's transform. */
@@ -73,44 +126,51 @@ export class TelemetryIngest extends Construct {
 
   constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
     super(scope, id);
-    const { policy, storage, catalog } = props;
-    const removalPolicy = removalPolicyFor(policy.environment);
+    const { prefix, storage, catalog } = props;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.hashKey = new secrets.Secret(this, 'HashKey', {
-      description: `${policy.name}-${policy.environment}: HMAC key that pseudonymizes user ids at ingest`,
-      encryptionKey: storage.dataKey,
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      removalPolicy,
-    });
-
-    Validations.of(this.hashKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
-    });
+    if (props.existingHashKey) {
+      this.hashKey = props.existingHashKey;
+    } else {
+      this.hashKey = new secrets.Secret(this, 'HashKey', {
+        description: `${prefix}: HMAC key that pseudonymizes user ids at ingest`,
+        encryptionKey: storage.dataKey,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        removalPolicy,
+      });
+      Validations.of(this.hashKey).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
+      });
+    }
+    const functionProps = { metricsNamespace: props.metricsNamespace, logRetention: retention, logRemovalPolicy: removalPolicy };
+    const env = (kind: StreamKind) =>
+      validating(this, () => transformEnv(props.transform, kind, { hashKeySecretArn: this.hashKey.secretArn }));
 
     this.redactFunction = new TelemetryFunction(this, 'Redact', {
-      ...TelemetryFunction.propsFromPolicy(policy),
+      ...functionProps,
       entry: 'lambdas/redact/index.ts',
       description: 'Firehose transform: validate, minimize, pseudonymize, redact; quarantine what is invalid',
       memorySize: 1024,
       timeout: Duration.minutes(1),
       serviceName: SERVICE_NAMES.redact,
-      environment: transformEnvFromPolicy(policy, 'events', { hashKeySecretArn: this.hashKey.secretArn }),
+      environment: env('events'),
     });
     this.debugCaptureFunction = new TelemetryFunction(this, 'DebugCapture', {
-      ...TelemetryFunction.propsFromPolicy(policy),
+      ...functionProps,
       entry: 'lambdas/debug-capture/index.ts',
       description: 'Firehose transform of debug captures: enrolment and expiry, redaction',
       memorySize: 1024,
       timeout: Duration.minutes(1),
       serviceName: SERVICE_NAMES['debug-capture'],
-      environment: transformEnvFromPolicy(policy, 'captures', { hashKeySecretArn: this.hashKey.secretArn }),
+      environment: env('captures'),
     });
     for (const fn of [this.redactFunction, this.debugCaptureFunction]) this.hashKey.grantRead(fn);
 
-    this.eventsLogGroup = new logs.LogGroup(this, 'EventsDeliveryLogs', { retention: logRetention(policy), removalPolicy });
-    this.debugLogGroup = new logs.LogGroup(this, 'DebugDeliveryLogs', { retention: logRetention(policy), removalPolicy });
+    this.eventsLogGroup = new logs.LogGroup(this, 'EventsDeliveryLogs', { retention, removalPolicy });
+    this.debugLogGroup = new logs.LogGroup(this, 'DebugDeliveryLogs', { retention, removalPolicy });
 
     const eventsTable = catalog.eventsTable.node.defaultChild as glue.CfnTable;
     const eventsRole = this.deliveryRole('EventsDeliveryRole', {
@@ -179,7 +239,7 @@ export class TelemetryIngest extends Construct {
     });
 
     this.producerPolicy = new iam.ManagedPolicy(this, 'ProducerPolicy', {
-      description: `${policy.name}-${policy.environment}: send telemetry records to the events stream`,
+      description: `${prefix}: send telemetry records to the events stream`,
       statements: [
         new iam.PolicyStatement({
           actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
@@ -188,7 +248,7 @@ export class TelemetryIngest extends Construct {
       ],
     });
     this.debugProducerPolicy = new iam.ManagedPolicy(this, 'DebugProducerPolicy', {
-      description: `${policy.name}-${policy.environment}: send debug captures of enrolled cohorts`,
+      description: `${prefix}: send debug captures of enrolled cohorts`,
       statements: [
         new iam.PolicyStatement({
           actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
@@ -241,6 +301,46 @@ export class TelemetryIngest extends Construct {
       );
     }
     return iam.Role.fromRoleArn(this, `${id}Ref`, role.roleArn, { mutable: false });
+  }
+
+  /** The transform of the events stream (for its errors, throttles and duration). */
+  get transform(): lambda.IFunction {
+    return this.redactFunction;
+  }
+
+  /** The events transform's log group: its EMF lines hold the ingest metrics. */
+  get transformLogGroup(): logs.ILogGroup {
+    return this.redactFunction.logGroup;
+  }
+
+  /** Age of the oldest record not yet delivered to S3 (seconds, Maximum over 5 minutes). */
+  metricDataFreshness(props?: cw.MetricOptions): cw.Metric {
+    return this.streamMetric('DeliveryToS3.DataFreshness', 'Maximum', props);
+  }
+
+  /** Share of S3 deliveries that succeeded (Average over 5 minutes; 1 is all). */
+  metricDeliverySuccess(props?: cw.MetricOptions): cw.Metric {
+    return this.streamMetric('DeliveryToS3.Success', 'Average', props);
+  }
+
+  /** Share of transform invocations that succeeded (Average over 5 minutes; 1 is all). */
+  metricProcessingSuccess(props?: cw.MetricOptions): cw.Metric {
+    return this.streamMetric('ExecuteProcessing.Success', 'Average', props);
+  }
+
+  /** Time the transform took per invocation, as Firehose saw it (milliseconds, Maximum over 5 minutes). */
+  metricProcessingDuration(props?: cw.MetricOptions): cw.Metric {
+    return this.streamMetric('ExecuteProcessing.Duration', 'Maximum', props);
+  }
+
+  /** Records Firehose throttled at PutRecord(Batch) (Sum over 5 minutes). */
+  metricThrottledRecords(props?: cw.MetricOptions): cw.Metric {
+    return this.streamMetric('ThrottledRecords', 'Sum', props);
+  }
+
+  /** A metric of the events stream (AWS/Firehose), by name; the named methods cover what the dashboards show. */
+  private streamMetric(name: string, statistic: string, props?: cw.MetricOptions): cw.Metric {
+    return this.eventsStream.metric(name, { statistic, period: Duration.minutes(5), ...props });
   }
 
   /** Lets an application send telemetry records to the events stream. */

@@ -13,6 +13,9 @@ import type { TelemetryMetrics } from './metrics';
 /** CloudWatch caps alarm descriptions at 1024 characters. */
 export const MAX_DESCRIPTION = 1024;
 
+/** The parts of a telemetry policy that monitoring reads: names, metric buckets with their alarms, owners. */
+export type MonitoringPolicy = Pick<Policy, 'name' | 'environment' | 'buckets' | 'owners'>;
+
 const MISSING: Record<AlarmPolicy['missing_data'], cw.TreatMissingData> = {
   breaching: cw.TreatMissingData.BREACHING,
   not_breaching: cw.TreatMissingData.NOT_BREACHING,
@@ -27,7 +30,7 @@ export interface PolicyAlarm {
 }
 
 /** The alarm description: what fired, who owns it, and the runbook. */
-export function alarmDescription(policy: Policy, bucket: BucketName, a: AlarmPolicy): string {
+export function alarmDescription(policy: MonitoringPolicy, bucket: BucketName, a: AlarmPolicy): string {
   const owner = policy.owners[policy.buckets[bucket].owner];
   const text = [
     `[${a.severity.toUpperCase()}] ${a.description ?? `${a.metric} alarm of the ${bucket} bucket`}. Owner: ${owner.name} (${owner.contact}).`,
@@ -41,7 +44,12 @@ export function alarmDescription(policy: Policy, bucket: BucketName, a: AlarmPol
   return text.slice(0, MAX_DESCRIPTION - more.length) + more;
 }
 
-export function createPolicyAlarms(scope: Construct, policy: Policy, metrics: TelemetryMetrics, routing: IAlarmRouting): PolicyAlarm[] {
+export function createPolicyAlarms(
+  scope: Construct,
+  policy: MonitoringPolicy,
+  metrics: TelemetryMetrics,
+  routing: IAlarmRouting,
+): PolicyAlarm[] {
   const out: PolicyAlarm[] = [];
   for (const bucket of BUCKETS) {
     for (const a of policy.buckets[bucket].alarms) {
@@ -86,7 +94,11 @@ export function createPolicyAlarms(scope: Construct, policy: Policy, metrics: Te
  * the executive view. It has no action of its own: the page alarms already page, each
  * with its runbook.
  */
-export function createPageComposite(scope: Construct, policy: Policy, alarms: readonly PolicyAlarm[]): cw.CompositeAlarm | undefined {
+export function createPageComposite(
+  scope: Construct,
+  policy: MonitoringPolicy,
+  alarms: readonly PolicyAlarm[],
+): cw.CompositeAlarm | undefined {
   const page = alarms.filter((a) => a.spec.severity === 'page');
   if (page.length === 0) return undefined;
   return new cw.CompositeAlarm(scope, 'AnyPage', {

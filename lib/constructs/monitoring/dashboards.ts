@@ -2,35 +2,36 @@
  * Dashboards: one per metric bucket (`<name>-<environment>-<bucket>`) and an executive
  * readiness view. Typed widgets only; threshold lines come from the alarms themselves.
  */
-import {
-  Duration,
-  aws_cloudwatch as cw,
-  type aws_kinesisfirehose as firehose,
-  type aws_lambda as lambda,
-  type aws_logs as logs,
-  type aws_s3 as s3,
-} from 'aws-cdk-lib';
+import { Duration, aws_cloudwatch as cw, type aws_lambda as lambda, type aws_logs as logs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BUCKETS, fixedValuesOf, metricsOf, type BucketName, type MetricDefinition } from '../../core/metrics/dictionary';
 import type { Policy } from '../../core/policy';
-import type { TierName } from '../../core/storage';
-import type { PolicyAlarm } from './alarms';
+import type { StoreName } from '../../core/storage';
+import type { MonitoringPolicy, PolicyAlarm } from './alarms';
 import type { TelemetryMetrics } from './metrics';
 
-/** The ingest pipeline's own parts, for its health on the reliability view. */
-export interface PipelineHealthSources {
-  /** The events delivery stream. */
-  readonly eventsStream?: firehose.IDeliveryStream;
-  /** The redaction transform. */
-  readonly transform?: lambda.IFunction;
+/** The ingest pipeline's health on the reliability view: what `TelemetryIngest` offers. */
+export interface IngestHealth {
+  /** The events stream's transform. */
+  readonly transform: lambda.IFunction;
   /** The transform's log group: EMF lines there give the last P0 occurrence. */
-  readonly transformLogGroup?: logs.ILogGroup;
+  readonly transformLogGroup: logs.ILogGroup;
+  metricDataFreshness(props?: cw.MetricOptions): cw.Metric;
+  metricDeliverySuccess(props?: cw.MetricOptions): cw.Metric;
+  metricProcessingSuccess(props?: cw.MetricOptions): cw.Metric;
+  metricProcessingDuration(props?: cw.MetricOptions): cw.Metric;
+  metricThrottledRecords(props?: cw.MetricOptions): cw.Metric;
 }
 
-export interface TierBucket {
-  readonly tier: TierName;
-  readonly bucket: s3.IBucket;
+/** The storage's size per store and its debug retention: what `TelemetryStorage` offers. */
+export interface StorageHealth {
+  readonly retention: { readonly debug: Duration };
+  metricStoredBytes(store: StoreName, props?: cw.MetricOptions): cw.Metric;
+  metricStoredObjects(store: StoreName, props?: cw.MetricOptions): cw.Metric;
 }
+
+/** The stores whose size the views show: every tier's store (the Athena results are not a tier). */
+export const MONITORED_STORES: readonly StoreName[] = ['traces', 'metrics', 'debug', 'audit'];
 
 const WIDTH = 24;
 const HALF = 12;
@@ -38,12 +39,12 @@ const PERIOD = Duration.minutes(5);
 const DAY = Duration.days(1);
 
 export interface DashboardInputs {
-  readonly policy: Policy;
+  readonly policy: MonitoringPolicy;
   readonly metrics: TelemetryMetrics;
   readonly alarms: readonly PolicyAlarm[];
   readonly composite?: cw.IAlarm;
-  readonly pipeline?: PipelineHealthSources;
-  readonly tierBuckets?: readonly TierBucket[];
+  readonly ingest?: IngestHealth;
+  readonly storage?: StorageHealth;
 }
 
 export function dashboardName(policy: Pick<Policy, 'name' | 'environment'>, view: BucketName | 'readiness'): string {
@@ -113,37 +114,25 @@ function metricGraph(inputs: DashboardInputs, m: MetricDefinition): cw.GraphWidg
 /** Firehose freshness and delivery, transform success and duration, throttles, quarantined records. */
 function pipelineHealth(inputs: DashboardInputs): cw.IWidget[] {
   const widgets: cw.IWidget[] = [new cw.TextWidget({ markdown: '## Ingest pipeline health', width: WIDTH, height: 1 })];
-  const s = inputs.pipeline?.eventsStream;
-  if (s) {
+  const ingest = inputs.ingest;
+  if (ingest) {
     widgets.push(
-      new cw.GraphWidget({
-        title: 'Firehose data freshness (s)',
-        left: [s.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period: PERIOD })],
-        width: HALF,
-      }),
+      new cw.GraphWidget({ title: 'Firehose data freshness (s)', left: [ingest.metricDataFreshness()], width: HALF }),
       new cw.GraphWidget({
         title: 'Firehose delivery and transform success',
-        left: [
-          s.metric('DeliveryToS3.Success', { statistic: 'Average', period: PERIOD }),
-          s.metric('ExecuteProcessing.Success', { statistic: 'Average', period: PERIOD }),
-        ],
+        left: [ingest.metricDeliverySuccess(), ingest.metricProcessingSuccess()],
         width: HALF,
       }),
       new cw.GraphWidget({
         title: 'Firehose throttles and transform duration',
-        left: [s.metric('ThrottledRecords', { statistic: 'Sum', period: PERIOD })],
-        right: [s.metric('ExecuteProcessing.Duration', { statistic: 'Maximum', period: PERIOD })],
+        left: [ingest.metricThrottledRecords()],
+        right: [ingest.metricProcessingDuration()],
         width: HALF,
       }),
-    );
-  }
-  const fn = inputs.pipeline?.transform;
-  if (fn) {
-    widgets.push(
       new cw.GraphWidget({
         title: 'Transform Lambda',
-        left: [fn.metricErrors({ period: PERIOD }), fn.metricThrottles({ period: PERIOD })],
-        right: [fn.metricDuration({ statistic: 'p95', period: PERIOD })],
+        left: [ingest.transform.metricErrors({ period: PERIOD }), ingest.transform.metricThrottles({ period: PERIOD })],
+        right: [ingest.transform.metricDuration({ statistic: 'p95', period: PERIOD })],
         width: HALF,
       }),
     );
@@ -158,44 +147,23 @@ function pipelineHealth(inputs: DashboardInputs): cw.IWidget[] {
   return widgets;
 }
 
-/** S3 daily storage metrics of each tier's bucket. */
+/** S3 daily storage metrics of each tier's store. */
 function storageWidgets(inputs: DashboardInputs): cw.IWidget[] {
-  const tb = inputs.tierBuckets ?? [];
-  if (tb.length === 0) return [];
-  const size = (t: TierBucket) =>
-    new cw.Metric({
-      namespace: 'AWS/S3',
-      metricName: 'BucketSizeBytes',
-      statistic: 'Average',
-      period: DAY,
-      dimensionsMap: { BucketName: t.bucket.bucketName, StorageType: 'StandardStorage' },
-      label: `${t.tier} bytes`,
-    });
-  const count = (t: TierBucket) =>
-    new cw.Metric({
-      namespace: 'AWS/S3',
-      metricName: 'NumberOfObjects',
-      statistic: 'Average',
-      period: DAY,
-      dimensionsMap: { BucketName: t.bucket.bucketName, StorageType: 'AllStorageTypes' },
-      label: `${t.tier} objects`,
-    });
+  const storage = inputs.storage;
+  if (!storage) return [];
   return [
     new cw.TextWidget({ markdown: '## Storage per tier (S3 daily storage metrics)', width: WIDTH, height: 1 }),
-    new cw.GraphWidget({ title: 'Bytes stored per tier', left: tb.map(size), width: HALF }),
-    new cw.GraphWidget({ title: 'Objects stored per tier', left: tb.map(count), width: HALF }),
+    new cw.GraphWidget({
+      title: 'Bytes stored per tier',
+      left: MONITORED_STORES.map((s) => storage.metricStoredBytes(s, { label: `${s} bytes` })),
+      width: HALF,
+    }),
+    new cw.GraphWidget({
+      title: 'Objects stored per tier',
+      left: MONITORED_STORES.map((s) => storage.metricStoredObjects(s, { label: `${s} objects` })),
+      width: HALF,
+    }),
   ];
-}
-
-/** The S3 size metric of a bucket, for the debug-tier growth alarm. */
-export function bucketSizeMetric(bucket: s3.IBucket): cw.Metric {
-  return new cw.Metric({
-    namespace: 'AWS/S3',
-    metricName: 'BucketSizeBytes',
-    statistic: 'Average',
-    period: DAY,
-    dimensionsMap: { BucketName: bucket.bucketName, StorageType: 'StandardStorage' },
-  });
 }
 
 /** P0 count and last occurrence, adoption, cost per successful task, p95 latency, provider timeouts, top risks. */
@@ -261,7 +229,7 @@ export function createReadinessDashboard(scope: Construct, inputs: DashboardInpu
       width: HALF,
     }),
   );
-  const lg = inputs.pipeline?.transformLogGroup;
+  const lg = inputs.ingest?.transformLogGroup;
   if (lg) {
     d.addWidgets(
       new cw.LogQueryWidget({

@@ -7,40 +7,45 @@ import { Duration, Validations, aws_cloudwatch as cw, aws_iam as iam } from 'aws
 import { Construct } from 'constructs';
 import { type BucketName, metricsNamespace } from '../../core/metrics/dictionary';
 import type { IAlarmRouting } from '../alerting/index';
-import { durationDaysCeil, type Policy } from '../../core/policy';
-import { createPageComposite, createPolicyAlarms, type PolicyAlarm } from './alarms';
-import {
-  bucketSizeMetric,
-  createBucketDashboards,
-  createReadinessDashboard,
-  type PipelineHealthSources,
-  type TierBucket,
-} from './dashboards';
+import { createPageComposite, createPolicyAlarms, type MonitoringPolicy, type PolicyAlarm } from './alarms';
+import { createBucketDashboards, createReadinessDashboard, type IngestHealth, type StorageHealth } from './dashboards';
 import { TelemetryMetrics } from './metrics';
 
-export { alarmDescription, MAX_DESCRIPTION, type PolicyAlarm } from './alarms';
-export { dashboardName, type PipelineHealthSources, type TierBucket } from './dashboards';
+export { alarmDescription, MAX_DESCRIPTION, type MonitoringPolicy, type PolicyAlarm } from './alarms';
+export { dashboardName, MONITORED_STORES, type IngestHealth, type StorageHealth } from './dashboards';
 export { TelemetryMetrics, type MetricOptions } from './metrics';
 
-export interface TelemetryMonitoringProps {
-  /** The validated policy: buckets, alarms, owners. */
-  readonly policy: Policy;
+/** What `fromPolicy` takes besides the policy. */
+export interface TelemetryMonitoringDeps {
   /** Where page and ticket alarms go. */
   readonly routing: IAlarmRouting;
   /**
-   * The ingest pipeline, for its health on the reliability view.
+   * The ingest pipeline (a `TelemetryIngest`), for its health on the reliability view.
    * @default - the view shows only the ingest metrics
    */
-  readonly pipeline?: PipelineHealthSources;
+  readonly ingest?: IngestHealth;
   /**
-   * Each tier's bucket, for storage size on the cost and reliability views and the
+   * The storage (a `TelemetryStorage`), for the size of each tier on the cost and reliability views and the
    * debug-tier growth alarm.
    * @default - no storage widgets or alarm
    */
-  readonly tierBuckets?: readonly TierBucket[];
+  readonly storage?: StorageHealth;
+}
+
+export interface TelemetryMonitoringProps extends TelemetryMonitoringDeps {
+  /**
+   * The metric buckets with their alarms, owners and runbooks (the policy's `buckets` and `owners`), and the
+   * names (`name`, `environment`) of the alarms, the dashboards and the metrics namespace.
+   */
+  readonly policy: MonitoringPolicy;
 }
 
 export class TelemetryMonitoring extends Construct {
+  /** The monitoring of a policy's metric buckets. */
+  static fromPolicy(scope: Construct, id: string, policy: MonitoringPolicy, deps: TelemetryMonitoringDeps): TelemetryMonitoring {
+    return new TelemetryMonitoring(scope, id, { ...deps, policy });
+  }
+
   readonly metrics: TelemetryMetrics;
   /** Every alarm the policy declares. */
   readonly alarms: readonly PolicyAlarm[];
@@ -58,15 +63,16 @@ export class TelemetryMonitoring extends Construct {
     this.alarms = createPolicyAlarms(alarmScope, policy, this.metrics, props.routing);
     this.anyPage = createPageComposite(alarmScope, policy, this.alarms);
 
-    const debug = props.tierBuckets?.find((t) => t.tier === 'debug');
-    if (debug) {
+    const storage = props.storage;
+    if (storage) {
       // Lifecycle expiry is daily and up to ~2 days late: growth on more consecutive days
       // than the retention allows means expiry (or the enrolment check) is broken.
-      const days = durationDaysCeil(policy.retention.debug) + 2;
+      const hours = Math.ceil(storage.retention.debug.toSeconds() / 3600);
+      const days = Math.ceil(hours / 24) + 2;
       this.debugGrowthAlarm = new cw.Alarm(alarmScope, 'debug-tier-growth', {
         alarmName: `${policy.name}-${policy.environment}-storage-debug-tier-growth`,
         alarmDescription: [
-          `[TICKET] The debug tier grew every day for ${days} days: it holds more than its ${policy.retention.debug} retention allows.`,
+          `[TICKET] The debug tier grew every day for ${days} days: it holds more than its ${hours}h retention allows.`,
           'MITIGATE: set kill switch debug_capture off.',
           'CONFIRM: Reliability dashboard, storage per tier; list the debug bucket by LastModified.',
           'DIAGNOSE: check the bucket lifecycle rules and debug_capture.enrolments expiries.',
@@ -74,7 +80,7 @@ export class TelemetryMonitoring extends Construct {
         ].join('\n'),
         metric: new cw.MathExpression({
           expression: 'DIFF(size)',
-          usingMetrics: { size: bucketSizeMetric(debug.bucket) },
+          usingMetrics: { size: storage.metricStoredBytes('debug') },
           period: Duration.days(1),
         }),
         threshold: 0,
@@ -92,8 +98,8 @@ export class TelemetryMonitoring extends Construct {
       metrics: this.metrics,
       alarms: this.alarms,
       composite: this.anyPage,
-      pipeline: props.pipeline,
-      tierBuckets: props.tierBuckets,
+      ingest: props.ingest,
+      storage: props.storage,
     };
     this.dashboards = { ...createBucketDashboards(dashScope, inputs), readiness: createReadinessDashboard(dashScope, inputs) };
   }

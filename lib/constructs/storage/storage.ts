@@ -149,6 +149,8 @@ const pascal = (s: string) => s.replace(/(^|[-_/])([a-z])/g, (_m, _sep, c: strin
 
 export class TelemetryStorage extends Construct {
   /** Encrypts the traces, metrics and Athena results buckets. */
+  /** How long each tier keeps its data, as given. */
+  readonly retention: TierRetention;
   readonly dataKey: kms.IKey;
   /** Encrypts the debug bucket only; its key policy denies decryption outside the debug tier. */
   readonly debugKey: kms.IKey;
@@ -208,6 +210,7 @@ export class TelemetryStorage extends Construct {
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const { prefix } = props;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.retention = props.retention;
     const retention = validating(this, () => retentionWords(props.retention));
 
     const dataKey =

@@ -160,7 +160,10 @@ export function aggregateBatch(events: readonly TelemetryEvent[], opts: Aggregat
         put({ Category: e.p0_category }, 'P0Events', 1, true);
       }
       if (e.guardrail_action === 'block') {
-        const c = e.guardrail_category && (GUARDRAIL_CATEGORIES as readonly string[]).includes(e.guardrail_category) ? e.guardrail_category : OTHER_GUARDRAIL_CATEGORY;
+        const c =
+          e.guardrail_category && (GUARDRAIL_CATEGORIES as readonly string[]).includes(e.guardrail_category)
+            ? e.guardrail_category
+            : OTHER_GUARDRAIL_CATEGORY;
         put({}, 'GuardrailBlocks', 1, true);
         put({ Category: c }, 'GuardrailBlocks', 1, true);
       }

@@ -123,9 +123,13 @@ const WHAT_MUST_FIT: Readonly<Record<StreamKind, string>> = {
   captures: 'redaction.custom_patterns, capture.attributes and debug_capture.enrolments',
 };
 
-/** The environment of a stream's transform; throws when the policy's part does not fit in a Lambda environment. */
+/** The environment of a stream's transform of a policy (`transformEnv` of `transformConfigFromPolicy`). */
 export function transformEnvFromPolicy(policy: TransformPolicy, kind: StreamKind, refs: TransformRefs): Record<string, string> {
-  const c = transformConfigFromPolicy(policy);
+  return transformEnv(transformConfigFromPolicy(policy), kind, refs);
+}
+
+/** The environment of a stream's transform; throws when the configuration does not fit in a Lambda environment. */
+export function transformEnv(c: TransformConfig, kind: StreamKind, refs: TransformRefs): Record<string, string> {
   const env: Record<string, string> =
     kind === 'events'
       ? TRANSFORM_ENV.events.encode({
