@@ -22,6 +22,19 @@ export default tseslint.config(
     rules: { 'layers/imports': 'error' },
   },
   {
+    // The core is pure: it reads no environment; the handlers and the CLI pass what it needs.
+    files: ['lib/core/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'lib/core reads no environment: take the value as a parameter (the handler decodes process.env).',
+        },
+      ],
+    },
+  },
+  {
     // Tests edit arbitrary policy and event data to build failing cases.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,7 +1,16 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Stack, aws_secretsmanager as secrets } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { transformConfigFromPolicy, transformEnvFromPolicy } from '../lib/core/transform/env';
-import { DEBUG_DATA_PREFIX, DEBUG_ERROR_PREFIX, EVENTS_DATA_PREFIX, EVENTS_ERROR_PREFIX } from '../lib/constructs/ingest/index';
+import {
+  DEBUG_DATA_PREFIX,
+  DEBUG_ERROR_PREFIX,
+  EVENTS_DATA_PREFIX,
+  EVENTS_ERROR_PREFIX,
+  TelemetryIngest,
+} from '../lib/constructs/ingest/index';
+import { TelemetryCatalog } from '../lib/constructs/catalog/index';
+import { TelemetryStorage } from '../lib/constructs/storage';
 import { durationDays } from '../lib/core/policy';
 import { buildStack, TEST_NOW, variantPolicy } from './helpers';
 
@@ -248,5 +257,37 @@ describe('TelemetryIngest as a library construct', () => {
       stack.resolve((built.stack.monitoring.dashboards.reliability.node.defaultChild as any).dashboardBody),
     );
     for (const [, name] of cases) expect(reliability).toContain(`\\"AWS/Firehose\\",\\"${name}\\"`);
+  });
+});
+
+describe('TelemetryIngest with its own props', () => {
+  it('uses an existing hash key instead of creating one, and reads it from the transforms', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const own = new Stack(app, 'Own', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const storage = TelemetryStorage.fromPolicy(own, 'Storage', shipped);
+    const catalog = TelemetryCatalog.fromPolicy(own, 'Catalog', shipped, storage);
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/pseudonym-key-AbCdEf';
+    const existing = secrets.Secret.fromSecretCompleteArn(own, 'TeamKey', arn);
+    const mine = new TelemetryIngest(own, 'Ingest', {
+      prefix: 'team-dev',
+      transform: transformConfigFromPolicy(shipped),
+      storage,
+      catalog,
+      existingHashKey: existing,
+    });
+    const t = Template.fromStack(own);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(mine.hashKey).toBe(existing);
+    for (const fn of [mine.redactFunction, mine.debugCaptureFunction]) {
+      const props = t.findResources('AWS::Lambda::Function')[own.getLogicalId(fn.node.defaultChild as never)]!.Properties;
+      expect(props.Environment.Variables.HASH_KEY_SECRET_ARN).toBe(arn);
+      expect(props.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBeUndefined();
+    }
+    // both transforms may read it, nothing more
+    const reads = Object.values(t.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(reads).toHaveLength(2);
+    for (const s of reads) expect(JSON.stringify(s.Resource)).toContain('team/pseudonym-key');
   });
 });

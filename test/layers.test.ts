@@ -42,6 +42,21 @@ describe('lint enforces the layers', () => {
     expect(errors[0]).toContain(expected);
   });
 
+  it('fails when lib/core reads the environment (the handler decodes it and passes values in)', async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const lint = async (file: string) =>
+      (
+        (await eslint.lintText('export const ns = process.env.POWERTOOLS_METRICS_NAMESPACE;', { filePath: join(ROOT, file) }))[0]
+          ?.messages ?? []
+      )
+        .filter((m) => m.ruleId === 'no-restricted-syntax')
+        .map((m) => m.message);
+    expect(await lint('lib/core/transform/planted.ts')).toEqual([
+      'lib/core reads no environment: take the value as a parameter (the handler decodes process.env).',
+    ]);
+    expect(await lint('lambdas/planted/index.ts')).toEqual([]);
+  });
+
   it('passes imports that point down', async () => {
     expect(
       await layerErrors('lib/constructs/planted.ts', "import { loadPolicy } from '../core/policy';\nimport { Stack } from 'aws-cdk-lib';"),

@@ -303,11 +303,14 @@ describe('redact handler (real handler, captured stdout)', () => {
     const logSpy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void written.push(a.map(String).join(' ')));
     const loadedFrom: string[] = [];
     const handler = createTransformHandler('events', {
-      env: TRANSFORM_ENV.events.encode({
-        REDACTION_CONFIG: { detectors: { email: 'keyed' }, customPatterns: [], allowedAttributes: ['note'] },
-        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
-        HASH_KEY_SECRET_ARN: SECRET_ARN,
-      }),
+      env: {
+        ...TRANSFORM_ENV.events.encode({
+          REDACTION_CONFIG: { detectors: { email: 'keyed' }, customPatterns: [], allowedAttributes: ['note'] },
+          METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+          HASH_KEY_SECRET_ARN: SECRET_ARN,
+        }),
+        POWERTOOLS_METRICS_NAMESPACE: 'LLMOps/test-ns',
+      },
       loadHashKey: async (arn) => (loadedFrom.push(arn), KEY),
       now: () => NOW,
     });
@@ -332,6 +335,10 @@ describe('redact handler (real handler, captured stdout)', () => {
       .filter((l) => l.includes('"_aws"'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(emf.find((d) => 'RecordsIn' in d)).toMatchObject({ RecordsIn: 3, RecordsOk: 1, RecordsQuarantined: 2, FieldsDropped: 1 });
+    // the namespace is the function's POWERTOOLS_METRICS_NAMESPACE, as the construct sets it
+    expect(
+      new Set(emf.flatMap((d) => (d._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics.map((m) => m.Namespace))),
+    ).toEqual(new Set(['LLMOps/test-ns']));
     expect(emf.filter((d) => d.Reason).map((d) => [d.Reason, d.RecordsQuarantined])).toEqual([
       ['unparseable_json', 1],
       ['schema_violation', 1],

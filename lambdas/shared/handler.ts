@@ -35,7 +35,9 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
   const now = deps.now ?? (() => new Date());
 
   return configuredOnFirstCall(async (): Promise<TransformHandler> => {
-    const settings = decodeTransformEnv(kind, deps.env ?? process.env);
+    const env = deps.env ?? process.env;
+    const settings = decodeTransformEnv(kind, env);
+    const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
     const hashKey = await loadHashKey(settings.hashKeySecretArn);
     const ctx = transformContextFromEnv(settings.redaction, hashKey, now);
     // Slice admission lives as long as the container.
@@ -50,7 +52,7 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
       const started = performance.now();
       const { response, stats, events } =
         kind === 'events' ? transformBatch(event, ctx) : transformDebugBatch(event, { ...ctx, enrolments: settings.enrolments });
-      publishIngestMetrics(stats, { kind, groups: events ? aggregateBatch(events, metrics) : [] });
+      publishIngestMetrics(stats, { kind, namespace, groups: events ? aggregateBatch(events, metrics) : [] });
       log().info('batch transformed', {
         invocationId: event.invocationId,
         recordsIn: stats.recordsIn,

@@ -22,13 +22,16 @@ import type { StreamKind, TransformStats } from './transform';
 export interface MetricsOptions {
   /** Which stream's transform publishes: decides the `service` dimension. Default `events`. */
   readonly kind?: StreamKind;
-  /** CloudWatch namespace. Default: POWERTOOLS_METRICS_NAMESPACE, else `LLMOpsTelemetry`. */
+  /** CloudWatch namespace (the Lambda passes its POWERTOOLS_METRICS_NAMESPACE). Default `LLMOpsTelemetry`. */
   readonly namespace?: string;
   /** Metric timestamp. Default: now. */
   readonly timestamp?: Date;
   /** The bucket metrics of the batch (events stream). */
   readonly groups?: readonly MetricGroup[];
 }
+
+/** The namespace when none is given (`llmops transform --emf` without a policy's namespace). */
+export const DEFAULT_NAMESPACE = 'LLMOpsTelemetry';
 
 const UNIT: Record<string, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Count: MetricUnit.Count,
@@ -58,7 +61,7 @@ function redactionType(label: string): string {
 /** One Metrics instance per dimension set, each holding its metrics (not yet published). */
 export function buildIngestMetrics(stats: TransformStats, opts: MetricsOptions = {}): Metrics[] {
   const kind = opts.kind ?? 'events';
-  const namespace = opts.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LLMOpsTelemetry';
+  const namespace = opts.namespace ?? DEFAULT_NAMESPACE;
   const make = (dimensions: Record<string, string> = {}) => {
     const m = new Metrics({ namespace, serviceName: serviceOf(kind) });
     if (opts.timestamp) m.setTimestamp(opts.timestamp);
