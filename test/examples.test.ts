@@ -1,14 +1,17 @@
 /**
- * The README's producer example (examples/producer.ts) is executed against the local
+ * The README's examples run. The producer example (examples/producer.ts) is executed against the local
  * Firehose with the real SDK client, and type-checked with the repository's compiler
- * options, so it cannot rot.
+ * options, so it cannot rot; the construct example (examples/team-stack.ts) synthesizes.
  */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTelemetryEvent } from '../lib/core/contract';
 import { recordRequest, startTelemetry } from '../examples/producer';
+import { teamStack } from '../examples/team-stack';
 import { startFirehoseServer, type FirehoseServer } from './support/firehose-server';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -58,5 +61,27 @@ describe('examples/producer.ts', () => {
 
   it('stays short enough for the README (under 40 lines)', () => {
     expect(readFileSync(EXAMPLE, 'utf8').trimEnd().split('\n').length).toBeLessThan(40);
+  });
+});
+
+describe('examples/team-stack.ts (the README construct example)', () => {
+  it('synthesizes a stack with the storage tiers, both switches and the trip Lambda, and the service may only read the switches', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const template = Template.fromStack(teamStack(app));
+    template.resourceCountIs('AWS::S3::Bucket', 5);
+    expect(Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name)).toEqual([
+      '/refunds/dev/kill-switches/read_only_mode',
+      '/refunds/dev/kill-switches/tools/issue_refund',
+    ]);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    const serviceActions = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('RefundsService'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+    expect(serviceActions).toContain('ssm:GetParametersByPath');
+    expect(serviceActions).not.toContain('ssm:PutParameter');
+  });
+
+  it('stays short enough for the README (under 40 lines)', () => {
+    expect(readFileSync(resolve(ROOT, 'examples/team-stack.ts'), 'utf8').trimEnd().split('\n').length).toBeLessThan(40);
   });
 });

@@ -73,8 +73,9 @@ export function acknowledgementsBlock(policy: Policy): string {
   return table(['finding', 'where', 'why it is acknowledged'], rows);
 }
 
-export function exampleBlock(): string {
-  return ['```ts', readFileSync(new URL('../../examples/producer.ts', import.meta.url), 'utf8').trimEnd(), '```'].join('\n');
+/** An example file of examples/ as a TypeScript block. */
+export function exampleBlock(file = 'producer.ts'): string {
+  return ['```ts', readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8').trimEnd(), '```'].join('\n');
 }
 
 export function readmeBlocks(policy: Policy): Record<string, string> {
@@ -85,6 +86,7 @@ export function readmeBlocks(policy: Policy): Record<string, string> {
     queries: queriesBlock(),
     acknowledgements: acknowledgementsBlock(policy),
     'producer-example': exampleBlock(),
+    'construct-example': exampleBlock('team-stack.ts'),
   };
 }
 
