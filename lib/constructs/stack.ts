@@ -2,6 +2,7 @@
  * The LLMOps telemetry stack: composes the constructs from the parsed policy. It holds
  * no logic of its own; every resource comes from a construct that takes the policy.
  */
+import { resourcePrefix } from '../core/policy/names';
 import { AspectPriority, Aspects, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AlertRouting } from './alerting/index';
@@ -73,5 +74,5 @@ export class TelemetryStack extends Stack {
 
 /** The stack name for a policy: `<name>-<environment>-telemetry`. */
 export function stackNameFor(policy: Pick<Policy, 'name' | 'environment'>): string {
-  return `${policy.name}-${policy.environment}-telemetry`;
+  return `${resourcePrefix(policy)}-telemetry`;
 }

@@ -5,6 +5,7 @@
  * through a Lambda, an OpsItem or a chat webhook needs no edit to the constructs that
  * create alarms. `AlertRouting`, the default, notifies an SNS topic per severity.
  */
+import { resourcePrefix } from '../../core/policy/names';
 import {
   Duration,
   RemovalPolicy,
@@ -71,7 +72,7 @@ export class AlertRouting extends Construct implements IAlarmRouting {
   /** The routing a policy declares (`alerting`), named `<name>-<environment>`. */
   static fromPolicy(scope: Construct, id: string, policy: Pick<Policy, 'name' | 'environment' | 'alerting'>): AlertRouting {
     return new AlertRouting(scope, id, {
-      prefix: `${policy.name}-${policy.environment}`,
+      prefix: resourcePrefix(policy),
       pageSubscriptions: subscriptionsOf(policy.alerting, 'page'),
       ticketSubscriptions: subscriptionsOf(policy.alerting, 'ticket'),
     });

@@ -4,6 +4,7 @@
  * is needed, two workgroups with enforced settings and scan limits, and the decision
  * queries as named queries. `TelemetryCatalog.fromPolicy` builds it from a telemetry policy.
  */
+import { resourcePrefix } from '../../core/policy/names';
 import { Duration, RemovalPolicy, Size, aws_athena as athena, aws_glue as glue, type aws_kms as kms, type aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { contractColumns, debugCaptureColumns, EVENT_TYPES, type ContractColumn } from '../../core/contract';
@@ -95,7 +96,7 @@ export class TelemetryCatalog extends Construct {
     storage: TelemetryCatalogStores,
   ): TelemetryCatalog {
     return new TelemetryCatalog(scope, id, {
-      prefix: `${policy.name}-${policy.environment}`,
+      prefix: resourcePrefix(policy),
       databaseName: catalogDatabaseName(policy),
       tracesRetention: Duration.seconds(durationSeconds(policy.retention.traces)),
       debugRetention: Duration.seconds(durationSeconds(policy.retention.debug)),

@@ -5,6 +5,7 @@
  * `TelemetryIngest.fromPolicy` builds it from a telemetry policy; `metric*()` give the
  * events stream's delivery health.
  */
+import { resourcePrefix } from '../../core/policy/names';
 import {
   Duration,
   RemovalPolicy,
@@ -27,6 +28,8 @@ import { SERVICE_NAMES } from '../../core/env/services';
 import { transformConfigFromPolicy, transformEnv, type TransformConfig, type TransformPolicy } from '../../core/transform/env';
 import type { StreamKind } from '../../core/transform/transform';
 import { validating } from '../shared/errors';
+import { logsPropsFromPolicy, type TelemetryLogsProps } from '../shared/retention';
+import { metricsNamespace } from '../../core/metrics/dictionary';
 import { TelemetryFunction } from '../shared/function';
 import type { Policy } from '../../core/policy';
 import type { TelemetryStorage } from '../storage';
@@ -59,7 +62,7 @@ export interface TelemetryIngestDeps {
   readonly catalog: TelemetryCatalog;
 }
 
-export interface TelemetryIngestProps extends TelemetryIngestDeps {
+export interface TelemetryIngestProps extends TelemetryIngestDeps, TelemetryLogsProps {
   /** Prefix of descriptions, e.g. `copilot-prod`. */
   readonly prefix: string;
   /**
@@ -72,16 +75,6 @@ export interface TelemetryIngestProps extends TelemetryIngestDeps {
    * @default - Powertools' default
    */
   readonly metricsNamespace?: string;
-  /**
-   * How long the transforms' and Firehose's log groups keep their events.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * What happens to the log groups and the hash key when the stack is deleted.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
   /**
    * A secret of your own holding the HMAC key that pseudonymizes user ids (a string of 32+ random characters).
    * @default - a new secret of 64 random characters, encrypted with the storage's data key
@@ -97,14 +90,12 @@ export class TelemetryIngest extends Construct {
     policy: Pick<Policy, 'name' | 'environment' | 'retention'> & TransformPolicy,
     deps: TelemetryIngestDeps,
   ): TelemetryIngest {
-    const fn = TelemetryFunction.propsFromPolicy(policy);
     return new TelemetryIngest(scope, id, {
       ...deps,
-      prefix: `${policy.name}-${policy.environment}`,
+      ...logsPropsFromPolicy(policy),
+      prefix: resourcePrefix(policy),
       transform: transformConfigFromPolicy(policy),
-      metricsNamespace: fn.metricsNamespace,
-      logRetention: fn.logRetention,
-      removalPolicy: fn.logRemovalPolicy,
+      metricsNamespace: metricsNamespace(policy),
     });
   }
 

@@ -22,7 +22,8 @@ import { Construct } from 'constructs';
 import { TelemetryFunction } from '../shared/function';
 import type { Policy } from '../../core/policy/schema';
 import { resolveSwitches, type SwitchState } from '../../core/policy/switches';
-import { auditLogRetention } from '../shared/retention';
+import { auditLogRetention, logsPropsFromPolicy, type TelemetryLogsProps } from '../shared/retention';
+import { metricsNamespace } from '../../core/metrics/dictionary';
 import { validating, validationError } from '../shared/errors';
 import { tripMap, type TripMap } from '../../core/killswitch/trip';
 import { tripEnv } from '../../core/killswitch/env';
@@ -71,7 +72,7 @@ export interface KillSwitchParametersDeps {
   readonly operatorRole?: iam.IGrantable;
 }
 
-export interface KillSwitchParametersProps {
+export interface KillSwitchParametersProps extends TelemetryLogsProps {
   /** The parameter path every switch lives under, e.g. `/copilot/prod/kill-switches` (no trailing slash). */
   readonly prefix: string;
   /** The switches, one parameter each. */
@@ -103,16 +104,6 @@ export interface KillSwitchParametersProps {
    */
   readonly auditLogRetention?: logs.RetentionDays;
   /**
-   * How long the trip Lambda's log group keeps its events.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * What happens to the log groups when the stack is deleted.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
    * The CloudWatch namespace of the trip Lambda's metrics.
    * @default - Powertools' default
    */
@@ -131,8 +122,8 @@ export class KillSwitchParameters extends Construct {
     policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'kill_switches' | 'debug_capture'>,
     deps: KillSwitchParametersDeps,
   ): KillSwitchParameters {
-    const fn = TelemetryFunction.propsFromPolicy(policy);
     return new KillSwitchParameters(scope, id, {
+      ...logsPropsFromPolicy(policy),
       prefix: switchPrefix(policy),
       switches: resolveSwitches(policy),
       autoTrips: tripMap(policy),
@@ -140,9 +131,7 @@ export class KillSwitchParameters extends Construct {
       changeTopic: deps.ticketTopic,
       operatorRole: deps.operatorRole,
       auditLogRetention: validating(scope, () => auditLogRetention(policy)),
-      logRetention: fn.logRetention,
-      removalPolicy: fn.logRemovalPolicy,
-      metricsNamespace: fn.metricsNamespace,
+      metricsNamespace: metricsNamespace(policy),
     });
   }
 

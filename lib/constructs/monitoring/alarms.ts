@@ -3,6 +3,7 @@
  * `<name>-<environment>-<bucket>-<alarm id>`, with its runbook in the description and
  * its severity routed by an IAlarmRouting (AlertRouting by default).
  */
+import { resourcePrefix } from '../../core/policy/names';
 import { Duration, aws_cloudwatch as cw } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BUCKETS, type BucketName } from '../../core/metrics/dictionary';
@@ -36,7 +37,7 @@ export function alarmDescription(policy: MonitoringPolicy, bucket: BucketName, a
     `[${a.severity.toUpperCase()}] ${a.description ?? `${a.metric} alarm of the ${bucket} bucket`}. Owner: ${owner.name} (${owner.contact}).`,
     `MITIGATE: ${a.runbook.mitigation}`,
     `CONFIRM: ${a.runbook.confirm}`,
-    `DIAGNOSE: ${a.runbook.diagnose} Dashboard: ${policy.name}-${policy.environment}-${bucket}.`,
+    `DIAGNOSE: ${a.runbook.diagnose} Dashboard: ${resourcePrefix(policy)}-${bucket}.`,
     `ROLL BACK: ${a.runbook.rollback}`,
   ].join('\n');
   if (text.length <= MAX_DESCRIPTION) return text;
@@ -102,7 +103,7 @@ export function createPageComposite(
   const page = alarms.filter((a) => a.spec.severity === 'page');
   if (page.length === 0) return undefined;
   return new cw.CompositeAlarm(scope, 'AnyPage', {
-    compositeAlarmName: `${policy.name}-${policy.environment}-any-page`,
+    compositeAlarmName: `${resourcePrefix(policy)}-any-page`,
     alarmDescription: `Any of the ${page.length} page alarms of ${policy.name} (${policy.environment}) is in ALARM. See each alarm's runbook.`,
     alarmRule: cw.AlarmRule.anyOf(...page.map((a) => cw.AlarmRule.fromAlarm(a.alarm, cw.AlarmState.ALARM))),
     actionsEnabled: false,

@@ -2,6 +2,7 @@
  * Dashboards: one per metric bucket (`<name>-<environment>-<bucket>`) and an executive
  * readiness view. Typed widgets only; threshold lines come from the alarms themselves.
  */
+import { resourcePrefix } from '../../core/policy/names';
 import { Duration, aws_cloudwatch as cw, type aws_lambda as lambda, type aws_logs as logs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BUCKETS, fixedValuesOf, metricsOf, type BucketName, type MetricDefinition } from '../../core/metrics/dictionary';
@@ -48,7 +49,7 @@ export interface DashboardInputs {
 }
 
 export function dashboardName(policy: Pick<Policy, 'name' | 'environment'>, view: BucketName | 'readiness'): string {
-  return `${policy.name}-${policy.environment}-${view}`;
+  return `${resourcePrefix(policy)}-${view}`;
 }
 
 export function createBucketDashboards(scope: Construct, inputs: DashboardInputs): Record<BucketName, cw.Dashboard> {

@@ -3,6 +3,7 @@
  * one dashboard per bucket, the executive readiness view, and the storage health alarm
  * of the debug tier.
  */
+import { resourcePrefix } from '../../core/policy/names';
 import { Duration, Validations, aws_cloudwatch as cw, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type BucketName, metricsNamespace } from '../../core/metrics/dictionary';
@@ -70,7 +71,7 @@ export class TelemetryMonitoring extends Construct {
       const hours = Math.ceil(storage.retention.debug.toSeconds() / 3600);
       const days = Math.ceil(hours / 24) + 2;
       this.debugGrowthAlarm = new cw.Alarm(alarmScope, 'debug-tier-growth', {
-        alarmName: `${policy.name}-${policy.environment}-storage-debug-tier-growth`,
+        alarmName: `${resourcePrefix(policy)}-storage-debug-tier-growth`,
         alarmDescription: [
           `[TICKET] The debug tier grew every day for ${days} days: it holds more than its ${hours}h retention allows.`,
           'MITIGATE: set kill switch debug_capture off.',

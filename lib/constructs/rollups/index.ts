@@ -14,17 +14,16 @@
  * - CloudWatch: PutMetricData, which has no resource-level permission, on `*` with the
  *   condition `cloudwatch:namespace` = the stack's namespace.
  */
+import { resourcePrefix } from '../../core/policy/names';
 import { SERVICE_DIMENSION, SERVICE_OF } from '../../core/metrics/dictionary';
 import {
   Duration,
-  RemovalPolicy,
   Stack,
   Validations,
   aws_cloudwatch as cw,
   aws_events as events,
   aws_events_targets as targets,
   aws_iam as iam,
-  type aws_logs as logs,
   type aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -38,6 +37,8 @@ import { ROLLUP_FAILURES_METRIC } from '../../core/rollup/names';
 import { rollupEnv } from '../../core/rollup/env';
 import type { IAlarmRouting } from '../alerting/index';
 import { validating } from '../shared/errors';
+import { logsPropsFromPolicy, type TelemetryLogsProps } from '../shared/retention';
+import { metricsNamespace } from '../../core/metrics/dictionary';
 import { SERVICE_NAMES } from '../../core/env/services';
 
 /** The rollup metrics this construct publishes (checked against the dictionary at synth). */
@@ -65,7 +66,7 @@ export interface TelemetryRollupsDeps {
   readonly routing: IAlarmRouting;
 }
 
-export interface TelemetryRollupsProps extends TelemetryRollupsDeps {
+export interface TelemetryRollupsProps extends TelemetryRollupsDeps, TelemetryLogsProps {
   /** Prefix of the alarm name and descriptions, e.g. `copilot-prod`. */
   readonly prefix: string;
   /** The CloudWatch namespace the rollups publish to, e.g. `LLMOps/copilot-prod`. */
@@ -75,16 +76,6 @@ export interface TelemetryRollupsProps extends TelemetryRollupsDeps {
    * @default - no slices: totals only
    */
   readonly slices?: SliceDimensions;
-  /**
-   * How long the rollup Lambda's log group keeps its events.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * What happens to the log group when the stack is deleted.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
   /**
    * When the hourly rollup runs.
    * @default - at minute 15 of every hour (UTC), after Firehose has delivered the previous hour's buffers
@@ -105,14 +96,12 @@ export class TelemetryRollups extends Construct {
     policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'slices'>,
     deps: TelemetryRollupsDeps,
   ): TelemetryRollups {
-    const fn = TelemetryFunction.propsFromPolicy(policy);
     return new TelemetryRollups(scope, id, {
       ...deps,
-      prefix: `${policy.name}-${policy.environment}`,
-      metricsNamespace: fn.metricsNamespace!,
+      ...logsPropsFromPolicy(policy),
+      prefix: resourcePrefix(policy),
+      metricsNamespace: metricsNamespace(policy),
       slices: policy.slices.dimensions,
-      logRetention: fn.logRetention,
-      removalPolicy: fn.logRemovalPolicy,
     });
   }
 

@@ -12,7 +12,7 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { metricsNamespace } from '../../core/metrics/dictionary';
 import type { Policy } from '../../core/policy/schema';
-import { logRetention, removalPolicyFor } from './retention';
+import { logsPropsFromPolicy } from './retention';
 
 /** The repository root: esbuild's project root, the lock file's and the entries' base. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -77,11 +77,8 @@ export class TelemetryFunction extends nodejs.NodejsFunction {
   static propsFromPolicy(
     policy: Pick<Policy, 'name' | 'environment' | 'retention'>,
   ): Pick<TelemetryFunctionProps, 'metricsNamespace' | 'logRetention' | 'logRemovalPolicy'> {
-    return {
-      metricsNamespace: metricsNamespace(policy),
-      logRetention: logRetention(policy),
-      logRemovalPolicy: removalPolicyFor(policy.environment),
-    };
+    const logs = logsPropsFromPolicy(policy);
+    return { metricsNamespace: metricsNamespace(policy), logRetention: logs.logRetention, logRemovalPolicy: logs.removalPolicy };
   }
 
   constructor(scope: Construct, id: string, props: TelemetryFunctionProps) {

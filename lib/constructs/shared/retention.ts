@@ -26,3 +26,22 @@ export function auditLogRetention(policy: Retention): logs.RetentionDays {
 export function removalPolicyFor(environment: string): RemovalPolicy {
   return environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 }
+
+/** The log groups of a construct (its Lambda functions' and its own): how long they keep events, and removal. */
+export interface TelemetryLogsProps {
+  /**
+   * How long the construct's log groups keep their events.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the construct's log groups (and the resources it keeps, such as a secret) when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** A policy's `retention.logs`, and removal by `environment`: what `fromPolicy` passes as `TelemetryLogsProps`. */
+export function logsPropsFromPolicy(policy: Pick<Policy, 'environment' | 'retention'>): Required<TelemetryLogsProps> {
+  return { logRetention: logRetention(policy), removalPolicy: removalPolicyFor(policy.environment) };
+}

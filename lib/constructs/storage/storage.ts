@@ -4,6 +4,7 @@
  * that records who read the debug tier. Lifetimes come from `retention`, readers from
  * `access`, the layout from `layout.ts`.
  */
+import { resourcePrefix } from '../../core/policy/names';
 import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
@@ -190,7 +191,7 @@ export class TelemetryStorage extends Construct {
   ): TelemetryStorage {
     const principals = (role: RoleName) => principalsFor(policy.access[role].principals);
     return new TelemetryStorage(scope, id, {
-      prefix: `${policy.name}-${policy.environment}`,
+      prefix: resourcePrefix(policy),
       retention: tierRetentionOf(policy.retention),
       principals: {
         metricsReaders: principals('metrics_readers'),

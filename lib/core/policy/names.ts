@@ -1,9 +1,14 @@
 /** Names and words derived from the policy that several layers share (alarm names, alarm conditions). */
 import type { AlarmPolicy, Policy } from './schema';
 
+/** What every resource name of a policy's stack starts with: `<name>-<environment>`, e.g. `copilot-prod`. */
+export function resourcePrefix(policy: Pick<Policy, 'name' | 'environment'>): string {
+  return `${policy.name}-${policy.environment}`;
+}
+
 /** The alarm's physical name: `<name>-<environment>-<bucket>-<alarm id>`. */
 export function alarmName(policy: Pick<Policy, 'name' | 'environment'>, bucket: string, id: string): string {
-  return `${policy.name}-${policy.environment}-${bucket}-${id}`;
+  return `${resourcePrefix(policy)}-${bucket}-${id}`;
 }
 
 /** The alarm's condition in words, e.g. `ProviderTimeoutRate (Average) above 5 over 1 x 5m`. */

@@ -3,13 +3,14 @@
  * way the catalog construct names its resources (a construct test checks they agree).
  * Plain functions, no aws-cdk-lib: the CLI and the Lambda import them.
  */
+import { resourcePrefix } from '../policy/names';
 import type { Policy } from '../policy/schema';
 
 type Named = Pick<Policy, 'name' | 'environment'>;
 
 /** The analysts' Athena workgroup: `<name>-<environment>-analysts`. */
 export function analystsWorkGroupName(policy: Named): string {
-  return `${policy.name}-${policy.environment}-analysts`;
+  return `${resourcePrefix(policy)}-analysts`;
 }
 
 /** The Glue database of the telemetry tables: `<name>_<environment>_telemetry`, hyphens as underscores. */

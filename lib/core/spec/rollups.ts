@@ -3,6 +3,7 @@
  * runs when, which metrics it publishes with which slices, how to read them (Maximum),
  * where the aggregates are kept, and what happens when a query fails.
  */
+import { resourcePrefix } from '../policy/names';
 import { metricsNamespace } from '../metrics/dictionary';
 import type { Policy } from '../policy/schema';
 import { ROLLUP_FAILURES_METRIC } from '../rollup/names';
@@ -32,7 +33,7 @@ export function explainRollups(policy: Pick<Policy, 'name' | 'environment' | 're
     "- **Read them with `Maximum`.** Each datapoint is the whole figure, stamped at the start of its period (today's at the run's hour, yesterday's final figure at 23:00, weekly figures at 00:00 of the last day). A rerun publishes the same datapoint again, and CloudWatch keeps both: `Maximum` reads it once, `Sum` would count it twice.",
     "- Slices: one dimension set per slice, never their cross product; values outside a slice's `values` list are counted as `other`. Distinct users folded into `other` are an upper bound (a user active in two of its tenants counts twice); listed values and totals are exact.",
     `- Aggregates: \`rollups/metric=<name>/dt=<YYYY-MM-DD>/hour=<HH>.json\` in the metrics bucket (JSON Lines), kept ${policy.retention.metrics} (retention.metrics). A rerun overwrites the same keys.`,
-    `- Failures: a query is tried 3 times; if it still fails it is counted as \`${ROLLUP_FAILURES_METRIC}\` (by \`Query\`, and in total) and the ticket alarm \`${policy.name}-${policy.environment}-rollup-failures\` fires; the other figures are still published.`,
+    `- Failures: a query is tried 3 times; if it still fails it is counted as \`${ROLLUP_FAILURES_METRIC}\` (by \`Query\`, and in total) and the ticket alarm \`${resourcePrefix(policy)}-rollup-failures\` fires; the other figures are still published.`,
     '',
   ].join('\n');
 }
