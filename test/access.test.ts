@@ -9,6 +9,7 @@ import { DENIED_OBJECT_READS, type TelemetryStorage } from '../lib/constructs/st
 import type { StoreName } from '../lib/core/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack, grant, grantsOf, roleLogicalId } from './support/storage-stack';
+import { glueCatalogArn, QUERY_ACTIONS } from '../lib/constructs/catalog';
 
 const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');
 const OTHER_ACCOUNT = '210987654321';
@@ -416,11 +417,64 @@ describe('in the composed stack', () => {
     expect(composedGrants(s.metricsReaderRole)).toEqual([...aloneGrants(s.metricsReaderRole), ...cloudwatch].sort());
   });
 
-  it('the trace analyst and the incident responder hold only what the storage construct grants them', () => {
-    for (const role of [s.traceAnalystRole, s.incidentResponderRole]) {
-      expect(aloneGrants(role).length).toBeGreaterThan(0);
-      expect(composedGrants(role)).toEqual(aloneGrants(role));
-    }
+  it('the trace analyst and the incident responder hold what the storage grants them, plus queries in their own workgroup (and the switch audit log for responders)', () => {
+    const c = stack.catalog;
+    const objects = (name: StoreName, prefix: string) => stack.resolve(s.bucket(name).arnForObjects(prefix));
+    const queryGrants = (wg: 'analysts' | 'incident', tables: IConstruct[], key: { keyArn: string }, prefix: string) => {
+      const wgArn = stack.resolve(
+        stack.formatArn({
+          service: 'athena',
+          resource: 'workgroup',
+          resourceName: (wg === 'analysts' ? c.analystsWorkGroup : c.incidentWorkGroup).ref,
+        }),
+      );
+      const athena = [
+        ...QUERY_ACTIONS,
+        'athena:GetWorkGroup',
+        'athena:BatchGetQueryExecution',
+        'athena:ListQueryExecutions',
+        'athena:GetQueryResultsStream',
+        'athena:GetNamedQuery',
+        'athena:ListNamedQueries',
+        'athena:BatchGetNamedQuery',
+      ].map((a) => grant('Allow', a, wgArn));
+      const glueResources = [
+        glueCatalogArn(stack),
+        c.database.databaseArn,
+        ...tables.map((t) => (t as unknown as { tableArn: string }).tableArn),
+      ].map((r) => stack.resolve(r));
+      const glue = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'].flatMap((a) =>
+        glueResources.map((r) => grant('Allow', a, r)),
+      );
+      const results = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'].map((a) =>
+        grant('Allow', a, objects('results', prefix)),
+      );
+      const kms = ['kms:GenerateDataKey', 'kms:Decrypt'].map((a) => grant('Allow', a, stack.resolve(key.keyArn)));
+      return [
+        ...athena,
+        ...glue,
+        ...results,
+        grant('Allow', 's3:ListBucketMultipartUploads', stack.resolve(s.resultsBucket.bucketArn)),
+        ...kms,
+      ];
+    };
+    const added = (role: iam.IRole) => composedGrants(role).filter((g) => !aloneGrants(role).includes(g));
+    expect(aloneGrants(s.traceAnalystRole).every((g) => composedGrants(s.traceAnalystRole).includes(g))).toBe(true);
+    const expectAdded = (role: iam.IRole, expected: string[]) => {
+      for (const g of expected) expect(composedGrants(role)).toContain(g);
+      return [...new Set(expected)].filter((g) => !aloneGrants(role).includes(g)).sort();
+    };
+    expect(added(s.traceAnalystRole).sort()).toEqual(
+      expectAdded(s.traceAnalystRole, queryGrants('analysts', [c.eventsTable], s.dataKey, 'analysts/*')),
+    );
+    const auditId = stack.getLogicalId(stack.killSwitches.auditLogGroup.node.defaultChild as CfnElement);
+    const responder = added(s.incidentResponderRole);
+    const logs = responder.filter((g) => JSON.parse(g)[1].startsWith('logs:'));
+    expect(logs.length).toBeGreaterThan(0);
+    for (const g of logs) expect(JSON.stringify(JSON.parse(g)[2])).toContain(`"${auditId}"`);
+    expect(responder.filter((g) => !logs.includes(g)).sort()).toEqual(
+      expectAdded(s.incidentResponderRole, queryGrants('incident', [c.quarantineTable, c.capturesTable], s.debugKey, 'incident/*')),
+    );
   });
 
   it('the Firehose delivery roles are exempt writers of exactly their bucket (and the debug one of the debug key); the rollup reads the traces tier and writes the metrics tier', () => {

@@ -34,12 +34,22 @@ describe('the events stream', () => {
   const props = streamProps('Events');
   const dest = props.ExtendedS3DestinationConfiguration;
 
-  it('is Direct PUT, encrypted with the data key', () => {
+  it('is Direct PUT; the buffer under an AWS-owned key (no grant, no producer KMS call), the objects under the data key', () => {
     expect(props.DeliveryStreamType).toBe('DirectPut');
-    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({
-      KeyType: 'CUSTOMER_MANAGED_CMK',
-      KeyARN: stack.resolve(built.stack.storage.dataKey.keyArn),
-    });
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'AWS_OWNED_CMK' });
+    expect(dest.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toEqual(stack.resolve(built.stack.storage.dataKey.keyArn));
+  });
+
+  it('is created after its delivery role and the role policy (CreateDeliveryStream checks Glue access)', () => {
+    const logical = stack.getLogicalId(ingest.eventsStream.node.defaultChild as never);
+    const dependsOn = template.toJSON().Resources[logical].DependsOn as string[];
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes('EventsDeliveryRole'))
+      .map(([id]) => id);
+    const roles = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.includes('EventsDeliveryRole'));
+    expect(policies).toHaveLength(1);
+    expect(roles).toHaveLength(1);
+    expect(dependsOn).toEqual(expect.arrayContaining([...roles, ...policies]));
   });
 
   it('de-aggregates JSON, then runs the redaction Lambda with an explicit buffer and retry count', () => {
@@ -94,10 +104,11 @@ describe('the debug stream', () => {
   const dest = props.ExtendedS3DestinationConfiguration;
 
   it('delivers to the debug bucket with the debug key, through the debug-capture Lambda', () => {
-    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({
-      KeyType: 'CUSTOMER_MANAGED_CMK',
-      KeyARN: stack.resolve(built.stack.storage.debugKey.keyArn),
-    });
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'AWS_OWNED_CMK' });
+    const logical = stack.getLogicalId(ingest.debugStream.node.defaultChild as never);
+    expect(template.toJSON().Resources[logical].DependsOn).toEqual(
+      expect.arrayContaining(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => id.includes('DebugDeliveryRole'))),
+    );
     expect(dest.BucketARN).toEqual(stack.resolve(built.stack.storage.debugBucket.bucketArn));
     expect(dest.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toEqual(stack.resolve(built.stack.storage.debugKey.keyArn));
     expect(dest.Prefix).toBe(DEBUG_DATA_PREFIX);

@@ -52,6 +52,9 @@ export class TelemetryStack extends Stack {
     this.storage = TelemetryStorage.fromPolicy(this, 'Storage', policy);
     this.alerting = AlertRouting.fromPolicy(this, 'Alerting', policy);
     this.catalog = TelemetryCatalog.fromPolicy(this, 'Catalog', policy, this.storage);
+    // The tier roles query their own tier in their own workgroup (the data reads are the storage's grants).
+    this.catalog.grantQuery(this.storage.traceAnalystRole, 'analysts', { console: true });
+    this.catalog.grantQuery(this.storage.incidentResponderRole, 'incident', { console: true });
     this.ingest = TelemetryIngest.fromPolicy(this, 'Ingest', policy, { storage: this.storage, catalog: this.catalog });
     this.monitoring = TelemetryMonitoring.fromPolicy(this, 'Monitoring', policy, {
       routing: this.alerting,
@@ -69,6 +72,8 @@ export class TelemetryStack extends Stack {
       ticketTopic: this.alerting.ticketTopic,
       operatorRole: this.storage.killSwitchOperatorRole,
     });
+    // Incident responders read who flipped what (the README's runbooks send them there).
+    this.killSwitches.auditLogGroup.grantRead(this.storage.incidentResponderRole);
   }
 }
 

@@ -5,7 +5,17 @@
  * queries as named queries. `TelemetryCatalog.fromPolicy` builds it from a telemetry policy.
  */
 import { resourcePrefix } from '../../core/policy/names';
-import { Duration, RemovalPolicy, Size, aws_athena as athena, aws_glue as glue, type aws_kms as kms, type aws_s3 as s3 } from 'aws-cdk-lib';
+import {
+  Duration,
+  RemovalPolicy,
+  Size,
+  Stack,
+  aws_athena as athena,
+  aws_iam as iam,
+  aws_glue as glue,
+  type aws_kms as kms,
+  type aws_s3 as s3,
+} from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { contractColumns, debugCaptureColumns, EVENT_TYPES, type ContractColumn } from '../../core/contract';
 import { durationSeconds, type Policy } from '../../core/policy';
@@ -83,6 +93,33 @@ export function recordColumns(): glue.Column[] {
     .map((c) => ({ name: c.name, type: glueType(c.type) }));
 }
 
+/** The two workgroups: analysts query the traces tier, incident responders the debug tier. */
+export type WorkGroupName = 'analysts' | 'incident';
+
+/** Running a query in a workgroup. */
+export const QUERY_ACTIONS = [
+  'athena:StartQueryExecution',
+  'athena:GetQueryExecution',
+  'athena:GetQueryResults',
+  'athena:StopQueryExecution',
+] as const;
+
+/** What the Athena console also reads of a workgroup (AWS's example policy for running queries in a workgroup). */
+const CONSOLE_ACTIONS = [
+  'athena:GetWorkGroup',
+  'athena:BatchGetQueryExecution',
+  'athena:ListQueryExecutions',
+  'athena:GetQueryResultsStream',
+  'athena:GetNamedQuery',
+  'athena:ListNamedQueries',
+  'athena:BatchGetNamedQuery',
+] as const;
+
+/** The account's Glue Data Catalog: `arn:<partition>:glue:<region>:<account>:catalog`. */
+export function glueCatalogArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'glue', resource: 'catalog' });
+}
+
 export class TelemetryCatalog extends Construct {
   /**
    * The catalog of a policy over its storage: names from `name` and `environment`, projection windows from
@@ -123,9 +160,14 @@ export class TelemetryCatalog extends Construct {
   readonly incidentWorkGroup: athena.CfnWorkGroup;
   readonly namedQueries: readonly athena.CfnNamedQuery[];
 
+  private readonly props: TelemetryCatalogProps;
+  private readonly workGroups: Record<WorkGroupName, athena.CfnWorkGroup>;
+  private readonly results: Record<WorkGroupName, { prefix: string; key: kms.IKey }>;
+
   constructor(scope: Construct, id: string, props: TelemetryCatalogProps) {
     super(scope, id);
     const { prefix } = props;
+    this.props = props;
     const tracesDays = Math.ceil(props.tracesRetention.toSeconds() / 86_400);
     const debugDays = Math.ceil(props.debugRetention.toSeconds() / 86_400);
     const scanBytes = (props.scanLimit ?? Size.gibibytes(1)).toBytes();
@@ -239,6 +281,8 @@ export class TelemetryCatalog extends Construct {
       props.debugKey,
       `Incident responders: queries over the debug tier; stops at ${scanMb} MB scanned`,
     );
+    this.workGroups = { analysts: this.analystsWorkGroup, incident: this.incidentWorkGroup };
+    this.results = { analysts: { prefix: 'analysts/', key: props.dataKey }, incident: { prefix: 'incident/', key: props.debugKey } };
     for (const wg of [this.analystsWorkGroup, this.incidentWorkGroup]) {
       wg.applyRemovalPolicy(removalPolicy);
     }
@@ -253,5 +297,48 @@ export class TelemetryCatalog extends Construct {
       });
       return nq;
     });
+  }
+
+  /**
+   * Lets `grantee` run queries in a workgroup, as Athena requires of the caller
+   * (athena/latest/ug/example-policies-workgroup.html; athena/latest/ug/encryption.html:
+   * "To work with encrypted query results, the minimum allowed actions are kms:GenerateDataKey
+   * and kms:Decrypt"): start, poll, read and stop queries in that workgroup only; read the
+   * Glue catalog, the database and the tables of its tier; write its results prefix, encrypted
+   * with its key. Reading the data itself is the storage's `grantRead(tier)`.
+   * `console: true` adds what the Athena console reads of the workgroup (query history, saved queries).
+   */
+  grantQuery(grantee: iam.IGrantable, workGroup: WorkGroupName, opts: { readonly console?: boolean } = {}): iam.Grant {
+    const wg = this.workGroups[workGroup];
+    const actions = [...QUERY_ACTIONS, ...(opts.console ? CONSOLE_ACTIONS : [])];
+    const tables = workGroup === 'analysts' ? [this.eventsTable] : [this.quarantineTable, this.capturesTable];
+    const results = this.results[workGroup];
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: wg.ref })],
+    })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+          resourceArns: [glueCatalogArn(this), this.database.databaseArn, ...tables.map((t) => t.tableArn)],
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          resourceArns: [this.props.resultsBucket.arnForObjects(`${results.prefix}*`)],
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucketMultipartUploads'],
+          resourceArns: [this.props.resultsBucket.bucketArn],
+        }),
+      )
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [results.key.keyArn] }));
   }
 }

@@ -42,6 +42,17 @@ import type { TelemetryStorage } from '../storage';
  */
 export const PROCESSOR = { bufferSize: Size.mebibytes(2), bufferInterval: Duration.seconds(60), retries: 3 } as const;
 
+/**
+ * Stream SSE (the records Firehose holds while buffering, at most 24 hours) uses an AWS-owned
+ * key; every object in S3 is written with our keys (the destination's `encryptionKey`). With
+ * a customer-managed key, Firehose creates a KMS grant at CreateDeliveryStream (API reference,
+ * DeliveryStreamEncryptionConfigurationInput), every producer's PutRecord(Batch) also needs
+ * kms:GenerateDataKey and kms:Decrypt on the key, and the debug key's deny (KMS
+ * key-policies.html: a grant never overrides an explicit deny) would refuse Firehose. The
+ * AWS-owned key needs none of that and keeps the producer's grant to PutRecord(Batch) alone.
+ */
+export const STREAM_ENCRYPTION = firehose.StreamEncryption.awsOwnedKey();
+
 /** Destination buffering: dynamic partitioning and Parquet need at least 64 MiB; records arrive minutes after they are sent. */
 export const EVENTS_BUFFER = { size: Size.mebibytes(128), interval: Duration.seconds(120) } as const;
 export const DEBUG_BUFFER = { size: Size.mebibytes(64), interval: Duration.seconds(60) } as const;
@@ -179,10 +190,10 @@ export class TelemetryIngest extends Construct {
     const dataKey = keyRef('DataKeyRef', storage.dataKey);
     const debugKey = keyRef('DebugKeyRef', storage.debugKey);
     this.eventsStream = new firehose.DeliveryStream(this, 'Events', {
-      encryption: firehose.StreamEncryption.customerManagedKey(dataKey),
-      role: eventsRole,
+      encryption: STREAM_ENCRYPTION,
+      role: eventsRole.ref,
       destination: new firehose.S3Bucket(ref('TracesBucketRef', storage.tracesBucket), {
-        role: eventsRole,
+        role: eventsRole.ref,
         dataOutputPrefix: EVENTS_DATA_PREFIX,
         errorOutputPrefix: EVENTS_ERROR_PREFIX,
         bufferingSize: EVENTS_BUFFER.size,
@@ -203,6 +214,12 @@ export class TelemetryIngest extends Construct {
       }),
     });
 
+    // CreateDeliveryStream checks the role's access (Glue for the format conversion) when it
+    // runs; the L2 got an immutable reference, so nothing orders the stream after the role's
+    // policy. A dependency on the role construct covers the role and its DefaultPolicy.
+    // (Firehose docs, controlling-access.html#using-iam-glue; aws/aws-cdk#7236.)
+    this.eventsStream.node.addDependency(eventsRole.role);
+
     const debugRole = this.deliveryRole('DebugDeliveryRole', {
       storage,
       bucket: 'debug',
@@ -210,10 +227,10 @@ export class TelemetryIngest extends Construct {
       transform: this.debugCaptureFunction,
     });
     this.debugStream = new firehose.DeliveryStream(this, 'Debug', {
-      encryption: firehose.StreamEncryption.customerManagedKey(debugKey),
-      role: debugRole,
+      encryption: STREAM_ENCRYPTION,
+      role: debugRole.ref,
       destination: new firehose.S3Bucket(ref('DebugBucketRef', storage.debugBucket), {
-        role: debugRole,
+        role: debugRole.ref,
         dataOutputPrefix: DEBUG_DATA_PREFIX,
         errorOutputPrefix: DEBUG_ERROR_PREFIX,
         bufferingSize: DEBUG_BUFFER.size,
@@ -228,6 +245,8 @@ export class TelemetryIngest extends Construct {
         dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
       }),
     });
+
+    this.debugStream.node.addDependency(debugRole.role);
 
     this.producerPolicy = new iam.ManagedPolicy(this, 'ProducerPolicy', {
       description: `${prefix}: send telemetry records to the events stream`,
@@ -263,7 +282,7 @@ export class TelemetryIngest extends Construct {
       transform: TelemetryFunction;
       table?: glue.CfnTable;
     },
-  ): iam.IRole {
+  ): { role: iam.Role; ref: iam.IRole } {
     const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
     o.storage.grantWrite(o.bucket, role);
     o.logGroup.grantWrite(role);
@@ -291,7 +310,7 @@ export class TelemetryIngest extends Construct {
         }),
       );
     }
-    return iam.Role.fromRoleArn(this, `${id}Ref`, role.roleArn, { mutable: false });
+    return { role, ref: iam.Role.fromRoleArn(this, `${id}Ref`, role.roleArn, { mutable: false }) };
   }
 
   /** The transform of the events stream (for its errors, throttles and duration). */

@@ -18,13 +18,11 @@ import { resourcePrefix } from '../../core/policy/names';
 import { SERVICE_DIMENSION, SERVICE_OF } from '../../core/metrics/dictionary';
 import {
   Duration,
-  Stack,
   Validations,
   aws_cloudwatch as cw,
   aws_events as events,
   aws_events_targets as targets,
   aws_iam as iam,
-  type aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { TelemetryCatalog } from '../catalog/index';
@@ -52,9 +50,6 @@ export const ROLLUP_METRICS: readonly RollupMetricName[] = [
 
 /** Room for SLICES in the Lambda environment (4 KB in all). */
 export { MAX_SLICES_ENV_CHARS } from '../../core/rollup/env';
-
-/** The prefix of the analysts' Athena results in the results bucket (the workgroup's output location). */
-const ANALYSTS_RESULTS_PREFIX = 'analysts/';
 
 /** What `fromPolicy` takes besides the policy. */
 export interface TelemetryRollupsDeps {
@@ -154,10 +149,10 @@ export class TelemetryRollups extends Construct {
     const fn = this.function;
     const role = fn.role as iam.IRole;
 
-    this.grantAthena(fn, workGroupName);
-    this.grantGlue(fn, catalog);
+    catalog.grantQuery(fn, 'analysts');
     storage.grantRead('traces', fn);
-    this.grantAnalystsResultsWrite(fn, storage.resultsBucket);
+    // The finding for the results prefix (IAM5 on <Results.Arn>/analysts/*) is the one storage.grantRead('traces')
+    // already acknowledges on this role: cdk-nag keys findings by resource, so one acknowledgement covers both.
     storage.grantWrite('metrics', fn);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -236,47 +231,9 @@ export class TelemetryRollups extends Construct {
     });
   }
 
-  /** Start, poll, read and stop queries in the analysts workgroup; nothing else in Athena. */
-  private grantAthena(grantee: iam.IGrantable, workGroupName: string): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
-      resourceArns: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: workGroupName })],
-    });
-  }
-
-  /** What Athena reads from Glue as the caller: the catalog, the database and the events table. */
-  private grantGlue(grantee: iam.IGrantable, catalog: TelemetryCatalog): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-      resourceArns: [glueCatalogArn(this), catalog.database.databaseArn, catalog.eventsTable.tableArn],
-    });
-  }
-
-  /** Athena writes query results as the caller: the analysts' prefix only, encrypted with the bucket's key. */
-  private grantAnalystsResultsWrite(grantee: iam.IGrantable, bucket: s3.IBucket): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      resourceArns: [bucket.arnForObjects(`${ANALYSTS_RESULTS_PREFIX}*`)],
-    });
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucketMultipartUploads'], resourceArns: [bucket.bucketArn] });
-    if (bucket.encryptionKey) {
-      iam.Grant.addToPrincipal({ grantee, actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resourceArns: [bucket.encryptionKey.keyArn] });
-    }
-    // The finding for this prefix (IAM5 on <Results.Arn>/analysts/*) is the one storage.grantRead('traces')
-    // already acknowledges on this role: cdk-nag keys findings by resource, so one acknowledgement covers both.
-  }
-
   private acknowledgeOnRole(role: iam.IRole, id: string, reason: string): void {
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (!policy) throw new Error(`the rollup function's role ${role.node.path} has no DefaultPolicy to acknowledge ${id} on`);
     Validations.of(policy).acknowledge({ id, reason });
   }
-}
-
-/** The account's Glue Data Catalog: `arn:<partition>:glue:<region>:<account>:catalog`. */
-export function glueCatalogArn(scope: Construct): string {
-  return Stack.of(scope).formatArn({ service: 'glue', resource: 'catalog' });
 }
