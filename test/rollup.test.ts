@@ -307,7 +307,7 @@ describe('runRollup through the real SDK clients', () => {
   });
   const published = () => cw.callsOf('PutMetricData').flatMap((c) => c.body.MetricData as unknown[]);
 
-  it('runs the bound decision queries in the analysts workgroup and publishes what DuckDB computes, with Athena typing', async () => {
+  it('runs the positional decision queries with ExecutionParameters in the analysts workgroup and publishes what DuckDB computes, with Athena typing', async () => {
     athena.pageSize = 2; // GetQueryResults pagination: header + 1 row on the first page
     const report = await runRollup('hourly', HOURLY_AT, deps());
     expect(report).toMatchObject({
@@ -324,11 +324,20 @@ describe('runRollup through the real SDK clients', () => {
       ['new-intents:2026-11-03..2026-11-03', 'succeeded', 1, 1],
       ['new-intents:2026-11-04..2026-11-04', 'succeeded', 1, 0],
     ]);
-    expect(athena.executions.map((e) => e.sql)).toEqual(planRollup('hourly', HOURLY_AT).queries.map((q) => q.sql));
+    const planned = planRollup('hourly', HOURLY_AT).queries;
+    // On the wire: the `?` form the catalog deploys, one quoted literal per `?` in order...
+    expect(athena.callsOf('StartQueryExecution').map((c) => [c.body.QueryString, c.body.ExecutionParameters])).toEqual(
+      planned.map((q) => [q.statement.sql, q.statement.executionParameters]),
+    );
     expect(athena.callsOf('StartQueryExecution')[0]?.body).toMatchObject({
       WorkGroup: 'copilot-prod-analysts',
       QueryExecutionContext: { Database: 'copilot_prod_telemetry' },
+      QueryString: expect.stringMatching(/^-- name: active-users\n/),
+      ExecutionParameters: ["'2026-11-03'", "'2026-11-04'", "'2026-11-03'", "'2026-11-04'"],
     });
+    for (const q of planned) expect(q.statement.sql.replace(/--[^\n]*/g, ''), q.key).not.toMatch(/:[a-z]/);
+    // ...which binds to exactly the statement the local plane runs on DuckDB.
+    expect(athena.executions.map((e) => e.boundSql)).toEqual(planned.map((q) => q.sql));
     expect(athena.callsOf('GetQueryResults').length).toBeGreaterThan(5);
     const expected = (await directDatums('hourly', HOURLY_AT))
       .map(toMetricDatum)
