@@ -23,6 +23,7 @@ import {
   toMetricDatum,
   type MetricDatum,
 } from '../lib/core/rollup/publish';
+import { runAthenaQuery } from '../lib/aws/athena';
 import { runRollup, type RollupDeps } from '../lib/aws/rollup-runner';
 import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 import { duckdbEngine, startAthenaServer, type AthenaServer } from './support/athena-server';
@@ -444,6 +445,26 @@ describe('runRollup through the real SDK clients', () => {
       message: 'rollup finished with failed queries',
       fields: expect.objectContaining({ failedQueries: ['cost-per-successful-task'] }),
     });
+  });
+
+  it('runAthenaQuery sends ExecutionParameters only with a positional statement; a count that does not match the ? fails the query', async () => {
+    const opts = { workGroup: analystsWorkGroupName(policy), database: catalogDatabaseName(policy), sleep: async () => {} };
+    const plain = await runAthenaQuery(athena.client(), "SELECT count(*) AS n FROM events WHERE dt = '2026-11-02'", opts);
+    const positional = await runAthenaQuery(
+      athena.client(),
+      { sql: 'SELECT count(*) AS n FROM events WHERE dt = ?', executionParameters: ["'2026-11-02'"] },
+      opts,
+    );
+    expect(positional.rows).toEqual(plain.rows);
+    expect(plain.rows[0]?.n).toBeGreaterThan(0);
+    expect(athena.callsOf('StartQueryExecution').map((c) => c.body.ExecutionParameters)).toEqual([undefined, ["'2026-11-02'"]]);
+    await expect(
+      runAthenaQuery(
+        athena.client(),
+        { sql: 'SELECT 1 FROM events WHERE dt BETWEEN ? AND ?', executionParameters: ["'2026-11-02'"] },
+        opts,
+      ),
+    ).rejects.toThrow(/FAILED: INVALID_PARAMETER_USAGE: the query has 2 \? parameter\(s\) but 1 ExecutionParameters were given/);
   });
 
   it('stops a query that outlives its deadline and counts it as a failure', async () => {
