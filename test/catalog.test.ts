@@ -5,7 +5,7 @@ import { CAPTURES_PREFIX, EVENTS_PREFIX, QUARANTINE_PREFIX, TelemetryCatalog } f
 import { contractColumns, debugCaptureColumns, EVENT_TYPES } from '../lib/core/contract';
 import { EVENTS_DATA_PREFIX } from '../lib/constructs/ingest/index';
 import { durationDays, durationDaysCeil, type Policy } from '../lib/core/policy';
-import { loadDecisionQueries } from '../lib/core/queries';
+import { loadDecisionQueries, namedQueryDescription, toPositional } from '../lib/core/queries';
 import { variantPolicy } from './support/policy';
 
 const GLUE: Record<string, string> = {
@@ -113,7 +113,7 @@ describe('Athena workgroups', () => {
     }
   });
 
-  it('holds every decision query as a named query of the analysts workgroup', () => {
+  it('holds every decision query as a named query of the analysts workgroup, in the positional form, its parameters in order in the description', () => {
     const { stack, catalog, template } = build(shipped);
     const queries = loadDecisionQueries();
     const named = Object.values(template.findResources('AWS::Athena::NamedQuery')).map((q) => q.Properties);
@@ -121,14 +121,104 @@ describe('Athena workgroups', () => {
     for (const q of queries) {
       expect(named).toContainEqual({
         Name: `copilot-prod-${q.id}`,
-        Description: q.decision,
-        QueryString: q.sql,
+        Description: namedQueryDescription(q),
+        QueryString: toPositional(q).sql,
         Database: stack.resolve(catalog.database.databaseName),
         WorkGroup: stack.resolve(catalog.analystsWorkGroup.ref),
       });
     }
+    const description = (id: string) => named.find((n) => n.Name === `copilot-prod-${id}`)?.Description;
+    const date = (n: string) => `${n} (date 'YYYY-MM-DD', quoted)`;
+    expect(description('active-users')).toBe(
+      `${queries.find((q) => q.id === 'active-users')?.decision} Parameters, in order: ${[date('start_date'), date('end_date'), date('start_date'), date('end_date')].join(', ')}.`,
+    );
+    expect(description('canary-vs-baseline')).toMatch(
+      /Parameters, in order: start_date \(date 'YYYY-MM-DD', quoted\), end_date \(date 'YYYY-MM-DD', quoted\), version_tag \(one of 'prompt_version', 'app_version', .*, 'model', quoted\), baseline \(string 'value', quoted\), canary \(string 'value', quoted\), baseline \(string 'value', quoted\)\.$/,
+    );
+    for (const n of named) expect(n.Description.length, n.Name).toBeLessThanOrEqual(1024);
+  });
+
+  it('deploys query strings Athena runs as is: no :name parameter, at most 25 ?, each ? in a WHERE clause, one per listed parameter', () => {
+    const { template } = build(shipped);
+    const named = Object.values(template.findResources('AWS::Athena::NamedQuery')).map((q) => q.Properties);
+    for (const n of named) {
+      const code = blankCommentsAndStrings(n.QueryString);
+      expect(code, n.Name).not.toMatch(/(?<![\w:]):[a-z]/);
+      const clauses = markerClauses(n.QueryString);
+      expect(clauses.length, n.Name).toBeGreaterThan(0);
+      expect(clauses.length, n.Name).toBeLessThanOrEqual(25);
+      expect(n.QueryString.split('?').length - 1, `${n.Name}: every ? is a parameter`).toBe(clauses.length);
+      expect(
+        clauses.filter((c) => c !== 'WHERE'),
+        n.Name,
+      ).toEqual([]);
+      const listed = /Parameters, in order: (.*)\.$/
+        .exec(n.Description)?.[1]
+        ?.split(/ \([^)]*\)(?:, )?/)
+        .filter(Boolean);
+      expect(listed?.length, n.Name).toBe(clauses.length);
+    }
+  });
+
+  it('the clause check of the deployed strings finds a ? outside WHERE (it can fail)', () => {
+    expect(
+      markerClauses(
+        'SELECT ? AS a FROM t JOIN u ON u.x = ? WHERE a IS DISTINCT FROM ? AND b IN (SELECT c FROM v WHERE d = ?) AND CAST(? AS date) > e GROUP BY a HAVING count(*) > ? -- ?',
+      ),
+    ).toEqual(['SELECT', 'ON', 'WHERE', 'WHERE', 'WHERE', 'HAVING']);
+    expect(markerClauses("SELECT count(*) FILTER (WHERE x = ?) FROM t WHERE '?' = y")).toEqual(['FILTER']);
   });
 });
+
+/** The SQL with comments and string or quoted-identifier contents turned into spaces (offsets kept). */
+function blankCommentsAndStrings(sql: string): string {
+  return sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"/g, (m) => ' '.repeat(m.length));
+}
+
+/**
+ * The clause of each `?` of a statement, read backwards from the `?` (written apart from
+ * lib/core/queries, to check its output): the nearest clause word in the same or an
+ * enclosing parenthesis, `IS DISTINCT FROM` not counting as FROM, `FILTER (WHERE` as FILTER.
+ */
+function markerClauses(sql: string): string[] {
+  const CLAUSES = new Set([
+    'SELECT',
+    'FROM',
+    'WHERE',
+    'GROUP',
+    'HAVING',
+    'ORDER',
+    'LIMIT',
+    'OFFSET',
+    'JOIN',
+    'ON',
+    'USING',
+    'VALUES',
+    'WITH',
+    'UNION',
+    'WINDOW',
+    'UNNEST',
+    'PARTITION',
+  ]);
+  const code = blankCommentsAndStrings(sql);
+  const out: string[] = [];
+  for (let at = code.indexOf('?'); at !== -1; at = code.indexOf('?', at + 1)) {
+    const tokens = code.slice(0, at).match(/[A-Za-z_]\w*|[()]/g) ?? [];
+    let depth = 0;
+    let clause = 'NONE';
+    for (let i = tokens.length - 1; i >= 0; i--) {
+      const t = (tokens[i] as string).toUpperCase();
+      if (t === ')') depth++;
+      else if (t === '(') depth = Math.max(0, depth - 1);
+      else if (depth === 0 && CLAUSES.has(t) && !(t === 'FROM' && tokens[i - 1]?.toUpperCase() === 'DISTINCT')) {
+        clause = t === 'WHERE' && tokens[i - 1] === '(' && tokens[i - 2]?.toUpperCase() === 'FILTER' ? 'FILTER' : t;
+        break;
+      }
+    }
+    out.push(clause);
+  }
+  return out;
+}
 
 describe('TelemetryCatalog with its own props (no policy)', () => {
   it('defaults: database named from the prefix, 1 GiB scan limit, workgroups kept with their results; projection spans the retentions', () => {

@@ -370,13 +370,17 @@ describe('llmops gate --source athena (canary-vs-baseline on DuckDB over the sam
         'intent=hr_request/p0_events',
       ]);
       expect(j.decided_by[0].reason).toBe('1 P0 event(s) attributed to the canary in the window; none is allowed');
+      // Athena gets the deployed `?` form and the values as ExecutionParameters, in the order of the `?`.
       const sql = athena.executions[0]!.sql;
-      expect(sql).toContain("dt BETWEEN '2026-11-02' AND '2026-11-04'");
-      expect(sql).toContain("CASE 'prompt_version'");
+      expect(sql).toContain('e.dt BETWEEN ? AND ?');
+      expect(sql).toContain('t.tag_name = ?');
+      expect(sql.replace(/--[^\n]*/g, '')).not.toMatch(/:[a-z]|'(?:pv-1|pv-2|2026-11-0\d)'/);
       expect(athena.callsOf('StartQueryExecution')[0]?.body).toMatchObject({
         WorkGroup: 'copilot-prod-analysts',
         QueryExecutionContext: { Database: 'copilot_prod_telemetry' },
+        ExecutionParameters: ["'2026-11-02'", "'2026-11-04'", "'prompt_version'", "'pv-1'", "'pv-2'", "'pv-1'"],
       });
+      expect(athena.executions[0]!.boundSql).toContain("e.dt BETWEEN '2026-11-02' AND '2026-11-04'");
       expect(j.notes[0]).toMatch(
         /^Athena query qe-0001 \(canary-vs-baseline, \d+ bytes scanned\) over the whole UTC day\(s\) 2026-11-02 to 2026-11-04/,
       );

@@ -23,6 +23,7 @@ import {
   toMetricDatum,
   type MetricDatum,
 } from '../lib/core/rollup/publish';
+import { runAthenaQuery } from '../lib/aws/athena';
 import { runRollup, type RollupDeps } from '../lib/aws/rollup-runner';
 import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 import { duckdbEngine, startAthenaServer, type AthenaServer } from './support/athena-server';
@@ -307,7 +308,7 @@ describe('runRollup through the real SDK clients', () => {
   });
   const published = () => cw.callsOf('PutMetricData').flatMap((c) => c.body.MetricData as unknown[]);
 
-  it('runs the bound decision queries in the analysts workgroup and publishes what DuckDB computes, with Athena typing', async () => {
+  it('runs the positional decision queries with ExecutionParameters in the analysts workgroup and publishes what DuckDB computes, with Athena typing', async () => {
     athena.pageSize = 2; // GetQueryResults pagination: header + 1 row on the first page
     const report = await runRollup('hourly', HOURLY_AT, deps());
     expect(report).toMatchObject({
@@ -324,11 +325,20 @@ describe('runRollup through the real SDK clients', () => {
       ['new-intents:2026-11-03..2026-11-03', 'succeeded', 1, 1],
       ['new-intents:2026-11-04..2026-11-04', 'succeeded', 1, 0],
     ]);
-    expect(athena.executions.map((e) => e.sql)).toEqual(planRollup('hourly', HOURLY_AT).queries.map((q) => q.sql));
+    const planned = planRollup('hourly', HOURLY_AT).queries;
+    // On the wire: the `?` form the catalog deploys, one quoted literal per `?` in order...
+    expect(athena.callsOf('StartQueryExecution').map((c) => [c.body.QueryString, c.body.ExecutionParameters])).toEqual(
+      planned.map((q) => [q.statement.sql, q.statement.executionParameters]),
+    );
     expect(athena.callsOf('StartQueryExecution')[0]?.body).toMatchObject({
       WorkGroup: 'copilot-prod-analysts',
       QueryExecutionContext: { Database: 'copilot_prod_telemetry' },
+      QueryString: expect.stringMatching(/^-- name: active-users\n/),
+      ExecutionParameters: ["'2026-11-03'", "'2026-11-04'", "'2026-11-03'", "'2026-11-04'"],
     });
+    for (const q of planned) expect(q.statement.sql.replace(/--[^\n]*/g, ''), q.key).not.toMatch(/:[a-z]/);
+    // ...which binds to exactly the statement the local plane runs on DuckDB.
+    expect(athena.executions.map((e) => e.boundSql)).toEqual(planned.map((q) => q.sql));
     expect(athena.callsOf('GetQueryResults').length).toBeGreaterThan(5);
     const expected = (await directDatums('hourly', HOURLY_AT))
       .map(toMetricDatum)
@@ -435,6 +445,26 @@ describe('runRollup through the real SDK clients', () => {
       message: 'rollup finished with failed queries',
       fields: expect.objectContaining({ failedQueries: ['cost-per-successful-task'] }),
     });
+  });
+
+  it('runAthenaQuery sends ExecutionParameters only with a positional statement; a count that does not match the ? fails the query', async () => {
+    const opts = { workGroup: analystsWorkGroupName(policy), database: catalogDatabaseName(policy), sleep: async () => {} };
+    const plain = await runAthenaQuery(athena.client(), "SELECT count(*) AS n FROM events WHERE dt = '2026-11-02'", opts);
+    const positional = await runAthenaQuery(
+      athena.client(),
+      { sql: 'SELECT count(*) AS n FROM events WHERE dt = ?', executionParameters: ["'2026-11-02'"] },
+      opts,
+    );
+    expect(positional.rows).toEqual(plain.rows);
+    expect(plain.rows[0]?.n).toBeGreaterThan(0);
+    expect(athena.callsOf('StartQueryExecution').map((c) => c.body.ExecutionParameters)).toEqual([undefined, ["'2026-11-02'"]]);
+    await expect(
+      runAthenaQuery(
+        athena.client(),
+        { sql: 'SELECT 1 FROM events WHERE dt BETWEEN ? AND ?', executionParameters: ["'2026-11-02'"] },
+        opts,
+      ),
+    ).rejects.toThrow(/FAILED: INVALID_PARAMETER_USAGE: the query has 2 \? parameter\(s\) but 1 ExecutionParameters were given/);
   });
 
   it('stops a query that outlives its deadline and counts it as a failure', async () => {

@@ -7,9 +7,11 @@
  * numeric types become numbers, boolean becomes a boolean, NULL becomes null, anything
  * else stays a string.
  *
- * Used by the rollup (`runner.ts`) and by the gate's Athena source. Callers bind
- * parameters with `bindParameters` (lib/queries) before calling: Athena receives a
- * complete statement, never user text spliced into SQL.
+ * Used by the rollup (`rollup-runner.ts`) and by the gate's Athena source. Callers bind
+ * parameters with `bindPositional` (lib/core/queries) before calling: Athena receives the
+ * positional form the catalog deploys as named queries (`?` markers) with one checked SQL
+ * literal per marker as ExecutionParameters, in order, never user text spliced into SQL.
+ * A plain string is run as a complete statement without parameters.
  */
 import {
   GetQueryExecutionCommand,
@@ -19,9 +21,9 @@ import {
   type AthenaClient,
   type ColumnInfo,
 } from '@aws-sdk/client-athena';
-import type { CellValue, Row } from '../core/queries';
+import type { CellValue, PositionalStatement, Row } from '../core/queries';
 
-export type { CellValue, Row };
+export type { CellValue, PositionalStatement, Row };
 
 export interface AthenaQueryOptions {
   readonly workGroup: string;
@@ -75,7 +77,12 @@ export function typedValue(type: string, text: string | undefined): CellValue {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function runAthenaQuery(athena: AthenaClient, sql: string, opts: AthenaQueryOptions): Promise<QueryOutcome> {
+export async function runAthenaQuery(
+  athena: AthenaClient,
+  statement: string | PositionalStatement,
+  opts: AthenaQueryOptions,
+): Promise<QueryOutcome> {
+  const { sql, executionParameters } = typeof statement === 'string' ? { sql: statement, executionParameters: [] } : statement;
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   const deadline = now() + (opts.deadlineMs ?? 240_000);
@@ -94,6 +101,8 @@ export async function runAthenaQuery(athena: AthenaClient, sql: string, opts: At
         QueryString: sql,
         WorkGroup: opts.workGroup,
         QueryExecutionContext: { Database: opts.database },
+        // The API takes no empty list: a statement without parameters sends none.
+        ...(executionParameters.length ? { ExecutionParameters: [...executionParameters] } : {}),
       }),
     ),
   );

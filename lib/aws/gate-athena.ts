@@ -7,7 +7,14 @@
  * window starts to the day it ends.
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
-import { bindParameters, loadDecisionQueries } from '../core/queries';
+import {
+  bindParameters,
+  bindPositional,
+  loadDecisionQueries,
+  type DecisionQuery,
+  type ParameterValues,
+  type PositionalStatement,
+} from '../core/queries';
 import { runAthenaQuery, type AthenaQueryOptions, type Row } from './athena';
 import type { ArmFigures, SliceFigures } from '../core/gate/decide';
 
@@ -26,17 +33,33 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 const num = (v: unknown): number | null =>
   typeof v === 'number' ? v : v === null || v === undefined ? null : Number.isFinite(Number(v)) ? Number(v) : null;
 
-/** The bound canary-vs-baseline statement for a request. */
-export function canaryQuerySql(req: Pick<AthenaGateRequest, 'dimension' | 'baseline' | 'canary' | 'start' | 'end'>): string {
-  const q = loadDecisionQueries().find((x) => x.id === 'canary-vs-baseline');
-  if (!q) throw new Error('the canary-vs-baseline decision query is missing');
-  return bindParameters(q, {
+/** The canary-vs-baseline values of a request: whole UTC days from the window's start to its end. */
+function canaryParameters(req: Pick<AthenaGateRequest, 'dimension' | 'baseline' | 'canary' | 'start' | 'end'>): ParameterValues {
+  return {
     start_date: day(req.start),
     end_date: day(new Date(req.end.getTime() - 1)),
     version_tag: req.dimension,
     baseline: req.baseline,
     canary: req.canary,
-  });
+  };
+}
+
+function canaryQuery(): DecisionQuery {
+  const q = loadDecisionQueries().find((x) => x.id === 'canary-vs-baseline');
+  if (!q) throw new Error('the canary-vs-baseline decision query is missing');
+  return q;
+}
+
+/** The bound canary-vs-baseline statement for a request (literals substituted: what Athena runs). */
+export function canaryQuerySql(req: Pick<AthenaGateRequest, 'dimension' | 'baseline' | 'canary' | 'start' | 'end'>): string {
+  return bindParameters(canaryQuery(), canaryParameters(req));
+}
+
+/** The canary-vs-baseline statement Athena is sent: the deployed named query's `?` form and its ExecutionParameters. */
+export function canaryQueryStatement(
+  req: Pick<AthenaGateRequest, 'dimension' | 'baseline' | 'canary' | 'start' | 'end'>,
+): PositionalStatement {
+  return bindPositional(canaryQuery(), canaryParameters(req));
 }
 
 const EMPTY: ArmFigures = {
@@ -74,8 +97,7 @@ export async function readGateFromAthena(
   athena: AthenaClient,
   req: AthenaGateRequest,
 ): Promise<{ slices: SliceFigures[]; notes: string[] }> {
-  const sql = canaryQuerySql(req);
-  const out = await runAthenaQuery(athena, sql, req);
+  const out = await runAthenaQuery(athena, canaryQueryStatement(req), req);
   const first = day(req.start);
   const last = day(new Date(req.end.getTime() - 1));
   return {

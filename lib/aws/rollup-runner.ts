@@ -75,7 +75,7 @@ async function runWithRetries(q: PlannedQuery, deps: RollupDeps): Promise<{ repo
   let lastError = '';
   for (let attempt = 1; attempt <= max; attempt++) {
     try {
-      const out = await runAthenaQuery(deps.athena, q.sql, {
+      const out = await runAthenaQuery(deps.athena, q.statement, {
         deadlineMs: ROLLUP_ATTEMPT_DEADLINE_MS,
         ...deps.athenaOptions,
         workGroup: deps.workGroup,

@@ -9,6 +9,12 @@
  * the sample Parquet, with the Trino macros of duckdb-compat.ts), so the SQL Athena
  * would receive is the SQL that runs.
  *
+ * Execution parameters: StartQueryExecution takes `ExecutionParameters` (one SQL literal
+ * per `?` of QueryString, in order, as Athena does); the server substitutes them into the
+ * `?` outside comments, string literals and quoted identifiers (`substitutePositional`)
+ * and runs that. A count that does not match ends the execution FAILED, as a query
+ * Athena cannot bind; the reason text is this server's own.
+ *
  * Operations: StartQueryExecution (workgroup and database checked), GetQueryExecution
  * (QUEUED, then RUNNING for `pollsUntilDone` polls, then SUCCEEDED or FAILED),
  * GetQueryResults (header row first, paginated by `pageSize`, at most MaxResults 1000),
@@ -38,7 +44,12 @@ export type QueryEngine = (sql: string) => Promise<EngineResult>;
 
 export interface Execution {
   readonly id: string;
+  /** QueryString as sent. */
   readonly sql: string;
+  /** ExecutionParameters as sent (empty when none were). */
+  readonly executionParameters: readonly string[];
+  /** The statement the engine runs: `sql` with the parameters substituted (or `sql` itself without parameters). */
+  readonly boundSql: string;
   readonly workGroup: string;
   readonly database: string;
   state: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -62,9 +73,9 @@ export interface AthenaServer {
   pollsUntilDone: number;
   /** Rows per GetQueryResults page, header included on the first page. @default 1000 */
   pageSize: number;
-  /** Executions whose SQL matches end FAILED (`times` of them). */
+  /** Executions whose bound SQL matches end FAILED (`times` of them). */
   failQueries(match: (sql: string) => boolean, opts?: { times?: number; reason?: string }): void;
-  /** Executions whose SQL matches stay RUNNING until stopped. */
+  /** Executions whose bound SQL matches stay RUNNING until stopped. */
   hangQueries(match: (sql: string) => boolean): void;
   /** The next API call(s) of an operation error. */
   failNext(f: { operation?: string; type: string; message?: string; status?: number; times?: number }): void;
@@ -86,6 +97,37 @@ function athenaType(duck: string): string {
   if (t.startsWith('TIMESTAMP')) return 'timestamp';
   if (t.endsWith('[]')) return 'array';
   return 'varchar';
+}
+
+/**
+ * Substitutes SQL literals into the `?` markers of a statement, in order, skipping
+ * comments, string literals and quoted identifiers (where a `?` is no parameter). Written
+ * apart from lib/core/queries so the tests check the positional form against an
+ * independent reading of it. Returns the bound text, or the counts when they differ.
+ */
+export function substitutePositional(sql: string, parameters: readonly string[]): { sql: string } | { markers: number; given: number } {
+  let out = '';
+  let used = 0;
+  let markers = 0;
+  for (let i = 0; i < sql.length;) {
+    const c = sql[i] as string;
+    let end = i + 1;
+    if (c === '-' && sql[i + 1] === '-') end = sql.includes('\n', i) ? sql.indexOf('\n', i) : sql.length;
+    else if (c === '/' && sql[i + 1] === '*') end = sql.includes('*/', i + 2) ? sql.indexOf('*/', i + 2) + 2 : sql.length;
+    else if (c === "'" || c === '"') {
+      end = i + 1;
+      while (end < sql.length && !(sql[end] === c && sql[end + 1] !== c)) end += sql[end] === c ? 2 : 1;
+      end = Math.min(end + 1, sql.length);
+    } else if (c === '?') {
+      markers++;
+      out += parameters[used++] ?? '?';
+      i++;
+      continue;
+    }
+    out += sql.slice(i, end);
+    i = end;
+  }
+  return markers === parameters.length ? { sql: out } : { markers, given: parameters.length };
 }
 
 /** An engine that runs the SQL on a DuckDB connection (see duckdb-compat.ts). */
@@ -120,8 +162,14 @@ export async function startAthenaServer(opts: {
   };
 
   const finish = async (e: Execution) => {
-    if (hangs.some((h) => h(e.sql))) return;
-    const f = queryFailures.find((x) => x.left > 0 && x.match(e.sql));
+    if (hangs.some((h) => h(e.boundSql))) return;
+    const bound = substitutePositional(e.sql, e.executionParameters);
+    if (!('sql' in bound)) {
+      e.state = 'FAILED';
+      e.reason = `INVALID_PARAMETER_USAGE: the query has ${bound.markers} ? parameter(s) but ${bound.given} ExecutionParameters were given (local Athena server)`;
+      return;
+    }
+    const f = queryFailures.find((x) => x.left > 0 && x.match(e.boundSql));
     if (f) {
       f.left--;
       e.state = 'FAILED';
@@ -129,7 +177,7 @@ export async function startAthenaServer(opts: {
       return;
     }
     try {
-      e.result = await opts.engine(e.sql);
+      e.result = await opts.engine(bound.sql);
       e.state = 'SUCCEEDED';
     } catch (err) {
       e.state = 'FAILED';
@@ -145,8 +193,25 @@ export async function startAthenaServer(opts: {
       if (workGroup !== opts.workGroup) throw new AwsError('InvalidRequestException', `WorkGroup ${workGroup} is not found.`);
       const database = String((b.QueryExecutionContext as { Database?: string } | undefined)?.Database ?? '');
       if (database !== opts.database) throw new AwsError('InvalidRequestException', `Database ${database || '(none)'} is not found.`);
+      const params = b.ExecutionParameters;
+      if (
+        params !== undefined &&
+        (!Array.isArray(params) || params.length === 0 || !params.every((p) => typeof p === 'string' && p !== ''))
+      )
+        throw new AwsError('InvalidRequestException', 'ExecutionParameters must be a list of 1 or more non-empty strings');
+      const executionParameters = (params ?? []) as string[];
+      const bound = substitutePositional(sql, executionParameters);
       const id = `qe-${String(executions.length + 1).padStart(4, '0')}`;
-      executions.push({ id, sql, workGroup, database, state: 'QUEUED', polls: 0 });
+      executions.push({
+        id,
+        sql,
+        executionParameters,
+        boundSql: 'sql' in bound ? bound.sql : sql,
+        workGroup,
+        database,
+        state: 'QUEUED',
+        polls: 0,
+      });
       return { QueryExecutionId: id };
     },
     async GetQueryExecution(b) {
@@ -160,6 +225,7 @@ export async function startAthenaServer(opts: {
         QueryExecution: {
           QueryExecutionId: e.id,
           Query: e.sql,
+          ...(e.executionParameters.length ? { ExecutionParameters: e.executionParameters } : {}),
           StatementType: 'DML',
           WorkGroup: e.workGroup,
           QueryExecutionContext: { Database: e.database },

@@ -21,7 +21,7 @@ import { contractColumns, debugCaptureColumns, EVENT_TYPES, type ContractColumn 
 import { durationSeconds, type Policy } from '../../core/policy';
 import { catalogDatabaseName } from '../../core/rollup/names';
 import { removalPolicyFor } from '../shared/retention';
-import { loadDecisionQueries } from '../../core/queries';
+import { loadDecisionQueries, namedQueryDescription, toPositional } from '../../core/queries';
 
 export interface TelemetryCatalogProps {
   /** Prefix of the workgroup names and descriptions, e.g. `copilot-prod` (workgroups `<prefix>-analysts`, `<prefix>-incident`). */
@@ -287,13 +287,16 @@ export class TelemetryCatalog extends Construct {
       wg.applyRemovalPolicy(removalPolicy);
     }
 
+    // Athena runs `?` execution parameters, never `:name` ones: each named query holds the
+    // positional form (Run in the console asks for the values in order; StartQueryExecution
+    // takes them as ExecutionParameters) and its description lists the parameters in that order.
     this.namedQueries = loadDecisionQueries().map((q) => {
       const nq = new athena.CfnNamedQuery(this, `Query-${q.id}`, {
         name: `${prefix}-${q.id}`,
-        description: q.decision.slice(0, 1024),
+        description: namedQueryDescription(q),
         database: this.database.databaseName,
         workGroup: this.analystsWorkGroup.ref,
-        queryString: q.sql,
+        queryString: toPositional(q).sql,
       });
       return nq;
     });

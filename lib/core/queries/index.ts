@@ -3,7 +3,10 @@
  * `queries/`, each opening with a header comment that says which decision it supports.
  * This module loads them synchronously (so a CDK construct can deploy them as Athena
  * named queries and the docs can list them), parses and checks the header, and binds the
- * named parameters (`:start_date`) into a runnable statement, safely.
+ * named parameters (`:start_date`) into a runnable statement, safely. `toPositional` turns
+ * a query into the form Athena runs as is (`?` execution parameters, in order): what the
+ * catalog deploys as named queries and what the rollup and the gate send with
+ * `ExecutionParameters`. The `:name` files stay the single source.
  *
  * Header format (one field per line, then free description lines):
  *
@@ -213,6 +216,12 @@ export type ParameterValues = Readonly<Record<string, string | number>>;
  */
 export function bindParameters(query: DecisionQuery | string, values: ParameterValues): string {
   const q = typeof query === 'string' ? parseQueryFile(query) : query;
+  const literals = literalsFor(q, values);
+  return scanSql(q.sql, (name) => literals.get(name) as string).text;
+}
+
+/** Each declared parameter's value as a checked SQL literal; throws QueryParameterError listing every problem. */
+function literalsFor(q: DecisionQuery, values: ParameterValues): Map<string, string> {
   const types = new Map(q.parameters.map((p) => [p.name, p.type]));
   const problems: string[] = [];
   for (const p of q.parameters)
@@ -227,8 +236,126 @@ export function bindParameters(query: DecisionQuery | string, values: ParameterV
     else problems.push(`${name}: ${r.error}`);
   }
   if (problems.length) throw new QueryParameterError(`cannot bind ${q.id}: ${problems.join('; ')}`);
-  return scanSql(q.sql, (name) => literals.get(name) as string).text;
+  return literals;
 }
+
+/**
+ * The Athena user guide, "Use parameterized queries"
+ * (https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html):
+ * "parameters are positional and are denoted by `?` ... Named parameters are not
+ * supported"; "Currently, `?` parameters can be placed only in the `WHERE` clause. Syntax
+ * like `SELECT ? FROM table` is not supported"; "Question mark parameters cannot be
+ * placed in double or single quotes"; "To treat SQL execution parameters as strings, they
+ * must be enclosed in single quotes"; "Queries with execution parameters in the Athena
+ * console are limited to a maximum of 25 question marks".
+ */
+export const ATHENA_PARAMETERIZED_QUERIES_DOC = 'https://docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html';
+/** Most `?` a query with execution parameters may hold in the Athena console (the user guide above). */
+export const MAX_POSITIONAL_PARAMETERS = 25;
+
+/** A decision query in the form Athena runs: `?` markers, and the parameter of each marker in order. */
+export interface PositionalQuery {
+  /** The query text (header comments included) with every `:name` marker replaced by `?`. */
+  readonly sql: string;
+  /** The parameter of each `?`, in order of occurrence: a parameter used twice appears twice. */
+  readonly parameters: readonly string[];
+}
+
+/** A positional query with its values: what StartQueryExecution takes as QueryString and ExecutionParameters. */
+export interface PositionalStatement {
+  readonly sql: string;
+  /** One SQL literal per `?`, in order (strings and dates single-quoted, as Athena requires). */
+  readonly executionParameters: readonly string[];
+}
+
+/**
+ * The positional form of a query: each `:name` occurrence becomes its own `?` and
+ * `parameters` lists the names in order, so the Athena console (which asks for the values
+ * in the order the question marks occur) and StartQueryExecution (`ExecutionParameters`)
+ * run it as is. Pure; comments, string literals and quoted identifiers are left alone.
+ *
+ * What is accepted, following the user guide (ATHENA_PARAMETERIZED_QUERIES_DOC): a
+ * parameter only inside a WHERE clause (of the statement, a CTE or a subquery, nested in
+ * any expression there), nowhere else: not in the SELECT list, ON, HAVING, GROUP BY,
+ * ORDER BY, LIMIT, VALUES, UNNEST or an aggregate's FILTER (WHERE ...), which are not
+ * WHERE clauses. At most MAX_POSITIONAL_PARAMETERS markers. The query text must hold no
+ * other `?` (not even in a comment or a string), so every `?` of the result is a marker.
+ * An identifier parameter cannot be a value and is refused. Throws QueryFileError naming
+ * the query and every offending parameter.
+ */
+export function toPositional(query: DecisionQuery | string): PositionalQuery {
+  const q = typeof query === 'string' ? parseQueryFile(query) : query;
+  const problems: string[] = [];
+  const literalMarks = [...q.sql.matchAll(/\?/g)].map((m) => lineOf(q.sql, m.index));
+  if (literalMarks.length)
+    problems.push(
+      `the text has a ? of its own (line ${[...new Set(literalMarks)].join(', ')}); the positional form marks each parameter with ?, so remove it (even from comments and strings)`,
+    );
+  for (const p of q.parameters)
+    if (p.type === 'identifier')
+      problems.push(`:${p.name} is an identifier; a ? stands for a value, never a column name (use a|b|c and a CASE)`);
+  const scanned = scanSql(q.sql, () => '?');
+  for (const m of scanned.markers)
+    if (m.clause !== 'WHERE')
+      problems.push(
+        `:${m.name} (line ${m.line}) is in ${m.clause === 'START' ? 'no clause' : `a ${m.clause} clause`}; Athena takes ? parameters only in a WHERE clause, so move the comparison into a WHERE`,
+      );
+  if (scanned.markers.length > MAX_POSITIONAL_PARAMETERS)
+    problems.push(
+      `it has ${scanned.markers.length} parameter occurrences; the Athena console takes at most ${MAX_POSITIONAL_PARAMETERS} ?`,
+    );
+  if (problems.length)
+    throw new QueryFileError(`cannot make ${q.id} positional for Athena (${ATHENA_PARAMETERIZED_QUERIES_DOC}): ${problems.join('; ')}`);
+  return { sql: scanned.text, parameters: scanned.markers.map((m) => m.name) };
+}
+
+/**
+ * A query's positional form with checked values (the same checks as bindParameters):
+ * `executionParameters` holds one literal per `?`, in order. Substituting them into the `?`
+ * gives exactly `bindParameters(query, values)`.
+ */
+export function bindPositional(query: DecisionQuery | string, values: ParameterValues): PositionalStatement {
+  const q = typeof query === 'string' ? parseQueryFile(query) : query;
+  const positional = toPositional(q);
+  const literals = literalsFor(q, values);
+  return { sql: positional.sql, executionParameters: positional.parameters.map((name) => literals.get(name) as string) };
+}
+
+/** How to enter a value of a type in the Athena console's parameter dialog. */
+function positionalHint(t: ParameterType): string {
+  if (t === 'date') return "date 'YYYY-MM-DD', quoted";
+  if (t === 'string') return "string 'value', quoted";
+  if (t === 'integer') return 'integer, unquoted';
+  if (t === 'identifier') return 'identifier';
+  return `one of ${t.oneOf.map((v) => `'${v}'`).join(', ')}, quoted`;
+}
+
+/** Longest description of an Athena named query (AWS::Athena::NamedQuery Description). */
+export const NAMED_QUERY_DESCRIPTION_MAX = 1024;
+
+/**
+ * The description of a query's named query: its decision, then its parameters in the
+ * order the console asks for them, e.g. `... Parameters, in order: start_date (date
+ * 'YYYY-MM-DD', quoted), end_date (date 'YYYY-MM-DD', quoted).` Within 1024 characters:
+ * the decision is shortened (with an ellipsis) before the parameter list, which is never
+ * cut; a list that alone does not fit throws.
+ */
+export function namedQueryDescription(query: DecisionQuery): string {
+  const { parameters } = toPositional(query);
+  const types = new Map(query.parameters.map((p) => [p.name, p.type]));
+  const list = parameters.length
+    ? ` Parameters, in order: ${parameters.map((n) => `${n} (${positionalHint(types.get(n) as ParameterType)})`).join(', ')}.`
+    : ' No parameters.';
+  const room = NAMED_QUERY_DESCRIPTION_MAX - list.length;
+  if (room < 40)
+    throw new QueryFileError(
+      `${query.id}: its parameter list is ${list.length} characters; a named query description holds ${NAMED_QUERY_DESCRIPTION_MAX}, so use fewer parameters`,
+    );
+  const decision = query.decision.length <= room ? query.decision : `${query.decision.slice(0, room - 3).trimEnd()}...`;
+  return decision + list;
+}
+
+const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
 function describeType(t: ParameterType): string {
   return typeof t === 'string' ? t : `one of ${t.oneOf.join(', ')}`;
@@ -254,17 +381,65 @@ function literal(type: ParameterType, value: string | number): string | { error:
   return type.oneOf.includes(value) ? `'${value}'` : { error: `${shown} is not one of ${type.oneOf.join(', ')}` };
 }
 
+/** A `:name` marker found by scanSql: its name, line, and the clause it sits in. */
+interface Marker {
+  readonly name: string;
+  readonly line: number;
+  /** The innermost clause: WHERE, SELECT, FROM, JOIN, ON, GROUP BY, HAVING, ..., or START before any. */
+  readonly clause: string;
+}
+
+/**
+ * Words that start a clause. `FROM` after `DISTINCT` (`IS DISTINCT FROM`) is an operator,
+ * not a clause; `WHERE` right inside `FILTER (` is an aggregate filter, not a WHERE clause.
+ * A parenthesis opens a frame that inherits its clause (an expression of the WHERE stays
+ * in the WHERE) until a clause word inside it (a subquery's SELECT) changes it; `)` returns
+ * to the enclosing frame. Words the list lacks can only leave a marker in the clause
+ * before them, never move one into a WHERE by mistake, except in a WHERE itself
+ * (hence the list has every clause that may follow a WHERE).
+ */
+const CLAUSE_WORDS: Readonly<Record<string, string>> = {
+  WITH: 'WITH',
+  SELECT: 'SELECT',
+  FROM: 'FROM',
+  JOIN: 'JOIN',
+  ON: 'ON',
+  USING: 'USING',
+  WHERE: 'WHERE',
+  GROUP: 'GROUP BY',
+  HAVING: 'HAVING',
+  WINDOW: 'WINDOW',
+  QUALIFY: 'QUALIFY',
+  ORDER: 'ORDER BY',
+  LIMIT: 'LIMIT',
+  OFFSET: 'OFFSET',
+  FETCH: 'FETCH',
+  VALUES: 'VALUES',
+  UNION: 'UNION',
+  INTERSECT: 'INTERSECT',
+  EXCEPT: 'EXCEPT',
+  TABLESAMPLE: 'TABLESAMPLE',
+  UNNEST: 'UNNEST',
+  PARTITION: 'PARTITION BY',
+};
+
 /**
  * Walks SQL text, skipping comments, string literals and quoted identifiers, and finds
- * `:name` parameter markers; with `replace`, rewrites each marker.
+ * `:name` parameter markers and the clause each sits in; with `replace`, rewrites each marker.
  */
-function scanSql(sql: string, replace?: (name: string) => string): { params: string[]; text: string } {
-  const params: string[] = [];
+function scanSql(sql: string, replace?: (name: string) => string): { params: string[]; markers: Marker[]; text: string } {
+  const markers: Marker[] = [];
   let out = '';
   let i = 0;
+  let line = 1;
   const n = sql.length;
+  const frames: { clause: string; filter: boolean }[] = [{ clause: 'START', filter: false }];
+  const top = () => frames[frames.length - 1] as { clause: string; filter: boolean };
+  let prev = '';
   const copyUntil = (end: number) => {
-    out += sql.slice(i, end);
+    const part = sql.slice(i, end);
+    for (const ch of part) if (ch === '\n') line++;
+    out += part;
     i = end;
   };
   while (i < n) {
@@ -285,16 +460,30 @@ function scanSql(sql: string, replace?: (name: string) => string): { params: str
         } else j++;
       }
       copyUntil(Math.min(j + 1, n));
+      prev = c;
     } else if (c === ':' && /[a-z]/.test(next ?? '') && !/[A-Za-z0-9_:]/.test(sql[i - 1] ?? '')) {
       const m = /^[a-z][a-z0-9_]*/.exec(sql.slice(i + 1)) as RegExpExecArray;
       const pname = m[0];
-      params.push(pname);
+      markers.push({ name: pname, line, clause: top().clause });
       out += replace ? replace(pname) : `:${pname}`;
       i += 1 + pname.length;
+      prev = ':';
+    } else if (/[A-Za-z_]/.test(c) && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '')) {
+      const word = (/^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i)) as RegExpExecArray)[0];
+      const upper = word.toUpperCase();
+      const clause = CLAUSE_WORDS[upper];
+      if (clause && !(upper === 'FROM' && prev === 'DISTINCT'))
+        top().clause = upper === 'WHERE' && top().filter ? 'FILTER (WHERE)' : clause;
+      prev = upper;
+      copyUntil(i + word.length);
     } else {
+      if (c === '(') frames.push({ clause: top().clause, filter: prev === 'FILTER' });
+      else if (c === ')' && frames.length > 1) frames.pop();
+      if (!/\s/.test(c)) prev = c;
+      else if (c === '\n') line++;
       out += c;
       i++;
     }
   }
-  return { params, text: out };
+  return { params: markers.map((m) => m.name), markers, text: out };
 }

@@ -1,6 +1,7 @@
 /**
  * Which queries a rollup run executes, for which days, and when its datapoints are
- * stamped. Pure: a schedule and a time in, bound SQL statements out.
+ * stamped. Pure: a schedule and a time in, bound SQL statements out (and their positional
+ * form with ExecutionParameters, which the runner sends to Athena).
  *
  * - `hourly` (daily figures, recomputed every hour so late records are counted): for
  *   today (UTC) and yesterday, `active-users` (one run over both days: ActiveUsersDaily
@@ -17,7 +18,15 @@
  * at 23:00 of yesterday (its last hour: the day's final figure), weekly figures at 00:00
  * of the window's last day.
  */
-import { bindParameters, loadDecisionQueries, parseQueryFile, type DecisionQuery, type ParameterValues } from '../queries';
+import {
+  bindParameters,
+  bindPositional,
+  loadDecisionQueries,
+  parseQueryFile,
+  type DecisionQuery,
+  type ParameterValues,
+  type PositionalStatement,
+} from '../queries';
 
 export const ROLLUP_SCHEDULES = ['hourly', 'daily'] as const;
 export type RollupSchedule = (typeof ROLLUP_SCHEDULES)[number];
@@ -31,8 +40,10 @@ export interface PlannedQuery {
   /** The decision query (or rollup query) id: the `Query` dimension of RollupFailures. */
   readonly queryId: string;
   readonly parameters: ParameterValues;
-  /** The bound statement, ready for Athena. */
+  /** The bound statement (literals substituted): what Athena runs, and what the local plane runs on DuckDB. */
   readonly sql: string;
+  /** What Athena is sent: the positional form (`?`) and its ExecutionParameters, which bind to `sql`. */
+  readonly statement: PositionalStatement;
   readonly mapping: RollupMapping;
   /** Day (YYYY-MM-DD) to datapoint timestamp, for the days this query reports on. */
   readonly stamps: Readonly<Record<string, Date>>;
@@ -104,6 +115,7 @@ export function planRollup(schedule: RollupSchedule, now: Date, queries: Map<str
     queryId: id,
     parameters,
     sql: bindParameters(q(id), parameters),
+    statement: bindPositional(q(id), parameters),
     mapping,
     stamps,
   });

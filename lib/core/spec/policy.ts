@@ -11,7 +11,7 @@ import { DETECTOR_DESCRIPTIONS } from '../redaction/catalog-docs';
 import { durationSeconds } from '../policy/durations';
 import type { Policy } from '../policy/schema';
 import { explainGate } from './gate';
-import { loadDecisionQueries } from '../queries';
+import { loadDecisionQueries, toPositional } from '../queries';
 import { resolveSwitches } from '../policy/switches';
 import { limitRows, MAX_ENROLMENT_HOURS } from '../policy/limits';
 import { describeTiers } from '../storage/tiers';
@@ -70,11 +70,13 @@ export function explainPolicy(p: Policy): string {
     '5. Debug captures take a separate stream, are checked again against the enrolments and their expiry, redacted, and stored in the debug bucket under its own key.',
   );
   h(3, 'Decision queries');
-  para('Deployed as Athena named queries in the analysts workgroup. Every query filters on the partition columns.');
+  para(
+    "Deployed as Athena named queries in the analysts workgroup, with execution parameters: each use of a parameter is a `?` in a WHERE clause, and Run in the console asks for the values in the order below (dates and strings single-quoted, e.g. `'2026-11-02'`); the named query's description lists them too. Every query filters on the partition columns.",
+  );
   para(
     table(
-      ['query', 'bucket', 'decision it supports', 'parameters'],
-      loadDecisionQueries().map((q) => [q.id, q.bucket, q.decision, q.parameters.map((x) => x.name).join(', ')]),
+      ['query', 'bucket', 'decision it supports', 'parameters, in the order of the ?'],
+      loadDecisionQueries().map((q) => [q.id, q.bucket, q.decision, toPositional(q).parameters.join(', ')]),
     ),
   );
 
