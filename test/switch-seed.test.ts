@@ -14,7 +14,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeSwitch } from '../lib/aws/switch-store';
 import { AlertRouting } from '../lib/constructs/alerting/index';
 import { KillSwitchParameters } from '../lib/constructs/kill-switches/index';
-import { CREATE_FAILED_ID, KILL_SWITCH_RESOURCE_TYPE, planSeed, seedProperties, SWITCH_VALUE_PATTERN } from '../lib/core/killswitch/seed';
+import {
+  CREATE_FAILED_ID,
+  KILL_SWITCH_RESOURCE_TYPE,
+  planSeed,
+  seedProperties,
+  SWITCH_VALUE_PATTERN,
+  type SeedProperties,
+} from '../lib/core/killswitch/seed';
 import { initialValue, parameterName, parseSwitchValue, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
 import { resolveSwitches, type Policy } from '../lib/core/policy';
 import { createSeedHandler, handlerWith } from '../lambdas/switch-seed/index';
@@ -426,7 +433,7 @@ describe('planSeed and seedProperties (the pure core)', () => {
   });
 
   it('cuts a description to the 1024 characters SSM stores', () => {
-    const p = seedProperties({ ...(props() as never), Description: 'x'.repeat(2000) });
+    const p = seedProperties({ ...(props() as unknown as SeedProperties), Description: 'x'.repeat(2000) });
     expect(p.Description).toHaveLength(1024);
   });
 });

@@ -380,7 +380,7 @@ export class KillSwitchParameters extends Construct {
       const stack = Stack.of(this);
       const shown = (v: string, token: string) => (Token.isUnresolved(v) ? `<${token}>` : v);
       Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:parameter${this.prefix}/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:${shown(stack.partition, 'AWS::Partition')}:ssm:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:parameter${this.prefix}/*]`,
         reason:
           'The switch-seed Lambda deletes a switch removed from the policy in the update cleanup, after its ARN has left the template, so it cannot be named; the grant covers the kill-switch path only, and only where switches are destroyed with the stack (RETAIN, prod, has no delete grant).',
       });
