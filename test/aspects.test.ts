@@ -236,6 +236,7 @@ describe('the Lambdas of the stack, really bundled', () => {
       redact: stack.ingest.redactFunction,
       'debug-capture': stack.ingest.debugCaptureFunction,
       trip: stack.killSwitches.tripFunction!,
+      'switch-seed': stack.killSwitches.seedFunction,
     };
     expect(fnIds).toEqual(expect.arrayContaining(Object.values(named).map((f) => logicalId(stack, f))));
     const nameOf = (id: string) => Object.entries(named).find(([, f]) => logicalId(stack, f) === id)?.[0] ?? id;

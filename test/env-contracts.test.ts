@@ -303,6 +303,8 @@ describe.each(POLICIES)('the synthesized template of %s', (_label, policy) => {
     [idOf(stack.ingest.debugCaptureFunction)]: [SERVICE_NAMES['debug-capture'], (env) => decodeTransformEnv('captures', env)],
     [idOf(stack.rollups.function)]: [SERVICE_NAMES.rollup, decodeRollupEnv],
     [idOf(trip)]: [SERVICE_NAMES.trip, decodeTripEnv],
+    // The Custom::KillSwitch provider reads everything from the request: no variables of its own.
+    [idOf(stack.killSwitches.seedFunction)]: [SERVICE_NAMES['switch-seed'], () => undefined],
   };
 
   /** A function's environment as Lambda would see it, its references resolved to plausible physical names. */
@@ -316,7 +318,7 @@ describe.each(POLICIES)('the synthesized template of %s', (_label, policy) => {
       }),
     );
 
-  it('has exactly the four Lambdas with contracts', () => {
+  it('has exactly the five Lambdas with contracts', () => {
     expect(Object.keys(functions).sort()).toEqual(Object.keys(decoders).sort());
   });
 
@@ -334,6 +336,7 @@ describe.each(POLICIES)('the synthesized template of %s', (_label, policy) => {
     expect(names(idOf(stack.ingest.debugCaptureFunction))).toEqual(TRANSFORM_ENV.captures.names);
     expect(names(idOf(stack.rollups.function))).toEqual(ROLLUP_ENV.names);
     expect(names(idOf(trip))).toEqual(TRIP_ENV.names);
+    expect(names(idOf(stack.killSwitches.seedFunction))).toEqual([]);
   });
 
   it('decodes to what the policy says, the references resolved to the resources they name', () => {

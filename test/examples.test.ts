@@ -69,11 +69,13 @@ describe('examples/team-stack.ts (the README construct example)', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const template = Template.fromStack(teamStack(app));
     template.resourceCountIs('AWS::S3::Bucket', 5);
-    expect(Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name)).toEqual([
+    expect(Object.values(template.findResources('Custom::KillSwitch')).map((p) => p.Properties.Name)).toEqual([
       '/refunds/dev/kill-switches/read_only_mode',
       '/refunds/dev/kill-switches/tools/issue_refund',
     ]);
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::SSM::Parameter', 0);
+    // the trip Lambda and the provider of the switches
+    template.resourceCountIs('AWS::Lambda::Function', 2);
     const serviceActions = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('RefundsService'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));

@@ -2,15 +2,19 @@
  * KillSwitchParameters: the template, with every expectation derived from the parsed
  * policy (`resolveSwitches`, `tripMap`) of the shipped policy and of variants.
  */
-import { App, AspectPriority, Aspects, Stack, Validations } from 'aws-cdk-lib';
+import { App, AspectPriority, Aspects, Stack, Tags, Validations, type CfnElement } from 'aws-cdk-lib';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AlertRouting } from '../lib/constructs/alerting/index';
 import { BoundedLogsAspect } from '../lib/constructs/aspects';
-import { KillSwitchParameters, SWITCH_VALUE_PATTERN } from '../lib/constructs/kill-switches/index';
+import { acknowledgements } from '../lib/constructs/shared/nag';
+import { KILL_SWITCH_RESOURCE_TYPE, KillSwitchParameters, SWITCH_VALUE_PATTERN } from '../lib/constructs/kill-switches/index';
 import { tripMap } from '../lib/core/killswitch/trip';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../lib/core/killswitch/values';
 import { alarmName, resolveSwitches, type Policy } from '../lib/core/policy';
@@ -18,9 +22,10 @@ import { policyFrom, shippedPolicyData, variantPolicy } from './support/policy';
 
 const shipped = policyFrom(shippedPolicyData());
 
-function build(policy: Policy = shipped) {
+function build(policy: Policy = shipped, tags: Record<string, string> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'KillSwitchTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+  for (const [k, v] of Object.entries(tags)) Tags.of(stack).add(k, v);
   Aspects.of(stack).add(new BoundedLogsAspect(), { priority: AspectPriority.READONLY });
   const alerts = AlertRouting.fromPolicy(stack, 'Alerting', policy);
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
@@ -66,6 +71,16 @@ const twoTrips = variantPolicy((d) => {
 const noTrips = variantPolicy((d) => {
   d.kill_switches.auto_trips = [];
 });
+const dev = variantPolicy((d) => {
+  d.environment = 'dev';
+});
+const logicalId = (stack: Stack, c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+/** The logical id of a role's DefaultPolicy. */
+const policyId = (scope: Construct, roleId: string) =>
+  Stack.of(scope).resolve((scope.node.findChild(roleId).node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId);
+/** Custom::KillSwitch properties by parameter name. */
+const switchProperties = (template: Template): Record<string, Record<string, unknown>> =>
+  Object.fromEntries(Object.values(template.findResources(KILL_SWITCH_RESOURCE_TYPE)).map((r) => [r.Properties.Name, r.Properties]));
 
 describe('KillSwitchParameters: parameters', () => {
   for (const [label, policy] of [
@@ -80,27 +95,37 @@ describe('KillSwitchParameters: parameters', () => {
       }),
     ],
   ] as const) {
-    it(`creates one String parameter per switch with its initial document (${label})`, () => {
+    it(`seeds one parameter per switch with its initial document through a Custom::KillSwitch, never an AWS::SSM::Parameter (${label})`, () => {
       const { template, ks, stack } = build(policy);
       const switches = resolveSwitches(policy);
-      template.resourceCountIs('AWS::SSM::Parameter', switches.length);
+      template.resourceCountIs('AWS::SSM::Parameter', 0);
+      template.resourceCountIs(KILL_SWITCH_RESOURCE_TYPE, switches.length);
       for (const sw of switches) {
         const name = parameterName(switchPrefix(policy), sw.ref);
-        template.hasResourceProperties('AWS::SSM::Parameter', {
-          Name: name,
-          Type: 'String',
-          Tier: 'Standard',
-          AllowedPattern: SWITCH_VALUE_PATTERN,
-          Value: serializeSwitchValue(initialValue(sw)),
+        template.hasResource(KILL_SWITCH_RESOURCE_TYPE, {
+          Properties: {
+            ServiceToken: stack.resolve(ks.seedFunction.functionArn),
+            ServiceTimeout: '600',
+            Name: name,
+            InitialValue: serializeSwitchValue(initialValue(sw)),
+            Description: `Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault}.`,
+            AllowedPattern: SWITCH_VALUE_PATTERN,
+            RemovalPolicy: 'Retain',
+          },
+          DeletionPolicy: 'Retain',
+          UpdateReplacePolicy: 'Retain',
         });
+        expect(logicalId(stack, ks.parameter(sw.ref).resource)).toMatch(/KillSwitch[0-9A-F]{8}$/);
         expect(JSON.parse(serializeSwitchValue(initialValue(sw)))).toEqual({
           state: sw.initial,
           reason: 'initial state from the telemetry policy',
           changed_by: 'deploy',
         });
+        // Built from the name: grants need no reference to the custom resource.
         expect(stack.resolve(ks.parameter(sw.ref).parameterArn)).toEqual({
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter', { Ref: expect.any(String) }]],
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:eu-west-1:123456789012:parameter${name}`]],
         });
+        expect(ks.parameter(sw.ref).parameterName).toBe(name);
       }
     });
   }
@@ -132,6 +157,56 @@ describe('KillSwitchParameters: parameters', () => {
       /^kill switch "tools\.nope" is not declared\. Declared: read_only_mode, debug_capture, tools\.search_kb/,
     );
   });
+
+  it("a change of a switch's initial state in the policy changes only its InitialValue: the one change cdk diff shows that a deploy writes", () => {
+    const before = switchProperties(build().template);
+    const changedKeys = (policy: Policy) => {
+      const after = switchProperties(build(policy).template);
+      expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+      return Object.entries(after).flatMap(([name, props]) =>
+        Object.keys({ ...props, ...before[name] })
+          .filter((k) => JSON.stringify(props[k]) !== JSON.stringify(before[name]![k]))
+          .map((k) => `${name} ${k}`),
+      );
+    };
+    const name = parameterName(switchPrefix(shipped), 'tools.search_kb');
+    expect(changedKeys(variantPolicy((d) => (d.kill_switches.tools.search_kb.initial = 'off')))).toEqual([`${name} InitialValue`]);
+    // The description (its safe default) changes, the InitialValue does not: the handler leaves the live value alone.
+    expect(changedKeys(variantPolicy((d) => (d.kill_switches.tools.search_kb.safe_default = 'off')))).toEqual([`${name} Description`]);
+    expect(JSON.parse(before[name]!.InitialValue as string).state).toBe('on');
+  });
+
+  it('destroys the parameters with the stack only where the policy destroys its stores (not prod)', () => {
+    const { template } = build(dev);
+    for (const r of Object.values(template.findResources(KILL_SWITCH_RESOURCE_TYPE))) {
+      expect(r.Properties.RemovalPolicy).toBe('Delete');
+      expect(r.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  it('gives the parameters the stack tags through the resource properties', () => {
+    const { template } = build(shipped, { 'llmops:name': 'copilot', team: 'genai' });
+    for (const props of Object.values(switchProperties(template)))
+      expect(props.Tags).toEqual([
+        { Key: 'llmops:name', Value: 'copilot' },
+        { Key: 'team', Value: 'genai' },
+      ]);
+  });
+
+  it('does not reuse the logical ids of the former AWS::SSM::Parameter resources (CloudFormation refuses a type change in place)', () => {
+    const { template } = build();
+    const former = new Stack(new App(), 'KillSwitchTest');
+    const container = new Construct(new Construct(former, 'KillSwitches'), 'Switches');
+    const formerIds = resolveSwitches(shipped).map((sw) =>
+      logicalId(
+        former,
+        new ssm.StringParameter(container, sw.ref, { stringValue: 'x', parameterName: parameterName(switchPrefix(shipped), sw.ref) }),
+      ),
+    );
+    const ids = Object.keys(template.findResources(KILL_SWITCH_RESOURCE_TYPE));
+    expect(ids).toHaveLength(formerIds.length);
+    expect(ids.filter((id) => formerIds.includes(id))).toEqual([]);
+  });
 });
 
 describe('KillSwitchParameters: access', () => {
@@ -159,18 +234,54 @@ describe('KillSwitchParameters: access', () => {
     expect(own.flatMap(actionsOf).sort()).toEqual(['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']);
   });
 
-  it('the operator role may change every switch; only the operator and the trip Lambda may PutParameter at all', () => {
+  it('the operator role may change every switch; only the operator, the trip Lambda and the seed Lambda may PutParameter at all', () => {
     const { template, ks, stack } = build();
     const all = resolveSwitches(shipped).map((s) => stack.resolve(ks.parameter(s.ref).parameterArn));
     const puts = statements(template).filter((s) => actionsOf(s).some((a) => a === 'ssm:PutParameter' || a === 'ssm:*' || a === '*'));
-    const operatorPolicy = stack.resolve(
-      (stack.node.findChild('Operator').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId,
-    );
-    const tripPolicy = stack.resolve(
-      (ks.node.findChild('TripRole').node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).logicalId,
-    );
-    expect(puts.map((s) => s.id).sort()).toEqual([operatorPolicy, tripPolicy].sort());
+    const operatorPolicy = policyId(stack, 'Operator');
+    expect(puts.map((s) => s.id).sort()).toEqual([operatorPolicy, policyId(ks, 'TripRole'), policyId(ks, 'SeedRole')].sort());
     expect(resourcesOf(puts.find((s) => s.id === operatorPolicy)!)).toEqual(all);
+  });
+
+  it('the seed role creates, overwrites and tags the declared switches only, and deletes none in prod', () => {
+    const { template, ks, stack } = build();
+    const all = resolveSwitches(shipped).map((s) => stack.resolve(ks.parameter(s.ref).parameterArn));
+    const seed = statements(template).filter((s) => s.id === policyId(ks, 'SeedRole'));
+    expect(seed.map((s) => [actionsOf(s), resourcesOf(s)])).toEqual([
+      [['logs:CreateLogStream', 'logs:PutLogEvents'], [stack.resolve((ks.seedFunction as lambda.Function).logGroup.logGroupArn)]],
+      [['ssm:PutParameter', 'ssm:AddTagsToResource', 'ssm:RemoveTagsFromResource'], all],
+    ]);
+    expect(statements(template).filter((s) => actionsOf(s).some((a) => a.includes('Delete')))).toEqual([]);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Description: 'Seeds the kill-switch parameters under /copilot/prod/kill-switches at deploy (Custom::KillSwitch)',
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  it('where switches are destroyed (dev), the seed role may also delete parameters under the prefix, and that alone is acknowledged', () => {
+    const { template, ks, stack } = build(dev);
+    const seed = statements(template).filter((s) => s.id === policyId(ks, 'SeedRole'));
+    expect(seed.map((s) => [actionsOf(s), resourcesOf(s)]).at(-1)).toEqual([
+      ['ssm:DeleteParameter'],
+      [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/copilot/dev/kill-switches/*']] }],
+    ]);
+    expect(stack.resolve(ks.prefixArn)['Fn::Join'][1].at(-1)).toBe(':ssm:eu-west-1:123456789012:parameter/copilot/dev/kill-switches');
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+    expect(acknowledgements(ks).map((a) => [a.path.replace(`${stack.stackName}/`, ''), a.id])).toEqual([
+      [
+        'KillSwitches/SeedRole/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:eu-west-1:123456789012:parameter/copilot/dev/kill-switches/*]',
+      ],
+    ]);
+    // and it is needed: without it cdk-nag reports that finding
+    const bare = build(dev);
+    const policy = bare.ks.node.findChild('SeedRole').node.findChild('DefaultPolicy');
+    (policy.node as unknown as { _metadata: { type: string }[] })._metadata = policy.node.metadata.filter(
+      (m) => m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
+    );
+    expect(new AwsSolutionsChecks().validateScope(bare.stack).violations.map((v) => v.ruleName)).toEqual([
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:eu-west-1:123456789012:parameter/copilot/dev/kill-switches/*]',
+    ]);
   });
 });
 
@@ -186,7 +297,8 @@ describe('KillSwitchParameters: automatic trips', () => {
       const refs = [...new Set(policy.kill_switches.auto_trips.map((t) => t.switch))];
       expect(Object.keys(map).sort()).toEqual([...new Set(alarms)].sort());
 
-      template.resourceCountIs('AWS::Lambda::Function', 1);
+      // the trip Lambda and the seed Lambda
+      template.resourceCountIs('AWS::Lambda::Function', 2);
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: { SWITCH_PREFIX: switchPrefix(policy), TRIP_MAP: JSON.stringify(map) } },
         LoggingConfig: { LogGroup: Match.anyValue() },
@@ -242,16 +354,15 @@ describe('KillSwitchParameters: automatic trips', () => {
   });
 
   it('creates no trip Lambda and no page-topic subscription when the policy maps no alarm', () => {
-    const { template, ks } = build(noTrips);
+    const { template, ks, stack } = build(noTrips);
     expect(ks.tripFunction).toBeUndefined();
     expect(ks.tripMap).toEqual({});
-    template.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toEqual([logicalId(stack, ks.seedFunction)]);
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'lambda' }, 0);
     const writers = statements(template)
       .filter((s) => actionsOf(s).includes('ssm:PutParameter'))
       .map((s) => s.id);
-    expect(writers).toHaveLength(1);
-    expect(writers[0]).toMatch(/^OperatorDefaultPolicy/);
+    expect(writers.sort()).toEqual([policyId(stack, 'Operator'), policyId(ks, 'SeedRole')].sort());
   });
 });
 
@@ -325,9 +436,9 @@ describe('KillSwitchParameters: audit', () => {
   });
 
   it('adds no custom-resource Lambda for the log group policy (targets.CloudWatchLogGroup would)', () => {
-    const { template } = build(noTrips);
+    const { template, ks, stack } = build(noTrips);
     expect(Object.keys(template.findResources('Custom::CloudwatchLogResourcePolicy'))).toEqual([]);
-    template.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toEqual([logicalId(stack, ks.seedFunction)]);
   });
 });
 

@@ -67,11 +67,14 @@ describe('TelemetryStorage and KillSwitchParameters in a stack of a platform tea
     expect([...days].sort((a, b) => a! - b!)).toEqual([1, 14, 400]);
   });
 
-  it('creates one parameter per switch under the prefix, holding its initial state', () => {
-    const params = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => [
-      p.Properties.Name,
-      JSON.parse(p.Properties.Value).state,
+  it('creates one parameter per switch under the prefix, seeded with its initial state and kept when the stack goes', () => {
+    expect(template.findResources('AWS::SSM::Parameter')).toEqual({});
+    const resources = Object.values(template.findResources('Custom::KillSwitch'));
+    expect(resources.map((r) => [r.Properties.RemovalPolicy, r.DeletionPolicy])).toEqual([
+      ['Retain', 'Retain'],
+      ['Retain', 'Retain'],
     ]);
+    const params = resources.map((p) => [p.Properties.Name, JSON.parse(p.Properties.InitialValue).state]);
     expect(params).toEqual([
       ['/refunds/dev/kill-switches/read_only_mode', 'off'],
       ['/refunds/dev/kill-switches/tools/issue_refund', 'on'],
@@ -111,13 +114,18 @@ describe('TelemetryStorage and KillSwitchParameters in a stack of a platform tea
     const app = statementsOf(built.app_role);
     expect(app).toEqual(expect.arrayContaining(['ssm:GetParametersByPath', 'ssm:GetParameter']));
     expect(app).not.toContain('ssm:PutParameter');
-    expect(ref(built.switches.parameter('tools.issue_refund') as never)).toEqual({ Ref: expect.stringMatching(/^Switches/) });
+    expect(ref(built.switches.parameter('tools.issue_refund').resource)).toEqual({
+      Ref: expect.stringMatching(/^SwitchestoolsissuerefundKillSwitch/),
+    });
   });
 
   it('without autoTrips there is no trip Lambda and no topic is needed', () => {
-    const { template: t, switches } = teamStack({ autoTrips: undefined, alarmTopic: undefined });
+    const { template: t, switches, stack: s } = teamStack({ autoTrips: undefined, alarmTopic: undefined });
     expect(switches.tripFunction).toBeUndefined();
-    t.resourceCountIs('AWS::Lambda::Function', 0);
+    // only the provider of the switches
+    expect(Object.keys(t.findResources('AWS::Lambda::Function'))).toEqual([
+      s.getLogicalId(switches.seedFunction.node.defaultChild as never),
+    ]);
   });
 
   it.each([

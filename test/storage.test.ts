@@ -301,10 +301,12 @@ describe.each(Object.entries(VARIANTS))('in the composed stack, policy %s', (_na
     }
   });
 
-  it('creates no custom resource anywhere in the stack (no autoDeleteObjects, no LogRetention singleton, no AwsCustomResource)', () => {
+  it('creates no custom resource in the stack but the kill switches (no autoDeleteObjects, no LogRetention singleton, no AwsCustomResource)', () => {
     const types = Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
     expect(types.length).toBeGreaterThan(Object.keys(alone.template.toJSON().Resources).length);
-    expect(types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource')).toEqual([]);
+    const custom = types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource');
+    expect(new Set(custom)).toEqual(new Set(['Custom::KillSwitch']));
+    expect(custom).toHaveLength(stack.killSwitches.switches.length);
   });
 });
 

@@ -5,7 +5,17 @@
  * The real `SSMClient` talks to it through `endpoint`; nothing under test is stubbed.
  *
  * Operations: GetParametersByPath (paginated, `pageSize` a page at most), GetParameters,
- * GetParameter, PutParameter, DeleteParameter. Failures are queued with `failNext`.
+ * GetParameter, PutParameter, DeleteParameter, AddTagsToResource, RemoveTagsFromResource.
+ * Failures are queued with `failNext`.
+ *
+ * PutParameter as AWS documents it
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html):
+ * without `Overwrite` an existing name answers ParameterAlreadyExists; `Tags` together
+ * with `Overwrite` is refused (tags of an existing parameter change through
+ * AddTagsToResource); a value that does not match the request's `AllowedPattern`, or the
+ * one stored with the parameter, answers ParameterPatternMismatchException. An overwrite
+ * without `Description` or `AllowedPattern` keeps the stored ones (this server's choice:
+ * no test relies on either).
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,6 +36,10 @@ export interface StoredParameter {
   type: string;
   version: number;
   lastModified: number;
+  description?: string;
+  allowedPattern?: string;
+  /** Tag key to value. */
+  tags?: Record<string, string>;
 }
 
 export interface RecordedCall {
@@ -80,11 +94,33 @@ export async function startSsmServer(opts: { region?: string } = {}): Promise<Ss
   const failures = new FailureQueue<QueuedFailure>();
   const state = { pageSize: 10, delayMs: 0 };
 
-  const put = (name: string, value: string, type = 'String'): number => {
+  const put = (
+    name: string,
+    value: string,
+    type = 'String',
+    extra: Pick<StoredParameter, 'description' | 'allowedPattern' | 'tags'> = {},
+  ): number => {
     const prev = parameters.get(name);
     const version = (prev?.version ?? 0) + 1;
-    parameters.set(name, { value, type, version, lastModified: Date.now() / 1000 });
+    parameters.set(name, {
+      value,
+      type,
+      version,
+      lastModified: Date.now() / 1000,
+      description: extra.description ?? prev?.description,
+      allowedPattern: extra.allowedPattern ?? prev?.allowedPattern,
+      tags: { ...prev?.tags, ...extra.tags },
+    });
     return version;
+  };
+  const tagsOf = (b: Record<string, unknown>): Record<string, string> =>
+    Object.fromEntries(((b.Tags as { Key: string; Value: string }[] | undefined) ?? []).map((t) => [t.Key, t.Value]));
+  const taggedParameter = (b: Record<string, unknown>): StoredParameter => {
+    if (b.ResourceType !== 'Parameter')
+      throw new AwsError('InvalidResourceType', `resource type ${String(b.ResourceType)} is not supported here`);
+    const p = parameters.get(String(b.ResourceId));
+    if (!p) throw new AwsError('InvalidResourceId', `Parameter ${String(b.ResourceId)} not found.`);
+    return p;
   };
   const shape = (name: string, p: StoredParameter) => ({
     Name: name,
@@ -127,12 +163,33 @@ export async function startSsmServer(opts: { region?: string } = {}): Promise<Ss
     },
     PutParameter(b) {
       const name = String(b.Name);
+      if (b.Overwrite === true && b.Tags !== undefined)
+        throw new AwsError('ValidationException', 'Invalid request: tags and overwrite can not be used together.');
       if (parameters.has(name) && b.Overwrite !== true) throw new AwsError('ParameterAlreadyExists', 'The parameter already exists.');
       if (typeof b.Value !== 'string' || b.Value.length === 0) throw new AwsError('ValidationException', 'Value must not be empty');
-      return { Version: put(name, b.Value, String(b.Type ?? 'String')), Tier: 'Standard' };
+      const pattern = typeof b.AllowedPattern === 'string' ? b.AllowedPattern : parameters.get(name)?.allowedPattern;
+      if (pattern !== undefined && !new RegExp(pattern).test(b.Value))
+        throw new AwsError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${pattern}`);
+      const version = put(name, b.Value, String(b.Type ?? 'String'), {
+        description: typeof b.Description === 'string' ? b.Description : undefined,
+        allowedPattern: typeof b.AllowedPattern === 'string' ? b.AllowedPattern : undefined,
+        tags: tagsOf(b),
+      });
+      return { Version: version, Tier: 'Standard' };
     },
     DeleteParameter(b) {
       if (!parameters.delete(String(b.Name))) throw new AwsError('ParameterNotFound', 'not found');
+      return {};
+    },
+    AddTagsToResource(b) {
+      const p = taggedParameter(b);
+      p.tags = { ...p.tags, ...tagsOf(b) };
+      return {};
+    },
+    RemoveTagsFromResource(b) {
+      const p = taggedParameter(b);
+      const keys = new Set((b.TagKeys as string[] | undefined) ?? []);
+      p.tags = Object.fromEntries(Object.entries(p.tags ?? {}).filter(([k]) => !keys.has(k)));
       return {};
     },
   };

@@ -1,14 +1,23 @@
 /**
- * Kill switches as AWS resources: one SSM String parameter per switch with its initial
- * document, read and flip grants, a trip Lambda for the alarms mapped in `autoTrips`, and
- * an audit of every change (EventBridge to an audit log group, and a topic if given).
- * `KillSwitchParameters.fromPolicy` builds them from a telemetry policy.
+ * Kill switches as AWS resources: one SSM String parameter per switch, seeded with its
+ * initial document by a `Custom::KillSwitch` resource (a deploy writes a live switch only
+ * when the policy's initial state for it changes), read and flip grants, a trip Lambda for
+ * the alarms mapped in `autoTrips`, and an audit of every change (EventBridge to an audit
+ * log group, and a topic if given). `KillSwitchParameters.fromPolicy` builds them from a
+ * telemetry policy.
  */
 import {
   ArnFormat,
+  CustomResource,
   Duration,
+  Lazy,
   RemovalPolicy,
   Stack,
+  TagManager,
+  TagType,
+  Token,
+  Validations,
+  type ITaggable,
   aws_events as events,
   aws_events_targets as targets,
   aws_iam as iam,
@@ -16,7 +25,6 @@ import {
   aws_logs as logs,
   aws_sns as sns,
   aws_sns_subscriptions as subs,
-  aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { TelemetryFunction } from '../shared/function';
@@ -29,14 +37,9 @@ import { tripMap, type TripMap } from '../../core/killswitch/trip';
 import { tripEnv } from '../../core/killswitch/env';
 import { SERVICE_NAMES } from '../../core/env/services';
 import { initialValue, parameterName, serializeSwitchValue, switchPrefix } from '../../core/killswitch/values';
+import { KILL_SWITCH_RESOURCE_TYPE, seedProperties, SWITCH_VALUE_PATTERN } from '../../core/killswitch/seed';
 
-/**
- * What Parameter Store accepts as a switch value (`AllowedPattern`): a one-line JSON
- * object with a `state` of on or off. A console edit such as `off` is refused at write
- * time instead of putting the switch at its safe default; the client still validates
- * the whole document.
- */
-export const SWITCH_VALUE_PATTERN = '^\\{.*"state":"(on|off)".*\\}$';
+export { KILL_SWITCH_RESOURCE_TYPE, SWITCH_VALUE_PATTERN } from '../../core/killswitch/seed';
 
 /** A switch ref: lowercase words, at most one dot (`read_only_mode`, `tools.create_ticket`). */
 const REF_PATTERN = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?$/;
@@ -108,9 +111,87 @@ export interface KillSwitchParametersProps extends TelemetryLogsProps {
    * @default - Powertools' default
    */
   readonly metricsNamespace?: string;
+  /**
+   * What happens to the switch parameters and the log groups when the stack is deleted or
+   * a switch is removed: `RETAIN` leaves the parameters (a later deploy adopts them with
+   * their state), `DESTROY` deletes them.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
-/** One SSM parameter per kill switch, and the access, trips and audit around them. */
+/** A kill switch's parameter, as grants and dependencies need it. */
+export interface IKillSwitchParameter {
+  /** The switch ref, e.g. `tools.create_ticket`. */
+  readonly ref: string;
+  /** The parameter name, e.g. `/copilot/prod/kill-switches/tools/create_ticket`. */
+  readonly parameterName: string;
+  /** The parameter ARN (built from the name, so grants need no reference to the resource). */
+  readonly parameterArn: string;
+  /** The `Custom::KillSwitch` that creates the parameter: depend on it to run after the switch exists. */
+  readonly resource: CustomResource;
+}
+
+export interface KillSwitchParameterProps {
+  /** The parameter path the switch lives under, e.g. `/copilot/prod/kill-switches`. */
+  readonly prefix: string;
+  /** The switch. */
+  readonly switch: KillSwitchDefinition;
+  /** The ARN of the Lambda function that provides `Custom::KillSwitch` (`KillSwitchParameters.seedFunction`). */
+  readonly serviceToken: string;
+  /** `RETAIN` leaves the parameter when the resource is deleted; `DESTROY` deletes it. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * One switch's parameter, owned by a `Custom::KillSwitch` resource instead of an
+ * `AWS::SSM::Parameter`, whose every update rewrites the value (see
+ * `lib/core/killswitch/seed.ts` for the rules and the AWS documentation behind them).
+ * Taggable: tags (the stack's included) reach the parameter without touching its value.
+ *
+ * Its construct path differs from the former `AWS::SSM::Parameter` (`<ref>/Resource`), so
+ * its logical id does too: CloudFormation refuses to change a resource's type in place.
+ * A stack deployed with those parameters would delete them in the update's cleanup,
+ * after the new resources adopted them; nothing was deployed with them.
+ */
+export class KillSwitchParameter extends Construct implements IKillSwitchParameter, ITaggable {
+  readonly ref: string;
+  readonly parameterName: string;
+  readonly parameterArn: string;
+  readonly resource: CustomResource;
+  readonly tags = new TagManager(TagType.KEY_VALUE, KILL_SWITCH_RESOURCE_TYPE);
+
+  constructor(scope: Construct, id: string, props: KillSwitchParameterProps) {
+    super(scope, id);
+    const sw = props.switch;
+    this.ref = sw.ref;
+    this.parameterName = parameterName(props.prefix, sw.ref);
+    this.parameterArn = parameterArnOf(this, this.parameterName);
+    const properties = validating(this, () =>
+      seedProperties({
+        Name: this.parameterName,
+        // `cdk diff` shows a change of the policy's initial state as this property changing:
+        // the only change on which a deploy writes the live switch.
+        InitialValue: serializeSwitchValue(initialValue(sw)),
+        Description: `Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault ?? sw.initial}.`,
+        AllowedPattern: SWITCH_VALUE_PATTERN,
+        RemovalPolicy: props.removalPolicy === RemovalPolicy.RETAIN ? 'Retain' : 'Delete',
+      }),
+    );
+    this.resource = new CustomResource(this, 'KillSwitch', {
+      serviceToken: props.serviceToken,
+      resourceType: KILL_SWITCH_RESOURCE_TYPE,
+      properties: { ...properties, Tags: Lazy.any({ produce: () => this.tags.renderTags() }) },
+      // The handler answers within its own timeout; this bounds a lost answer to minutes
+      // instead of CloudFormation's default hour (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html).
+      serviceTimeout: Duration.minutes(10),
+      // The handler honours RemovalPolicy too (a Delete it receives leaves a Retain switch).
+      removalPolicy: props.removalPolicy,
+    });
+  }
+}
+
+/** One SSM parameter per kill switch (seeded by `Custom::KillSwitch`), and the access, trips and audit around them. */
 export class KillSwitchParameters extends Construct {
   /**
    * The switches a policy declares (`kill_switches`, `debug_capture`) under `/<name>/<environment>/kill-switches`,
@@ -149,8 +230,10 @@ export class KillSwitchParameters extends Construct {
   readonly auditLogGroup: logs.ILogGroup;
   /** Parameter Store changes under the prefix. */
   readonly auditRule: events.Rule;
+  /** The provider of the `Custom::KillSwitch` resources: creates, adopts, rewrites (initial state changed) and deletes the parameters. */
+  readonly seedFunction: lambda.IFunction;
 
-  private readonly params = new Map<string, ssm.StringParameter>();
+  private readonly params = new Map<string, KillSwitchParameter>();
 
   constructor(scope: Construct, id: string, props: KillSwitchParametersProps) {
     super(scope, id);
@@ -159,17 +242,14 @@ export class KillSwitchParameters extends Construct {
     this.tripMap = props.autoTrips ?? {};
     this.validate(props);
 
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const seed = this.createSeedFunction(props, removalPolicy);
+    this.seedFunction = seed;
     const container = new Construct(this, 'Switches');
     for (const sw of this.switches) {
       this.params.set(
         sw.ref,
-        new ssm.StringParameter(container, sw.ref, {
-          parameterName: parameterName(this.prefix, sw.ref),
-          stringValue: serializeSwitchValue(initialValue(sw)),
-          description: truncateDescription(`Kill switch ${sw.ref}: on means ${sw.meaning}. Safe default ${sw.safeDefault ?? sw.initial}.`),
-          tier: ssm.ParameterTier.STANDARD,
-          allowedPattern: SWITCH_VALUE_PATTERN,
-        }),
+        new KillSwitchParameter(container, sw.ref, { prefix: this.prefix, switch: sw, serviceToken: seed.functionArn, removalPolicy }),
       );
     }
 
@@ -187,7 +267,7 @@ export class KillSwitchParameters extends Construct {
   }
 
   /** The parameter of a switch by ref (`tools.create_ticket`); throws for a ref the policy does not declare. */
-  parameter(ref: string): ssm.IStringParameter {
+  parameter(ref: string): IKillSwitchParameter {
     const p = this.params.get(ref);
     if (!p)
       throw validationError(this, `kill switch ${JSON.stringify(ref)} is not declared. Declared: ${[...this.params.keys()].join(', ')}`);
@@ -196,12 +276,7 @@ export class KillSwitchParameters extends Construct {
 
   /** The ARN of the parameter path, as `GetParametersByPath` authorizes it. */
   get prefixArn(): string {
-    return Stack.of(this).formatArn({
-      service: 'ssm',
-      resource: 'parameter',
-      resourceName: this.prefix.slice(1),
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    return parameterArnOf(this, this.prefix);
   }
 
   /** Lets an application read every switch (what `KillSwitches` needs), and change none. */
@@ -261,6 +336,56 @@ export class KillSwitchParameters extends Construct {
         resources: this.switches.map((s) => this.parameter(s.ref).parameterArn),
       }),
     ];
+  }
+
+  /**
+   * The provider of the `Custom::KillSwitch` resources, invoked by CloudFormation directly:
+   * fewer resources than `cr.Provider` (no framework Lambda, role and log group) and no
+   * acknowledgement for the framework's invoke grant. Its role may create and overwrite
+   * the declared switches and tag them, and, only where switches are destroyed with the
+   * stack, delete parameters under the prefix: a switch removed from the policy is deleted
+   * in the update's cleanup, after its ARN has left every statement.
+   */
+  private createSeedFunction(props: KillSwitchParametersProps, removalPolicy: RemovalPolicy): lambda.IFunction {
+    const role = new iam.Role(this, 'SeedRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Seeds the kill-switch parameters under ${this.prefix} at deploy (Custom::KillSwitch)`,
+    });
+    const fn = new TelemetryFunction(this, 'SeedFn', {
+      entry: 'lambdas/switch-seed/index.ts',
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+      serviceName: SERVICE_NAMES['switch-seed'],
+      description: `Creates the kill-switch parameters under ${this.prefix}; a deploy writes one only when its initial state changes`,
+      role,
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+    });
+    fn.logGroup.grantWrite(role);
+    // Literal ARNs, not references: the role's policy must exist before the resources
+    // that invoke the function, and those resources must not be needed to build it.
+    const arns = this.switches.map((s) => parameterArnOf(this, parameterName(this.prefix, s.ref)));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SeedSwitches',
+        // PutParameter with Tags also needs AddTagsToResource.
+        actions: ['ssm:PutParameter', 'ssm:AddTagsToResource', 'ssm:RemoveTagsFromResource'],
+        resources: arns,
+      }),
+    );
+    if (removalPolicy !== RemovalPolicy.RETAIN) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'DeleteSwitchesUnderPrefix', actions: ['ssm:DeleteParameter'], resources: [`${this.prefixArn}/*`] }),
+      );
+      const stack = Stack.of(this);
+      const shown = (v: string, token: string) => (Token.isUnresolved(v) ? `<${token}>` : v);
+      Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:${shown(stack.partition, 'AWS::Partition')}:ssm:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:parameter${this.prefix}/*]`,
+        reason:
+          'The switch-seed Lambda deletes a switch removed from the policy in the update cleanup, after its ARN has left the template, so it cannot be named; the grant covers the kill-switch path only, and only where switches are destroyed with the stack (RETAIN, prod, has no delete grant).',
+      });
+    }
+    return fn;
   }
 
   /** The trip Lambda, subscribed to the page topic for the mapped alarms only; none when nothing is mapped. */
@@ -334,6 +459,16 @@ export class KillSwitchParameters extends Construct {
   }
 }
 
+/** The ARN of a parameter (or a path) by name: `arn:<partition>:ssm:<region>:<account>:parameter/<name without its leading slash>`. */
+function parameterArnOf(scope: Construct, name: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'ssm',
+    resource: 'parameter',
+    resourceName: name.slice(1),
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
 /**
  * An EventBridge target that writes the whole event to a log group. Unlike
  * `targets.CloudWatchLogGroup`, it does not create a custom-resource Lambda (an
@@ -363,9 +498,4 @@ class AuditLogTarget implements events.IRuleTarget {
       targetResource: this.logGroup,
     };
   }
-}
-
-/** SSM parameter descriptions hold at most 1024 characters. */
-function truncateDescription(text: string): string {
-  return text.length <= 1024 ? text : `${text.slice(0, 1023)}…`;
 }

@@ -8,7 +8,7 @@
 import { DEBUG_CAPTURE_SERVICE, SERVICE_OF } from '../metrics/dictionary';
 
 /** The Lambdas of the stack, by their folder under `lambdas/`. */
-export type LambdaName = 'redact' | 'debug-capture' | 'rollup' | 'trip';
+export type LambdaName = 'redact' | 'debug-capture' | 'rollup' | 'trip' | 'switch-seed';
 
 export const SERVICE_NAMES: Readonly<Record<LambdaName, string>> = {
   /** The events stream's transform publishes the ingest and bucket metrics. */
@@ -17,4 +17,6 @@ export const SERVICE_NAMES: Readonly<Record<LambdaName, string>> = {
   rollup: SERVICE_OF.rollup,
   /** Publishes no metrics. */
   trip: 'kill-switch-trip',
+  /** The `Custom::KillSwitch` provider; publishes no metrics. */
+  'switch-seed': 'kill-switch-seed',
 };

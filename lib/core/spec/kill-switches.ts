@@ -135,7 +135,7 @@ export function explainKillSwitches(p: ExplainedPolicy): string {
     '',
     `Every change of a parameter under \`${prefix}/\` (a flip, a trip, a deploy) is an EventBridge "Parameter Store Change" event, written to the kill-switch audit log group (kept ${auditDays(p)}, from \`retention.audit\`) and notified to the ticket topic. The event names the parameter and the operation; the document says who and why; CloudTrail's \`PutParameter\` event holds the AWS caller identity, and Parameter Store keeps the last 100 versions of each parameter.`,
     '',
-    "A deploy writes a switch only when its deploy-time document changes (for example its `initial` state in the policy); that write replaces the current state, including an operator's or a trip's. Run `llmops switch list` before such a deploy.",
+    "A deploy writes a switch only when its `initial` state in the policy changes: `cdk diff` shows it as `InitialValue` of that switch's `Custom::KillSwitch`, and that write replaces the current state, including an operator's or a trip's. Run `llmops switch list` before such a deploy. Any other change (the description, the tags, the stack) leaves the live state alone; a switch that already exists when its resource is created (one kept from a deleted stack) is adopted as it is. In prod the parameters stay when the stack is deleted; elsewhere they are deleted with it.",
   ];
   return `${out.join('\n')}\n`;
 }
