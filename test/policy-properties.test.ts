@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { formatPath, LOG_RETENTION_DAYS, parsePolicy, PolicyError } from '../lib/core/policy';
+import { formatPath, LOG_RETENTION_DAYS, MISSING_DATA, parsePolicy, PolicyError } from '../lib/core/policy';
+import { METRICS } from '../lib/core/metrics/dictionary';
+import { ingestEmfDocuments } from '../lib/core/transform/emf';
+import { emptyStats } from '../lib/core/transform/transform';
 import { shippedPolicyData, TEST_NOW } from './support/policy';
 
 const FILE = 'p.yaml';
@@ -135,6 +138,49 @@ describe('policy parser properties', () => {
           if (!r.ok) for (const l of r.lines) expect(l).toMatch(/^p\.yaml:\d+:\d+ /);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses missing_data breaching exactly where a missing datapoint does not mean "no batch arrived"', () => {
+    // ground truth from the emitter, not the dictionary's flag: the totals a batch that counts nothing still writes
+    const writtenWhenEmpty = new Set(ingestEmfDocuments(emptyStats(), { kind: 'events', groups: [] }).flatMap((d) => Object.keys(d)));
+    fc.assert(
+      fc.property(fc.constantFrom(...METRICS), fc.constantFrom(...MISSING_DATA), fc.boolean(), (metric, missing, restrict) => {
+        const data = structuredClone(shipped) as any;
+        const dimensions =
+          restrict && metric.kind === 'emitted'
+            ? metric.fixed
+              ? { [metric.fixed.dimension]: metric.fixed.values[0] }
+              : metric.sliced
+                ? { tenant_id: 'emea' }
+                : undefined
+            : undefined;
+        const alarms = data.buckets[metric.bucket].alarms;
+        alarms.push({
+          id: 'prop-alarm',
+          metric: metric.name,
+          ...(dimensions ? { dimensions } : {}),
+          threshold: 0,
+          missing_data: missing,
+          severity: 'page',
+          runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
+        });
+        const r = tryParse(stringify(data));
+        const honest = writtenWhenEmpty.has(metric.name) && !dimensions;
+        if (missing !== 'breaching' || honest) expect(r).toEqual({ ok: true });
+        else
+          expect(r).toEqual({
+            ok: false,
+            lines: [
+              expect.stringMatching(
+                new RegExp(
+                  `^p\\.yaml:\\d+:\\d+ buckets\\.${metric.bucket}\\.alarms\\[${alarms.length - 1}\\]\\.missing_data: is "breaching"; .*Use not_breaching or ignore`,
+                ),
+              ),
+            ],
+          });
+      }),
       { numRuns: 300 },
     );
   });

@@ -192,6 +192,61 @@ describe('policy problems name file, line, column, key path, the bad value and w
     ]);
   });
 
+  /** `line:column` of the `missing_data` value of alarm `id`. */
+  const missingDataAt = (text: string, id: string) => {
+    const at = text.indexOf('missing_data: ', text.indexOf(`id: ${id}\n`)) + 'missing_data: '.length;
+    const before = text.slice(0, at).split('\n');
+    return `${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
+  };
+  const EVERY_BATCH =
+    'Use not_breaching or ignore: breaching fits only the totals written in every batch, 0 included (Redactions, RecordsQuarantined, FieldsDropped, AttributesDropped, RecordsIn, RecordsOk), where missing data means no batch arrived';
+
+  it('fails when missing data counts as breaching on a metric the ingest writes only when it counts something', () => {
+    // the shipped policy before issue 15: every quiet night raised a ticket
+    const text = edited(
+      'missing_data: ignore     # no denial in an hour writes no datapoint: a quiet hour is no evidence either way',
+      'missing_data: breaching',
+    );
+    expect(problems(text)).toEqual([
+      `${FILE}:${missingDataAt(text, 'access-denials-dropped')} buckets.safety.alarms[2].missing_data: is "breaching"; the ingest writes AccessDenials only in batches where it counts something (no 0 otherwise), so every quiet period would breach. ${EVERY_BATCH}`,
+    ]);
+  });
+
+  it('fails when missing data counts as breaching on a rollup metric or a ratio', () => {
+    const text = edited(
+      'missing_data: ignore     # the rollup writes active users only for days with requests',
+      'missing_data: breaching',
+    ).replace(/(id: provider-timeouts[\s\S]*?missing_data: )not_breaching/, '$1breaching');
+    expect(problems(text)).toEqual([
+      `${FILE}:${missingDataAt(text, 'provider-timeouts')} buckets.reliability.alarms[1].missing_data: is "breaching"; ProviderTimeoutRate is a ratio of ProviderTimeouts and Requests, which the ingest writes only in batches where they count something, so every quiet period would breach. ${EVERY_BATCH}`,
+      `${FILE}:${missingDataAt(text, 'weekly-active-users-down')} buckets.adoption.alarms[0].missing_data: is "breaching"; ActiveUsersWeekly is written by the scheduled rollup, not per batch (active users only for days with requests; a stopped rollup raises the rollup-failures alarm), so every period it has not written yet would breach. ${EVERY_BATCH}`,
+    ]);
+  });
+
+  it('fails when missing data counts as breaching on one dimension value of a total written in every batch, and accepts the total', () => {
+    const alarm = (dimensions?: Record<string, string>) => ({
+      id: 'ingest-silent',
+      metric: 'RecordsQuarantined',
+      ...(dimensions ? { dimensions } : {}),
+      threshold: 0,
+      missing_data: 'breaching',
+      severity: 'ticket',
+      runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
+    });
+    const data = shippedPolicyData() as any;
+    data.buckets.safety.alarms.push(alarm({ Reason: 'schema_violation' }));
+    expect(problems(stringify(data))).toEqual([
+      expect.stringMatching(/^telemetry-policy\.yaml:\d+:\d+ buckets\.safety\.alarms\[3\]\.missing_data: /),
+    ]);
+    expect(problems(stringify(data))[0]!.replace(/^\S+ /, '')).toBe(
+      `buckets.safety.alarms[3].missing_data: is "breaching"; the ingest writes RecordsQuarantined {Reason=schema_violation} only in batches where it counts something; only the total is written in every batch, so every quiet period would breach. ${EVERY_BATCH}`,
+    );
+    // the totals: a missing datapoint means no batch arrived (an "ingest is silent" alarm, chosen knowingly)
+    data.buckets.safety.alarms[3] = alarm();
+    data.buckets.reliability.alarms.push({ ...alarm(), metric: 'RecordsIn', comparison: 'below', threshold: 1 });
+    expect(problems(stringify(data))).toEqual([]);
+  });
+
   it('fails when an alarm has both or neither of threshold and anomaly_band', () => {
     const text = edited('        threshold: 8000          # ms\n', '');
     expect(problems(text)).toEqual([

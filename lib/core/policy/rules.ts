@@ -3,12 +3,12 @@
  * value. Each rule reports a problem at a key path with the bad value and what is
  * allowed; the loader turns paths into file positions.
  */
-import { BUCKETS, findMetric } from '../metrics/dictionary';
+import { BUCKETS, EVERY_BATCH_METRICS, findMetric, type MetricDefinition } from '../metrics/dictionary';
 import { estimateSeries } from './series';
 import { validateCustomPattern } from '../redaction/custom';
 import { durationDays, durationHours, durationSeconds } from './durations';
 import { INFREQUENT_ACCESS_MIN_DAYS as IA, LOG_RETENTION_DAYS, MAX_ENROLMENT_HOURS, RETENTION_LIMITS, retentionRange } from './limits';
-import type { Policy } from './schema';
+import type { AlarmPolicy, Policy } from './schema';
 import { resolveSwitches } from './switches';
 
 export type PolicyPath = readonly (string | number)[];
@@ -124,13 +124,9 @@ function checkRedaction(red: Policy['redaction'], error: Report): void {
   );
 }
 
-/** Checks every alarm; returns the declared alarms as `<bucket>.<id>` with their severity. */
-function checkAlarms(
-  buckets: Partial<Policy['buckets']>,
-  slices: Policy['slices'] | undefined,
-  error: Report,
-): Map<string, { severity: string }> {
-  const alarmIds = new Map<string, { severity: string }>();
+/** Checks every alarm; returns the declared alarms by `<bucket>.<id>`. */
+function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices'] | undefined, error: Report): Map<string, AlarmPolicy> {
+  const alarmIds = new Map<string, AlarmPolicy>();
   const sliceNames = slices ? Object.keys(slices.dimensions) : undefined;
   for (const bucket of BUCKETS) {
     // a bucket that failed its structural check is absent here (its problems are reported)
@@ -140,7 +136,7 @@ function checkAlarms(
     );
     alarms.forEach((a, i) => {
       const path = ['buckets', bucket, 'alarms', i];
-      alarmIds.set(`${bucket}.${a.id}`, { severity: a.severity });
+      alarmIds.set(`${bucket}.${a.id}`, a);
       const metric = findMetric(a.metric);
       if (metric && metric.bucket !== bucket) {
         error([...path, 'metric'], `is ${show(a.metric)}, a ${metric.bucket} metric; an alarm belongs to the bucket of its metric`);
@@ -186,6 +182,8 @@ function checkAlarms(
       if (Object.keys(a.dimensions ?? {}).length > 1) {
         error([...path, 'dimensions'], 'an alarm may restrict one dimension: metrics are emitted per slice, never per combination');
       }
+      const silent = breachingOnSilence(a, metric);
+      if (silent) error([...path, 'missing_data'], silent);
       if (a.metric === 'P0Events') {
         if (a.threshold !== 0 || a.comparison !== 'above' || a.anomaly_band !== undefined) {
           error(
@@ -201,6 +199,36 @@ function checkAlarms(
     error(['buckets', 'safety', 'alarms'], 'the safety bucket must have a page alarm on P0Events with threshold 0 (any P0 event pages)');
   }
   return alarmIds;
+}
+
+/**
+ * Why `missing_data: breaching` misleads on this alarm, or undefined when it fits.
+ * CloudWatch treats missing data points as "bad" and breaching the threshold under
+ * `breaching` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data),
+ * so it is honest only where a missing datapoint means the pipeline is silent: the
+ * totals written in every batch (`everyBatch` in the dictionary). Anywhere else a
+ * missing datapoint means "nothing counted" (or "not computed yet"), and every quiet
+ * period would raise the alarm. Even on those totals, breaching makes an "ingest is
+ * silent" alarm, which a night without any traffic also trips: choose it knowingly.
+ */
+function breachingOnSilence(a: AlarmPolicy, metric: MetricDefinition | undefined): string | undefined {
+  if (a.missing_data !== 'breaching' || !metric) return undefined;
+  const dims = Object.entries(a.dimensions ?? {});
+  let why: string;
+  let quiet = 'every quiet period would breach';
+  if (metric.kind === 'ratio') {
+    why = `${a.metric} is a ratio of ${metric.numerator} and ${metric.denominator}, which the ingest writes only in batches where they count something`;
+  } else if (metric.source === 'rollup') {
+    why = `${a.metric} is written by the scheduled rollup, not per batch (active users only for days with requests; a stopped rollup raises the rollup-failures alarm)`;
+    quiet = 'every period it has not written yet would breach';
+  } else if (!metric.everyBatch) {
+    why = `the ingest writes ${a.metric} only in batches where it counts something (no 0 otherwise)`;
+  } else if (dims.length > 0) {
+    why = `the ingest writes ${a.metric} {${dims.map(([k, v]) => `${k}=${v}`).join(', ')}} only in batches where it counts something; only the total is written in every batch`;
+  } else {
+    return undefined;
+  }
+  return `is "breaching"; ${why}, so ${quiet}. Use not_breaching or ignore: breaching fits only the totals written in every batch, 0 included (${EVERY_BATCH_METRICS.join(', ')}), where missing data means no batch arrived`;
 }
 
 function checkDebugCapture(dc: Policy['debug_capture'], opts: RuleOptions, error: Report, warn: Report): void {
@@ -230,7 +258,7 @@ function checkDebugCapture(dc: Policy['debug_capture'], opts: RuleOptions, error
 function checkSwitches(
   ks: Policy['kill_switches'],
   dc: Policy['debug_capture'] | undefined,
-  alarmIds: Map<string, { severity: string }> | undefined,
+  alarmIds: Map<string, AlarmPolicy> | undefined,
   error: Report,
 ): void {
   const switches = new Map(
