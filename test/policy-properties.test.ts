@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { formatPath, LOG_RETENTION_DAYS, MISSING_DATA, parsePolicy, PolicyError } from '../lib/core/policy';
+import { formatPath, LOG_RETENTION_DAYS, MISSING_DATA, parsePolicy, PolicyError, resolveSwitches } from '../lib/core/policy';
 import { METRICS } from '../lib/core/metrics/dictionary';
 import { ingestEmfDocuments } from '../lib/core/transform/emf';
 import { emptyStats } from '../lib/core/transform/transform';
-import { shippedPolicyData, TEST_NOW } from './support/policy';
+import { policyFrom, shippedPolicyData, TEST_NOW } from './support/policy';
 
 const FILE = 'p.yaml';
 
@@ -182,6 +182,64 @@ describe('policy parser properties', () => {
           });
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('accepts an auto-trip only on an alarm scoped to what the switch governs', () => {
+    const switches = resolveSwitches(policyFrom(shipped));
+    const otherValue = fc.constantFrom('hr_policies', 'it_kb', 'service_desk', 'wiki', 'policy_qna', 'hr_request', 'ticket_create');
+    const cases = fc.constantFrom(...switches).chain((sw) =>
+      fc.tuple(
+        fc.constant(sw),
+        fc.constantFrom(...METRICS),
+        // half the scopes name the switch's own connector or intent
+        fc.option(
+          fc.record({
+            dim: fc.constantFrom('source', 'intent', 'tenant_id'),
+            value: fc.oneof(fc.constant(sw.target ?? 'emea'), otherValue),
+          }),
+          { nil: undefined },
+        ),
+        fc.boolean(),
+      ),
+    );
+    fc.assert(
+      fc.property(cases, ([sw, metric, scope, unlist]) => {
+        const data = structuredClone(shipped) as any;
+        // only metrics cut by slices get a dimension, so the alarm itself stays valid
+        const dims = scope && metric.kind === 'emitted' && metric.sliced ? { [scope.dim]: scope.value } : undefined;
+        data.buckets[metric.bucket].alarms.push({
+          id: 'prop-trip',
+          metric: metric.name,
+          ...(dims ? { dimensions: dims } : {}),
+          threshold: 0,
+          severity: 'page',
+          runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
+        });
+        const slice = data.slices.dimensions[sw.kind === 'connector' ? 'source' : 'intent'];
+        if (unlist) slice.values = slice.values.filter((v: string) => v !== sw.target);
+        data.kill_switches.auto_trips = [{ alarm: `${metric.bucket}.prop-trip`, switch: sw.ref, set: sw.tripped }];
+        const r = tryParse(stringify(data));
+        const scoped = (dim: string) => dims?.[dim] === sw.target && !unlist;
+        const allowed =
+          sw.kind === 'read_only_mode' ||
+          sw.kind === 'debug_capture' ||
+          (sw.kind === 'connector' && scoped('source')) ||
+          (sw.kind === 'human_review' && scoped('intent'));
+        if (allowed) expect(r).toEqual({ ok: true });
+        else
+          expect(r).toEqual({
+            ok: false,
+            lines: [
+              expect.stringMatching(
+                sw.kind === 'tool'
+                  ? /^p\.yaml:\d+:\d+ kill_switches\.auto_trips\[0\]\.switch: is "tools\.[a-z_]+"; no metric is cut by tool name/
+                  : /^p\.yaml:\d+:\d+ kill_switches\.auto_trips\[0\]\.alarm: is "[a-z]+\.prop-trip", which watches .*; an auto-trip of (connectors|human_review)\.[a-z_]+ needs an alarm restricted to that (connector|intent): /,
+              ),
+            ],
+          });
+      }),
+      { numRuns: 400 },
     );
   });
 

@@ -9,7 +9,7 @@ import { validateCustomPattern } from '../redaction/custom';
 import { durationDays, durationHours, durationSeconds } from './durations';
 import { INFREQUENT_ACCESS_MIN_DAYS as IA, LOG_RETENTION_DAYS, MAX_ENROLMENT_HOURS, RETENTION_LIMITS, retentionRange } from './limits';
 import type { AlarmPolicy, Policy } from './schema';
-import { resolveSwitches } from './switches';
+import { resolveSwitches, tripScope, type ResolvedSwitch } from './switches';
 
 export type PolicyPath = readonly (string | number)[];
 
@@ -47,7 +47,7 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
   if (p.debug_capture) checkDebugCapture(p.debug_capture, opts, error, warn);
   // alarm references are judged only when every bucket parsed (else a reference into a broken bucket looks unknown)
   const allAlarms = p.buckets && BUCKETS.every((b) => p.buckets?.[b]) ? alarmIds : undefined;
-  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, error);
+  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, p.slices, error);
   if (p.alerting) checkAlerting(p.alerting, error, warn);
   if (p.slices) {
     for (const [field, d] of Object.entries(p.slices.dimensions)) {
@@ -259,6 +259,7 @@ function checkSwitches(
   ks: Policy['kill_switches'],
   dc: Policy['debug_capture'] | undefined,
   alarmIds: Map<string, AlarmPolicy> | undefined,
+  slices: Policy['slices'] | undefined,
   error: Report,
 ): void {
   const switches = new Map(
@@ -282,7 +283,53 @@ function checkSwitches(
     else if (t.set !== sw.tripped) {
       error([...path, 'set'], `is ${show(t.set)}; a trip contains an incident, so ${t.switch} can only be set ${show(sw.tripped)}`);
     }
+    // the scope is judged only for a page alarm and a declared switch (else the problems above say what to fix)
+    if (sw && alarm?.severity === 'page') {
+      const scope = outOfScope(t.alarm, alarm, sw, slices);
+      if (scope) error([...path, scope.key], scope.message);
+    }
   });
+}
+
+/**
+ * Why an alarm may not trip this switch (see `tripScope`), or undefined when it may: a
+ * connector or intent switch needs an alarm restricted to that connector or intent, on a
+ * metric sliced by it, with the value listed in the slice; a tool switch has no such alarm.
+ */
+function outOfScope(
+  ref: string,
+  a: AlarmPolicy,
+  sw: ResolvedSwitch,
+  slices: Policy['slices'] | undefined,
+): { key: 'alarm' | 'switch'; message: string } | undefined {
+  const scope = tripScope(sw.kind);
+  if (scope.kind === 'global') return undefined;
+  if (scope.kind === 'none') {
+    return {
+      key: 'switch',
+      message: `is ${show(sw.ref)}; no metric is cut by tool name (tool_path is only none, read or write), so no alarm is scoped to one tool and a tool switch cannot be tripped automatically: remove this trip and name the switch in the alarm's runbook${sw.writes ? ', or trip read_only_mode (every write tool)' : ''}`,
+    };
+  }
+  const dim = scope.dimension;
+  const target = sw.target ?? '';
+  const noun = dim === 'source' ? 'connector' : 'intent';
+  const metric = findMetric(a.metric);
+  const dims = Object.entries(a.dimensions ?? {});
+  const subject = `${a.metric}${dims.length ? ` {${dims.map(([k, v]) => `${k}=${v}`).join(', ')}}` : ''}`;
+  const value = a.dimensions?.[dim];
+  // judged once the slices section parses (its own problems are reported)
+  const listed = slices?.dimensions[dim]?.values?.includes(target) ?? false;
+  let watches: string;
+  if (value === undefined) watches = `${subject} for every ${noun}`;
+  else if (value !== target) watches = `${subject}, another ${noun}`;
+  else if (metric?.kind !== 'emitted' || !metric.sliced) watches = `${subject}, but ${a.metric} is not cut by ${dim}`;
+  else if (slices && !listed)
+    watches = `${subject}, but slices.dimensions.${dim}.values does not list ${target}, so its series can fold into "other"`;
+  else return undefined;
+  return {
+    key: 'alarm',
+    message: `is ${show(ref)}, which watches ${watches}; an auto-trip of ${sw.ref} needs an alarm restricted to that ${noun}: dimensions { ${dim}: ${target} } on a metric sliced by ${dim}, with ${target} listed in slices.dimensions.${dim}.values`,
+  };
 }
 
 function checkAlerting(alerting: Policy['alerting'], error: Report, warn: Report): void {

@@ -301,7 +301,12 @@ const KillSwitches = z.strictObject({
   tools: z.record(snakeKey('a tool name'), ToolSwitch).default({}).describe('on = the tool may run.'),
   connectors: z.record(snakeKey('a connector name'), SwitchSpec).default({}).describe('on = the connector may be queried.'),
   human_review: z.record(snakeKey('an intent'), SwitchSpec).default({}).describe('on = every request of the intent needs human review.'),
-  auto_trips: z.array(AutoTrip).default([]).describe('Page alarms that flip a switch without a human.'),
+  auto_trips: z
+    .array(AutoTrip)
+    .default([])
+    .describe(
+      'Page alarms that flip a switch without a human. A connector or human_review switch needs an alarm restricted to it (dimensions { source: <connector> } or { intent: <intent> }); a tool switch cannot be tripped (no metric is cut by tool).',
+    ),
 });
 
 export const VERSION_TAGS = [

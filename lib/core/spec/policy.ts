@@ -11,6 +11,7 @@ import { DETECTOR_DESCRIPTIONS } from '../redaction/catalog-docs';
 import { durationSeconds } from '../policy/durations';
 import type { Policy } from '../policy/schema';
 import { explainGate } from './gate';
+import { AUTO_TRIP_SCOPE } from './kill-switches';
 import { loadDecisionQueries } from '../queries';
 import { resolveSwitches } from '../policy/switches';
 import { limitRows, MAX_ENROLMENT_HOURS } from '../policy/limits';
@@ -247,6 +248,7 @@ export function explainPolicy(p: Policy): string {
       ]),
     ),
   );
+  para(AUTO_TRIP_SCOPE);
 
   // --- gates
   out.push(`${explainGate(p).trimEnd()}\n`);
