@@ -116,7 +116,7 @@ describe('llmops gate (CloudWatch)', () => {
         'Verdict: PASS (exit 0) for prompt_version pv-2 against pv-1.',
         'note: P0Events has no version dimension: every P0 event in the window counts against the canary. Confirm with --source athena, which attributes each P0 request to its version.',
         'note: slices.dimensions.prompt_version has no values list: each ingest instance gives its first 4 versions their own series and counts later ones as "other"; list the versions to be sure both have series.',
-        'note: Compared as a whole: CloudWatch has one dimension set per slice, never prompt_version x tenant_id/user_role/intent/tool_path. Per-intent comparison: --source athena (the canary-vs-baseline query).',
+        'note: Compared as a whole: CloudWatch has one dimension set per slice, never prompt_version x tenant_id/user_role/intent/tool_path/source. Per-intent comparison: --source athena (the canary-vs-baseline query).',
         '',
       ].join('\n'),
     );

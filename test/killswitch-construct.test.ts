@@ -64,8 +64,8 @@ const resourcesOf = (s: { Resource: unknown }) => [s.Resource].flat();
 const twoTrips = variantPolicy((d) => {
   d.kill_switches.auto_trips = [
     { alarm: 'safety.p0-events', switch: 'read_only_mode', set: 'on' },
-    { alarm: 'reliability.provider-timeouts', switch: 'tools.create_ticket', set: 'off' },
-    { alarm: 'safety.p0-events', switch: 'tools.update_ticket', set: 'off' },
+    { alarm: 'safety.access-violation-hr', switch: 'connectors.hr_policies', set: 'off' },
+    { alarm: 'safety.p0-events', switch: 'debug_capture', set: 'off' },
   ];
 });
 const noTrips = variantPolicy((d) => {
@@ -342,10 +342,18 @@ describe('KillSwitchParameters: automatic trips', () => {
 
   it('fails when auto_trips would not fit in the trip Lambda environment', () => {
     const many = variantPolicy((d) => {
+      // each trip on an alarm scoped to its connector, as the policy check requires
+      const hr = d.buckets.safety.alarms.find((a: { id: string }) => a.id === 'access-violation-hr');
+      d.slices.dimensions.source = { max_values: 43, values: [...d.slices.dimensions.source.values] };
       for (let i = 0; i < 40; i++) {
-        d.kill_switches.tools[`tool_number_${i}`] = { kind: 'write' };
-        d.buckets.safety.alarms.push({ ...d.buckets.safety.alarms[0], id: `p0-events-copy-number-${i}` });
-        d.kill_switches.auto_trips.push({ alarm: `safety.p0-events-copy-number-${i}`, switch: `tools.tool_number_${i}`, set: 'off' });
+        d.kill_switches.connectors[`connector_number_${i}`] = {};
+        d.slices.dimensions.source.values.push(`connector_number_${i}`);
+        d.buckets.safety.alarms.push({ ...hr, id: `access-violation-number-${i}`, dimensions: { source: `connector_number_${i}` } });
+        d.kill_switches.auto_trips.push({
+          alarm: `safety.access-violation-number-${i}`,
+          switch: `connectors.connector_number_${i}`,
+          set: 'off',
+        });
       }
     });
     expect(() => build(many)).toThrow(

@@ -41,9 +41,13 @@ describe('explainKillSwitches', () => {
     const md = explainKillSwitches(p);
     expect(rowOf(md, 'read_only_mode')!.slice(4, 6)).toEqual([
       'kill-switch operators, the trip Lambda',
-      'copilot-prod-safety-p0-events (page; fires after 5m of breach)',
+      'copilot-prod-safety-p0-events (page on P0Events; fires after 5m of breach)',
     ]);
     expect(rowOf(md, 'connectors.hr_policies')!.slice(4, 6)).toEqual(['kill-switch operators', '-']);
+    // the shipped trip names the one connector's series its alarm watches
+    expect(rowOf(explainKillSwitches(shipped), 'connectors.hr_policies')![5]).toBe(
+      'copilot-prod-safety-access-violation-hr (page on AccessViolations {source=hr_policies}; fires after 5m of breach)',
+    );
     expect(rowOf(md, 'read_only_mode')![7]).toBe('45 s after the flip; automatically: the alarm delay, then 45 s |');
   });
 

@@ -46,14 +46,14 @@ describe('tripMap', () => {
     const p = variantPolicy((d) => {
       d.kill_switches.auto_trips = [
         { alarm: 'safety.p0-events', switch: 'read_only_mode', set: 'on' },
-        { alarm: 'safety.p0-events', switch: 'tools.create_ticket', set: 'off' },
+        { alarm: 'safety.p0-events', switch: 'debug_capture', set: 'off' },
         { alarm: 'reliability.provider-timeouts', switch: 'read_only_mode', set: 'on' },
       ];
     });
     expect(tripMap(p)).toEqual({
       'copilot-prod-safety-p0-events': [
         { ref: 'read_only_mode', set: 'on' },
-        { ref: 'tools.create_ticket', set: 'off' },
+        { ref: 'debug_capture', set: 'off' },
       ],
       'copilot-prod-reliability-provider-timeouts': [{ ref: 'read_only_mode', set: 'on' }],
     });

@@ -6,9 +6,11 @@
  * such metrics. And every metric the emitters publish is declared, but for their own
  * health metrics. Pure: the emitters' core functions on sample data, no aws-cdk-lib.
  */
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import {
   DEBUG_CAPTURE_SERVICE,
+  EVERY_BATCH_METRICS,
   METRICS,
   SERVICE_DIMENSION,
   SERVICE_OF,
@@ -16,9 +18,9 @@ import {
   type MetricDefinition,
 } from '../lib/core/metrics/dictionary';
 import { aggregateBatch, SliceAdmission } from '../lib/core/transform/aggregate';
-import { publishIngestMetrics, serviceOf } from '../lib/core/transform/emf';
-import { emptyStats } from '../lib/core/transform/transform';
-import { parseTelemetryEvent, type FeedbackEvent, type RequestEvent, type TelemetryEvent } from '../lib/core/contract';
+import { ingestEmfDocuments, publishIngestMetrics, serviceOf } from '../lib/core/transform/emf';
+import { emptyStats, type TransformStats } from '../lib/core/transform/transform';
+import { parseTelemetryEvent, QUARANTINE_REASONS, type FeedbackEvent, type RequestEvent, type TelemetryEvent } from '../lib/core/contract';
 import { datumsFor } from '../lib/core/rollup/metrics';
 import { planRollup, ROLLUP_SCHEDULES } from '../lib/core/rollup/plan';
 import { toMetricDatum } from '../lib/core/rollup/publish';
@@ -150,5 +152,62 @@ describe('the metric dictionary against its emitters', () => {
     // CapturesDropped: the debug-capture stream's health; RollupFailures (published by the runner, not by datumsFor) is the rollup's.
     expect(undeclared).toEqual(['CapturesDropped']);
     expect(declared.has(ROLLUP_FAILURES_METRIC)).toBe(false);
+  });
+});
+
+/**
+ * What a missing datapoint means, which the policy check relies on to refuse
+ * `missing_data: breaching` (lib/core/policy/rules.ts): the metrics marked `everyBatch`
+ * are exactly the totals a batch writes even when it counts nothing; every other series
+ * is written only when it counts something, so its missing datapoint means zero.
+ */
+describe('which metrics a batch writes as an explicit 0', () => {
+  /** Metric name to the values written in one dimension set of the events stream's documents. */
+  function written(stats: TransformStats, batch: readonly TelemetryEvent[]): { dims: string[]; name: string; values: number[] }[] {
+    const groups = aggregateBatch(batch, { policy, admission: new SliceAdmission(policy.slices.dimensions) });
+    return ingestEmfDocuments(stats, { kind: 'events', groups }).flatMap((d) => {
+      const doc = d as unknown as Record<string, unknown> & {
+        _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      };
+      const [directive] = doc._aws.CloudWatchMetrics;
+      const dims = (directive?.Dimensions[0] ?? []).filter((k) => k !== SERVICE_DIMENSION).map((k) => `${k}=${String(doc[k])}`);
+      return (directive?.Metrics ?? []).map((m) => ({ dims, name: m.Name, values: [doc[m.Name]].flat() as number[] }));
+    });
+  }
+
+  it('an empty batch writes exactly the everyBatch totals, each as 0', () => {
+    const out = written(emptyStats(), []);
+    expect(out.map((w) => w.name).sort()).toEqual([...EVERY_BATCH_METRICS].sort());
+    expect(out.every((w) => w.dims.length === 0 && w.values.every((v) => v === 0))).toBe(true);
+  });
+
+  it('any batch writes the everyBatch totals, and no other series as 0 (fast-check)', () => {
+    const counts = fc.integer({ min: 0, max: 3 });
+    fc.assert(
+      fc.property(
+        fc.subarray(events),
+        fc.record({ recordsIn: counts, ok: counts, fieldsDropped: counts, attributesDropped: counts }),
+        fc.dictionary(fc.constantFrom(...QUARANTINE_REASONS), counts),
+        fc.dictionary(fc.constantFrom('email', 'aws_access_key', 'employee_number'), counts),
+        (batch, totals, quarantined, redactions) => {
+          const out = written({ ...emptyStats(), ...totals, quarantined, redactions }, batch);
+          const totalsWritten = out.filter((w) => w.dims.length === 0).map((w) => w.name);
+          expect(totalsWritten).toEqual(expect.arrayContaining([...EVERY_BATCH_METRICS]));
+          for (const w of out) {
+            if (w.dims.length === 0 && EVERY_BATCH_METRICS.includes(w.name)) continue;
+            if (w.name === 'Latency') continue; // observations of requests, written only for a batch with requests
+            expect(
+              w.values.some((v) => v !== 0),
+              `${w.name} {${w.dims.join(', ')}} written as 0`,
+            ).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('rollup metrics are never everyBatch: the rollup writes them on its schedule, not per batch', () => {
+    expect(METRICS.filter((m) => m.kind === 'emitted' && m.source === 'rollup' && m.everyBatch)).toEqual([]);
   });
 });

@@ -129,9 +129,10 @@ describe('alarms from the policy', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'copilot-prod-safety-access-violation-hr',
+      MetricName: 'AccessViolations',
       Dimensions: [
-        { Name: 'Category', Value: 'access_violation' },
         { Name: 'service', Value: 'ingest' },
+        { Name: 'source', Value: 'hr_policies' },
       ],
       Threshold: 0,
     });

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { formatPath, LOG_RETENTION_DAYS, parsePolicy, PolicyError } from '../lib/core/policy';
-import { shippedPolicyData, TEST_NOW } from './support/policy';
+import { formatPath, LOG_RETENTION_DAYS, MISSING_DATA, parsePolicy, PolicyError, resolveSwitches } from '../lib/core/policy';
+import { METRICS } from '../lib/core/metrics/dictionary';
+import { ingestEmfDocuments } from '../lib/core/transform/emf';
+import { emptyStats } from '../lib/core/transform/transform';
+import { policyFrom, shippedPolicyData, TEST_NOW } from './support/policy';
 
 const FILE = 'p.yaml';
 
@@ -136,6 +139,107 @@ describe('policy parser properties', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('refuses missing_data breaching exactly where a missing datapoint does not mean "no batch arrived"', () => {
+    // ground truth from the emitter, not the dictionary's flag: the totals a batch that counts nothing still writes
+    const writtenWhenEmpty = new Set(ingestEmfDocuments(emptyStats(), { kind: 'events', groups: [] }).flatMap((d) => Object.keys(d)));
+    fc.assert(
+      fc.property(fc.constantFrom(...METRICS), fc.constantFrom(...MISSING_DATA), fc.boolean(), (metric, missing, restrict) => {
+        const data = structuredClone(shipped) as any;
+        const dimensions =
+          restrict && metric.kind === 'emitted'
+            ? metric.fixed
+              ? { [metric.fixed.dimension]: metric.fixed.values[0] }
+              : metric.sliced
+                ? { tenant_id: 'emea' }
+                : undefined
+            : undefined;
+        const alarms = data.buckets[metric.bucket].alarms;
+        alarms.push({
+          id: 'prop-alarm',
+          metric: metric.name,
+          ...(dimensions ? { dimensions } : {}),
+          threshold: 0,
+          missing_data: missing,
+          severity: 'page',
+          runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
+        });
+        const r = tryParse(stringify(data));
+        const honest = writtenWhenEmpty.has(metric.name) && !dimensions;
+        if (missing !== 'breaching' || honest) expect(r).toEqual({ ok: true });
+        else
+          expect(r).toEqual({
+            ok: false,
+            lines: [
+              expect.stringMatching(
+                new RegExp(
+                  `^p\\.yaml:\\d+:\\d+ buckets\\.${metric.bucket}\\.alarms\\[${alarms.length - 1}\\]\\.missing_data: is "breaching"; .*Use not_breaching or ignore`,
+                ),
+              ),
+            ],
+          });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts an auto-trip only on an alarm scoped to what the switch governs', () => {
+    const switches = resolveSwitches(policyFrom(shipped));
+    const otherValue = fc.constantFrom('hr_policies', 'it_kb', 'service_desk', 'wiki', 'policy_qna', 'hr_request', 'ticket_create');
+    const cases = fc.constantFrom(...switches).chain((sw) =>
+      fc.tuple(
+        fc.constant(sw),
+        fc.constantFrom(...METRICS),
+        // half the scopes name the switch's own connector or intent
+        fc.option(
+          fc.record({
+            dim: fc.constantFrom('source', 'intent', 'tenant_id'),
+            value: fc.oneof(fc.constant(sw.target ?? 'emea'), otherValue),
+          }),
+          { nil: undefined },
+        ),
+        fc.boolean(),
+      ),
+    );
+    fc.assert(
+      fc.property(cases, ([sw, metric, scope, unlist]) => {
+        const data = structuredClone(shipped) as any;
+        // only metrics cut by slices get a dimension, so the alarm itself stays valid
+        const dims = scope && metric.kind === 'emitted' && metric.sliced ? { [scope.dim]: scope.value } : undefined;
+        data.buckets[metric.bucket].alarms.push({
+          id: 'prop-trip',
+          metric: metric.name,
+          ...(dims ? { dimensions: dims } : {}),
+          threshold: 0,
+          severity: 'page',
+          runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
+        });
+        const slice = data.slices.dimensions[sw.kind === 'connector' ? 'source' : 'intent'];
+        if (unlist) slice.values = slice.values.filter((v: string) => v !== sw.target);
+        data.kill_switches.auto_trips = [{ alarm: `${metric.bucket}.prop-trip`, switch: sw.ref, set: sw.tripped }];
+        const r = tryParse(stringify(data));
+        const scoped = (dim: string) => dims?.[dim] === sw.target && !unlist;
+        const allowed =
+          sw.kind === 'read_only_mode' ||
+          sw.kind === 'debug_capture' ||
+          (sw.kind === 'connector' && scoped('source')) ||
+          (sw.kind === 'human_review' && scoped('intent'));
+        if (allowed) expect(r).toEqual({ ok: true });
+        else
+          expect(r).toEqual({
+            ok: false,
+            lines: [
+              expect.stringMatching(
+                sw.kind === 'tool'
+                  ? /^p\.yaml:\d+:\d+ kill_switches\.auto_trips\[0\]\.switch: is "tools\.[a-z_]+"; no metric is cut by tool name/
+                  : /^p\.yaml:\d+:\d+ kill_switches\.auto_trips\[0\]\.alarm: is "[a-z]+\.prop-trip", which watches .*; an auto-trip of (connectors|human_review)\.[a-z_]+ needs an alarm restricted to that (connector|intent): /,
+              ),
+            ],
+          });
+      }),
+      { numRuns: 400 },
     );
   });
 

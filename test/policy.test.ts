@@ -100,15 +100,13 @@ describe('policy problems name file, line, column, key path, the bad value and w
 
   it('fails when the P0 alarm is downgraded to a ticket', () => {
     const text = shippedPolicyText().replace(/(id: p0-events[\s\S]*?severity: )page/, '$1ticket');
-    const out = problems(text);
-    expect(out).toContain(
-      `${FILE}:${pos(text, 'ticket', text.indexOf('id: p0-events') - text.indexOf('ticket') + text.slice(text.indexOf('id: p0-events')).indexOf('ticket'))} buckets.safety.alarms[0].severity: is "ticket"; any P0 event pages`,
-    );
-    expect(
-      out.some((l) =>
-        l.endsWith('buckets.safety.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 (any P0 event pages)'),
+    // p0-events is the shipped policy's only P0Events alarm, so the bucket loses its P0 page too
+    expect(problems(text)).toEqual([
+      expect.stringMatching(
+        /^telemetry-policy\.yaml:\d+:\d+ buckets\.safety\.alarms: the safety bucket must have a page alarm on P0Events with threshold 0 \(any P0 event pages\)$/,
       ),
-    ).toBe(false);
+      `${FILE}:${pos(text, 'ticket', text.indexOf('id: p0-events') - text.indexOf('ticket') + text.slice(text.indexOf('id: p0-events')).indexOf('ticket'))} buckets.safety.alarms[0].severity: is "ticket"; any P0 event pages`,
+    ]);
   });
 
   it('fails when the safety bucket has no P0 alarm', () => {
@@ -190,6 +188,126 @@ describe('policy problems name file, line, column, key path, the bad value and w
       ),
       `${FILE}:${pos(text, "'off' }", text.indexOf("switch: read_only_mode, set: 'off'") - text.indexOf("'off' }") + 'switch: read_only_mode, set: '.length)} kill_switches.auto_trips[2].set: is "off"; a trip contains an incident, so read_only_mode can only be set "on"`,
     ]);
+  });
+
+  const NEEDS_HR =
+    'an auto-trip of connectors.hr_policies needs an alarm restricted to that connector: dimensions { source: hr_policies } on a metric sliced by source, with hr_policies listed in slices.dimensions.source.values';
+
+  it('fails when a connector is tripped by an alarm that watches every connector', () => {
+    // the shipped policy before issue 15: a violation in it_kb switched off hr_policies
+    const text = edited(
+      'metric: AccessViolations\n        dimensions: { source: hr_policies }',
+      'metric: P0Events\n        dimensions: { Category: access_violation }',
+    );
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, 'safety.access-violation-hr, switch')} kill_switches.auto_trips[0].alarm: is "safety.access-violation-hr", which watches P0Events {Category=access_violation} for every connector; ${NEEDS_HR}`,
+    ]);
+  });
+
+  it('fails when a connector is tripped by an alarm on another connector, or on one whose series can fold into "other"', () => {
+    const other = edited('dimensions: { source: hr_policies }', 'dimensions: { source: it_kb }');
+    expect(problems(other)).toEqual([
+      `${FILE}:${pos(other, 'safety.access-violation-hr, switch')} kill_switches.auto_trips[0].alarm: is "safety.access-violation-hr", which watches AccessViolations {source=it_kb}, another connector; ${NEEDS_HR}`,
+    ]);
+    const unlisted = edited('values: [hr_policies, it_kb, service_desk]', 'values: [it_kb, service_desk]');
+    expect(problems(unlisted)).toEqual([
+      `${FILE}:${pos(unlisted, 'safety.access-violation-hr, switch')} kill_switches.auto_trips[0].alarm: is "safety.access-violation-hr", which watches AccessViolations {source=hr_policies}, but slices.dimensions.source.values does not list hr_policies, so its series can fold into "other"; ${NEEDS_HR}`,
+    ]);
+  });
+
+  it('fails when an auto-trip names a tool switch: no metric is cut by tool name', () => {
+    const text = edited(
+      "    - { alarm: safety.access-violation-hr, switch: connectors.hr_policies, set: 'off' }",
+      "    - { alarm: safety.p0-events, switch: tools.create_ticket, set: 'off' }\n    - { alarm: safety.p0-events, switch: tools.search_kb, set: 'off' }",
+    );
+    const tool =
+      "no metric is cut by tool name (tool_path is only none, read or write), so no alarm is scoped to one tool and a tool switch cannot be tripped automatically: remove this trip and name the switch in the alarm's runbook";
+    expect(problems(text)).toEqual([
+      `${FILE}:${pos(text, 'tools.create_ticket')} kill_switches.auto_trips[0].switch: is "tools.create_ticket"; ${tool}, or trip read_only_mode (every write tool)`,
+      `${FILE}:${pos(text, 'tools.search_kb')} kill_switches.auto_trips[1].switch: is "tools.search_kb"; ${tool}`,
+    ]);
+  });
+
+  it('fails when forced human review of an intent is tripped by an alarm not restricted to that intent, and accepts one that is', () => {
+    const data = shippedPolicyData() as any;
+    const alarm = (dimensions: Record<string, string>) => ({
+      id: 'uncited-answers',
+      metric: 'Refusals',
+      dimensions,
+      threshold: 50,
+      severity: 'page',
+      runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
+    });
+    data.buckets.quality.alarms.push(alarm({ tenant_id: 'emea' }));
+    data.kill_switches.auto_trips.push({ alarm: 'quality.uncited-answers', switch: 'human_review.policy_qna', set: 'on' });
+    expect(problems(stringify(data)).map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      'kill_switches.auto_trips[1].alarm: is "quality.uncited-answers", which watches Refusals {tenant_id=emea} for every intent; an auto-trip of human_review.policy_qna needs an alarm restricted to that intent: dimensions { intent: policy_qna } on a metric sliced by intent, with policy_qna listed in slices.dimensions.intent.values',
+    ]);
+    data.buckets.quality.alarms[2] = alarm({ intent: 'policy_qna' });
+    expect(problems(stringify(data))).toEqual([]);
+  });
+
+  it('accepts any page alarm tripping a global switch (read_only_mode, debug_capture)', () => {
+    const text = edited(
+      "    - { alarm: safety.access-violation-hr, switch: connectors.hr_policies, set: 'off' }",
+      "    - { alarm: safety.p0-events, switch: read_only_mode, set: 'on' }\n    - { alarm: reliability.provider-timeouts, switch: debug_capture, set: 'off' }",
+    );
+    expect(problems(text)).toEqual([]);
+  });
+
+  /** `line:column` of the `missing_data` value of alarm `id`. */
+  const missingDataAt = (text: string, id: string) => {
+    const at = text.indexOf('missing_data: ', text.indexOf(`id: ${id}\n`)) + 'missing_data: '.length;
+    const before = text.slice(0, at).split('\n');
+    return `${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
+  };
+  const EVERY_BATCH =
+    'Use not_breaching or ignore: breaching fits only the totals written in every batch, 0 included (Redactions, RecordsQuarantined, FieldsDropped, AttributesDropped, RecordsIn, RecordsOk), where missing data means no batch arrived';
+
+  it('fails when missing data counts as breaching on a metric the ingest writes only when it counts something', () => {
+    // the shipped policy before issue 15: every quiet night raised a ticket
+    const text = edited(
+      'missing_data: ignore     # no denial in an hour writes no datapoint: a quiet hour is no evidence either way',
+      'missing_data: breaching',
+    );
+    expect(problems(text)).toEqual([
+      `${FILE}:${missingDataAt(text, 'access-denials-dropped')} buckets.safety.alarms[2].missing_data: is "breaching"; the ingest writes AccessDenials only in batches where it counts something (no 0 otherwise), so every quiet period would breach. ${EVERY_BATCH}`,
+    ]);
+  });
+
+  it('fails when missing data counts as breaching on a rollup metric or a ratio', () => {
+    const text = edited(
+      'missing_data: ignore     # the rollup writes active users only for days with requests',
+      'missing_data: breaching',
+    ).replace(/(id: provider-timeouts[\s\S]*?missing_data: )not_breaching/, '$1breaching');
+    expect(problems(text)).toEqual([
+      `${FILE}:${missingDataAt(text, 'provider-timeouts')} buckets.reliability.alarms[1].missing_data: is "breaching"; ProviderTimeoutRate is a ratio of ProviderTimeouts and Requests, which the ingest writes only in batches where they count something, so every quiet period would breach. ${EVERY_BATCH}`,
+      `${FILE}:${missingDataAt(text, 'weekly-active-users-down')} buckets.adoption.alarms[0].missing_data: is "breaching"; ActiveUsersWeekly is written by the scheduled rollup, not per batch (active users only for days with requests; a stopped rollup raises the rollup-failures alarm), so every period it has not written yet would breach. ${EVERY_BATCH}`,
+    ]);
+  });
+
+  it('fails when missing data counts as breaching on one dimension value of a total written in every batch, and accepts the total', () => {
+    const alarm = (dimensions?: Record<string, string>) => ({
+      id: 'ingest-silent',
+      metric: 'RecordsQuarantined',
+      ...(dimensions ? { dimensions } : {}),
+      threshold: 0,
+      missing_data: 'breaching',
+      severity: 'ticket',
+      runbook: { mitigation: 'm', confirm: 'c', diagnose: 'd', rollback: 'r' },
+    });
+    const data = shippedPolicyData() as any;
+    data.buckets.safety.alarms.push(alarm({ Reason: 'schema_violation' }));
+    expect(problems(stringify(data))).toEqual([
+      expect.stringMatching(/^telemetry-policy\.yaml:\d+:\d+ buckets\.safety\.alarms\[3\]\.missing_data: /),
+    ]);
+    expect(problems(stringify(data))[0]!.replace(/^\S+ /, '')).toBe(
+      `buckets.safety.alarms[3].missing_data: is "breaching"; the ingest writes RecordsQuarantined {Reason=schema_violation} only in batches where it counts something; only the total is written in every batch, so every quiet period would breach. ${EVERY_BATCH}`,
+    );
+    // the totals: a missing datapoint means no batch arrived (an "ingest is silent" alarm, chosen knowingly)
+    data.buckets.safety.alarms[3] = alarm();
+    data.buckets.reliability.alarms.push({ ...alarm(), metric: 'RecordsIn', comparison: 'below', threshold: 1 });
+    expect(problems(stringify(data))).toEqual([]);
   });
 
   it('fails when an alarm has both or neither of threshold and anomaly_band', () => {

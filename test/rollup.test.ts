@@ -166,7 +166,8 @@ describe('query rows to datums (the real SQL on DuckDB over the sample Parquet)'
 
   it('follows the policy: a slice without a values list admits max_values values in name order; a slice the policy lacks gets no series', async () => {
     const p = variantPolicy((d) => {
-      d.slices.dimensions = { tenant_id: { max_values: 1 } };
+      // source stays: the shipped auto-trip's alarm is scoped by it (the rollup publishes no source series)
+      d.slices.dimensions = { tenant_id: { max_values: 1 }, source: d.slices.dimensions.source };
     });
     const ds = await directDatums('hourly', HOURLY_AT, p.slices.dimensions);
     const today = ds.filter((d) => d.timestamp.toISOString() === '2026-11-04T13:00:00.000Z' && d.metric === 'DailyCostUsd');

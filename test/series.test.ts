@@ -31,7 +31,7 @@ describe('metric series budget', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(PolicyError);
-    const perSlice = 13 + 5 + 9 + 4 + 5 + 201;
+    const perSlice = 13 + 5 + 9 + 4 + 4 + 5 + 201;
     const series = emitted.length + fixedValues + sliced * perSlice;
     const usd = (Math.round(series * USD_PER_SERIES_MONTH * 100) / 100).toFixed(2);
     expect((err as PolicyError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([

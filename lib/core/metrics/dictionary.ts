@@ -49,6 +49,16 @@ export interface EmittedMetric extends MetricBase {
   readonly sliced: boolean;
   /** A dimension the metric always carries, with its closed set of values. */
   readonly fixed?: { readonly dimension: FixedDimension; readonly values: readonly string[] };
+  /**
+   * Whether the ingest writes the metric's total in every batch, 0 included (the batch's
+   * health counts, `buildIngestMetrics`). Every other series has a datapoint only where it
+   * counts something: the aggregator skips zero contributions, a fixed-dimension or slice
+   * series is written per value seen, and the rollup writes its figures after the period
+   * (active users only for days with requests). So a missing datapoint means "no batch
+   * arrived" for these totals, and "nothing counted" (or "not computed yet") for the rest.
+   * @default false
+   */
+  readonly everyBatch?: boolean;
 }
 
 export interface RatioMetric extends MetricBase {
@@ -142,6 +152,7 @@ export const METRICS: readonly MetricDefinition[] = [
     statistic: 'Sum',
     sliced: false,
     fixed: { dimension: 'Type', values: [...PII_DETECTOR_IDS, ...SECRET_DETECTOR_IDS, 'custom'] },
+    everyBatch: true,
   }),
   e({
     name: 'RecordsQuarantined',
@@ -151,11 +162,12 @@ export const METRICS: readonly MetricDefinition[] = [
     statistic: 'Sum',
     sliced: false,
     fixed: { dimension: 'Reason', values: QUARANTINE_REASONS },
+    everyBatch: true,
   }),
-  e({ name: 'FieldsDropped', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false }),
-  e({ name: 'AttributesDropped', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false }),
-  e({ name: 'RecordsIn', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false }),
-  e({ name: 'RecordsOk', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false }),
+  e({ name: 'FieldsDropped', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
+  e({ name: 'AttributesDropped', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
+  e({ name: 'RecordsIn', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
+  e({ name: 'RecordsOk', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
 
   // cost
   e({ name: 'InputTokens', bucket: 'cost', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: true }),
@@ -186,6 +198,9 @@ export function findMetric(name: string): MetricDefinition | undefined {
 }
 
 export const METRIC_NAMES: readonly string[] = METRICS.map((m) => m.name);
+
+/** The totals the ingest writes in every batch, 0 included: the only series whose missing datapoint means "no batch arrived". */
+export const EVERY_BATCH_METRICS: readonly string[] = METRICS.filter((m) => m.kind === 'emitted' && m.everyBatch).map((m) => m.name);
 
 /** The values of a metric's fixed dimension (e.g. P0Events' categories); throws for a metric without one. */
 export function fixedValuesOf(name: string): readonly string[] {

@@ -3,13 +3,13 @@
  * value. Each rule reports a problem at a key path with the bad value and what is
  * allowed; the loader turns paths into file positions.
  */
-import { BUCKETS, findMetric } from '../metrics/dictionary';
+import { BUCKETS, EVERY_BATCH_METRICS, findMetric, type MetricDefinition } from '../metrics/dictionary';
 import { estimateSeries } from './series';
 import { validateCustomPattern } from '../redaction/custom';
 import { durationDays, durationHours, durationSeconds } from './durations';
 import { INFREQUENT_ACCESS_MIN_DAYS as IA, LOG_RETENTION_DAYS, MAX_ENROLMENT_HOURS, RETENTION_LIMITS, retentionRange } from './limits';
-import type { Policy } from './schema';
-import { resolveSwitches } from './switches';
+import type { AlarmPolicy, Policy } from './schema';
+import { resolveSwitches, tripScope, type ResolvedSwitch } from './switches';
 
 export type PolicyPath = readonly (string | number)[];
 
@@ -47,7 +47,7 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
   if (p.debug_capture) checkDebugCapture(p.debug_capture, opts, error, warn);
   // alarm references are judged only when every bucket parsed (else a reference into a broken bucket looks unknown)
   const allAlarms = p.buckets && BUCKETS.every((b) => p.buckets?.[b]) ? alarmIds : undefined;
-  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, error);
+  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, p.slices, error);
   if (p.alerting) checkAlerting(p.alerting, error, warn);
   if (p.slices) {
     for (const [field, d] of Object.entries(p.slices.dimensions)) {
@@ -124,13 +124,9 @@ function checkRedaction(red: Policy['redaction'], error: Report): void {
   );
 }
 
-/** Checks every alarm; returns the declared alarms as `<bucket>.<id>` with their severity. */
-function checkAlarms(
-  buckets: Partial<Policy['buckets']>,
-  slices: Policy['slices'] | undefined,
-  error: Report,
-): Map<string, { severity: string }> {
-  const alarmIds = new Map<string, { severity: string }>();
+/** Checks every alarm; returns the declared alarms by `<bucket>.<id>`. */
+function checkAlarms(buckets: Partial<Policy['buckets']>, slices: Policy['slices'] | undefined, error: Report): Map<string, AlarmPolicy> {
+  const alarmIds = new Map<string, AlarmPolicy>();
   const sliceNames = slices ? Object.keys(slices.dimensions) : undefined;
   for (const bucket of BUCKETS) {
     // a bucket that failed its structural check is absent here (its problems are reported)
@@ -140,7 +136,7 @@ function checkAlarms(
     );
     alarms.forEach((a, i) => {
       const path = ['buckets', bucket, 'alarms', i];
-      alarmIds.set(`${bucket}.${a.id}`, { severity: a.severity });
+      alarmIds.set(`${bucket}.${a.id}`, a);
       const metric = findMetric(a.metric);
       if (metric && metric.bucket !== bucket) {
         error([...path, 'metric'], `is ${show(a.metric)}, a ${metric.bucket} metric; an alarm belongs to the bucket of its metric`);
@@ -186,6 +182,8 @@ function checkAlarms(
       if (Object.keys(a.dimensions ?? {}).length > 1) {
         error([...path, 'dimensions'], 'an alarm may restrict one dimension: metrics are emitted per slice, never per combination');
       }
+      const silent = breachingOnSilence(a, metric);
+      if (silent) error([...path, 'missing_data'], silent);
       if (a.metric === 'P0Events') {
         if (a.threshold !== 0 || a.comparison !== 'above' || a.anomaly_band !== undefined) {
           error(
@@ -201,6 +199,36 @@ function checkAlarms(
     error(['buckets', 'safety', 'alarms'], 'the safety bucket must have a page alarm on P0Events with threshold 0 (any P0 event pages)');
   }
   return alarmIds;
+}
+
+/**
+ * Why `missing_data: breaching` misleads on this alarm, or undefined when it fits.
+ * CloudWatch treats missing data points as "bad" and breaching the threshold under
+ * `breaching` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data),
+ * so it is honest only where a missing datapoint means the pipeline is silent: the
+ * totals written in every batch (`everyBatch` in the dictionary). Anywhere else a
+ * missing datapoint means "nothing counted" (or "not computed yet"), and every quiet
+ * period would raise the alarm. Even on those totals, breaching makes an "ingest is
+ * silent" alarm, which a night without any traffic also trips: choose it knowingly.
+ */
+function breachingOnSilence(a: AlarmPolicy, metric: MetricDefinition | undefined): string | undefined {
+  if (a.missing_data !== 'breaching' || !metric) return undefined;
+  const dims = Object.entries(a.dimensions ?? {});
+  let why: string;
+  let quiet = 'every quiet period would breach';
+  if (metric.kind === 'ratio') {
+    why = `${a.metric} is a ratio of ${metric.numerator} and ${metric.denominator}, which the ingest writes only in batches where they count something`;
+  } else if (metric.source === 'rollup') {
+    why = `${a.metric} is written by the scheduled rollup, not per batch (active users only for days with requests; a stopped rollup raises the rollup-failures alarm)`;
+    quiet = 'every period it has not written yet would breach';
+  } else if (!metric.everyBatch) {
+    why = `the ingest writes ${a.metric} only in batches where it counts something (no 0 otherwise)`;
+  } else if (dims.length > 0) {
+    why = `the ingest writes ${a.metric} {${dims.map(([k, v]) => `${k}=${v}`).join(', ')}} only in batches where it counts something; only the total is written in every batch`;
+  } else {
+    return undefined;
+  }
+  return `is "breaching"; ${why}, so ${quiet}. Use not_breaching or ignore: breaching fits only the totals written in every batch, 0 included (${EVERY_BATCH_METRICS.join(', ')}), where missing data means no batch arrived`;
 }
 
 function checkDebugCapture(dc: Policy['debug_capture'], opts: RuleOptions, error: Report, warn: Report): void {
@@ -230,7 +258,8 @@ function checkDebugCapture(dc: Policy['debug_capture'], opts: RuleOptions, error
 function checkSwitches(
   ks: Policy['kill_switches'],
   dc: Policy['debug_capture'] | undefined,
-  alarmIds: Map<string, { severity: string }> | undefined,
+  alarmIds: Map<string, AlarmPolicy> | undefined,
+  slices: Policy['slices'] | undefined,
   error: Report,
 ): void {
   const switches = new Map(
@@ -254,7 +283,53 @@ function checkSwitches(
     else if (t.set !== sw.tripped) {
       error([...path, 'set'], `is ${show(t.set)}; a trip contains an incident, so ${t.switch} can only be set ${show(sw.tripped)}`);
     }
+    // the scope is judged only for a page alarm and a declared switch (else the problems above say what to fix)
+    if (sw && alarm?.severity === 'page') {
+      const scope = outOfScope(t.alarm, alarm, sw, slices);
+      if (scope) error([...path, scope.key], scope.message);
+    }
   });
+}
+
+/**
+ * Why an alarm may not trip this switch (see `tripScope`), or undefined when it may: a
+ * connector or intent switch needs an alarm restricted to that connector or intent, on a
+ * metric sliced by it, with the value listed in the slice; a tool switch has no such alarm.
+ */
+function outOfScope(
+  ref: string,
+  a: AlarmPolicy,
+  sw: ResolvedSwitch,
+  slices: Policy['slices'] | undefined,
+): { key: 'alarm' | 'switch'; message: string } | undefined {
+  const scope = tripScope(sw.kind);
+  if (scope.kind === 'global') return undefined;
+  if (scope.kind === 'none') {
+    return {
+      key: 'switch',
+      message: `is ${show(sw.ref)}; no metric is cut by tool name (tool_path is only none, read or write), so no alarm is scoped to one tool and a tool switch cannot be tripped automatically: remove this trip and name the switch in the alarm's runbook${sw.writes ? ', or trip read_only_mode (every write tool)' : ''}`,
+    };
+  }
+  const dim = scope.dimension;
+  const target = sw.target ?? '';
+  const noun = dim === 'source' ? 'connector' : 'intent';
+  const metric = findMetric(a.metric);
+  const dims = Object.entries(a.dimensions ?? {});
+  const subject = `${a.metric}${dims.length ? ` {${dims.map(([k, v]) => `${k}=${v}`).join(', ')}}` : ''}`;
+  const value = a.dimensions?.[dim];
+  // judged once the slices section parses (its own problems are reported)
+  const listed = slices?.dimensions[dim]?.values?.includes(target) ?? false;
+  let watches: string;
+  if (value === undefined) watches = `${subject} for every ${noun}`;
+  else if (value !== target) watches = `${subject}, another ${noun}`;
+  else if (metric?.kind !== 'emitted' || !metric.sliced) watches = `${subject}, but ${a.metric} is not cut by ${dim}`;
+  else if (slices && !listed)
+    watches = `${subject}, but slices.dimensions.${dim}.values does not list ${target}, so its series can fold into "other"`;
+  else return undefined;
+  return {
+    key: 'alarm',
+    message: `is ${show(ref)}, which watches ${watches}; an auto-trip of ${sw.ref} needs an alarm restricted to that ${noun}: dimensions { ${dim}: ${target} } on a metric sliced by ${dim}, with ${target} listed in slices.dimensions.${dim}.values`,
+  };
 }
 
 function checkAlerting(alerting: Policy['alerting'], error: Report, warn: Report): void {

@@ -8,7 +8,7 @@
  * policy (`retension:`) must never be silently ignored.
  */
 import { z } from 'zod';
-import { BUCKETS, METRIC_NAMES } from '../metrics/dictionary';
+import { BUCKETS, EVERY_BATCH_METRICS, METRIC_NAMES } from '../metrics/dictionary';
 import { PII_DETECTOR_IDS, PII_MODES, type PiiDetectorId } from '../redaction/catalog';
 import { durationPattern } from './durations';
 import { INFREQUENT_ACCESS_MIN_DAYS, MAX_ENROLMENT_HOURS, retentionRange } from './limits';
@@ -205,7 +205,12 @@ const Alarm = z.strictObject({
   period: duration(['m', 'h', 'd'], 'period').default('5m'),
   evaluation_periods: z.int().min(1).max(288).default(1),
   datapoints_to_alarm: z.int().min(1).max(288).optional().describe('M of N; default: all evaluation periods.'),
-  missing_data: z.enum(MISSING_DATA).default('not_breaching'),
+  missing_data: z
+    .enum(MISSING_DATA)
+    .default('not_breaching')
+    .describe(
+      `How a period without a datapoint counts. Most metrics are written only when they count something, so breaching is allowed only on the ingest totals written in every batch (${EVERY_BATCH_METRICS.join(', ')}).`,
+    ),
   severity: z.enum(SEVERITIES, { error: "severity must be 'page' (P0, outages) or 'ticket' (degradations)" }),
   runbook: Runbook,
 });
@@ -296,7 +301,12 @@ const KillSwitches = z.strictObject({
   tools: z.record(snakeKey('a tool name'), ToolSwitch).default({}).describe('on = the tool may run.'),
   connectors: z.record(snakeKey('a connector name'), SwitchSpec).default({}).describe('on = the connector may be queried.'),
   human_review: z.record(snakeKey('an intent'), SwitchSpec).default({}).describe('on = every request of the intent needs human review.'),
-  auto_trips: z.array(AutoTrip).default([]).describe('Page alarms that flip a switch without a human.'),
+  auto_trips: z
+    .array(AutoTrip)
+    .default([])
+    .describe(
+      'Page alarms that flip a switch without a human. A connector or human_review switch needs an alarm restricted to it (dimensions { source: <connector> } or { intent: <intent> }); a tool switch cannot be tripped (no metric is cut by tool).',
+    ),
 });
 
 export const VERSION_TAGS = [

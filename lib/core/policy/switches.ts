@@ -88,3 +88,35 @@ export function resolveSwitches(policy: Pick<Policy, 'kill_switches' | 'debug_ca
   }
   return out;
 }
+
+/**
+ * Which alarms may trip a switch automatically. A trip acts without a human, so it must
+ * act on what the alarm saw: an alarm that fires on any connector's data must not switch
+ * off one connector (it would cut a healthy one and leave the leaking one on).
+ *
+ * - `global`: read_only_mode and debug_capture govern every tool or capture, so any page
+ *   alarm may trip them.
+ * - `slice`: a connector switch needs an alarm restricted to that connector (`source`
+ *   slice), a human_review switch one restricted to that intent (`intent` slice). The
+ *   value must be listed in the slice's `values`: an unlisted value can fold into "other",
+ *   and the alarm would never see it.
+ * - `none`: no metric of the dictionary is cut by tool name (`tool_path` is only none, read
+ *   or write), so no alarm is scoped to one tool and a tool switch is never tripped
+ *   automatically (read_only_mode covers every write tool).
+ */
+export type TripScope =
+  { readonly kind: 'global' } | { readonly kind: 'slice'; readonly dimension: 'source' | 'intent' } | { readonly kind: 'none' };
+
+export function tripScope(kind: SwitchKind): TripScope {
+  switch (kind) {
+    case 'read_only_mode':
+    case 'debug_capture':
+      return { kind: 'global' };
+    case 'connector':
+      return { kind: 'slice', dimension: 'source' };
+    case 'human_review':
+      return { kind: 'slice', dimension: 'intent' };
+    case 'tool':
+      return { kind: 'none' };
+  }
+}

@@ -20,6 +20,10 @@ function table(head: string[], rows: (string | number)[][]): string {
   );
 }
 
+/** Which alarm may trip which switch (the rule of `tripScope`, checked in rules.ts), for the spec and the kill-switch page. */
+export const AUTO_TRIP_SCOPE =
+  'An automatic trip acts on what its alarm saw, so `llmops policy check` accepts it only on a page alarm scoped to the switch: `connectors.<name>` needs an alarm with `dimensions: { source: <name> }` and `human_review.<intent>` one with `dimensions: { intent: <intent> }`, on a metric sliced by that dimension and with the value listed in the slice\'s `values` (an unlisted value can fold into "other"). `read_only_mode` and `debug_capture` govern everything, so any page alarm may trip them. No metric is cut by tool name, so `tools.<name>` is never tripped automatically (`read_only_mode` covers every write tool).';
+
 /** What setting the switch to its tripped state does, in words. */
 function containment(sw: ResolvedSwitch, writeTools: string[]): string {
   switch (sw.kind) {
@@ -40,6 +44,12 @@ function containment(sw: ResolvedSwitch, writeTools: string[]): string {
 function mentions(sw: ResolvedSwitch, text: string): boolean {
   const words = [sw.ref, ...(sw.target ? [sw.target] : []), ...(sw.kind === 'debug_capture' ? ['debug capture'] : [])];
   return words.some((w) => new RegExp(`(^|[^a-z0-9_])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9_])`, 'i').test(text));
+}
+
+/** The series an alarm watches, e.g. `AccessViolations {source=hr_policies}`. */
+function watched(a: AlarmPolicy): string {
+  const dims = Object.entries(a.dimensions ?? {}).map(([k, v]) => `${k}=${v}`);
+  return `${a.metric}${dims.length ? ` {${dims.join(', ')}}` : ''}`;
 }
 
 /** How long after the condition starts an alarm fires, at the earliest: M periods. */
@@ -72,7 +82,8 @@ export function explainKillSwitches(p: ExplainedPolicy): string {
     const tripped = trips.map((t) => {
       const a = byKey.get(t.alarm);
       const [bucket = '', id = ''] = t.alarm.split('.');
-      return `${alarmName(p, bucket, id)} (${a?.alarm.severity ?? 'page'}; fires after ${a ? alarmDelay(a.alarm) : '?'} of breach)`;
+      const on = a ? ` on ${watched(a.alarm)}` : '';
+      return `${alarmName(p, bucket, id)} (${a?.alarm.severity ?? 'page'}${on}; fires after ${a ? alarmDelay(a.alarm) : '?'} of breach)`;
     });
     const named = alarms.filter((a) => mentions(sw, Object.values(a.alarm.runbook).join(' '))).map((a) => a.key);
     const who = ['kill-switch operators', ...(trips.length ? ['the trip Lambda'] : [])].join(', ');
@@ -113,6 +124,8 @@ export function explainKillSwitches(p: ExplainedPolicy): string {
     ),
     '',
     `Kill-switch operators are whoever may assume the kill-switch operator role (${operators}); they may flip every switch. The trip Lambda may flip only the switches in \`auto_trips\`, and only to their tripped state.`,
+    '',
+    AUTO_TRIP_SCOPE,
     '',
     '## How to flip one',
     '',

@@ -4,13 +4,14 @@
  * shipped policy, and a test fails when the committed copy is stale.
  */
 import { documentedMetricsOf } from '../metrics/docs';
-import { BUCKETS, type MetricDefinition } from '../metrics/dictionary';
+import { BUCKETS, EVERY_BATCH_METRICS, type MetricDefinition } from '../metrics/dictionary';
 import { estimateSeries } from '../policy/series';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS, SECRET_DETECTORS } from '../redaction/catalog';
 import { DETECTOR_DESCRIPTIONS } from '../redaction/catalog-docs';
 import { durationSeconds } from '../policy/durations';
 import type { Policy } from '../policy/schema';
 import { explainGate } from './gate';
+import { AUTO_TRIP_SCOPE } from './kill-switches';
 import { loadDecisionQueries, toPositional } from '../queries';
 import { resolveSwitches } from '../policy/switches';
 import { limitRows, MAX_ENROLMENT_HOURS } from '../policy/limits';
@@ -202,6 +203,9 @@ export function explainPolicy(p: Policy): string {
   para(
     '`page` alarms go to the page topic (someone is woken: P0 events, outages); `ticket` alarms go to the ticket topic (degradations). Any P0 event pages; that threshold is zero and cannot be raised.',
   );
+  para(
+    `Missing data: most metrics have a datapoint only where they count something (a batch without an access denial writes no 0), so \`missing_data: breaching\` would raise the alarm in every quiet period; the policy check allows it only on the totals the ingest writes in every batch, 0 included (${EVERY_BATCH_METRICS.join(', ')}), where a missing datapoint means no batch arrived.`,
+  );
   const alarms = BUCKETS.flatMap((bucket) => p.buckets[bucket].alarms.map((a) => ({ bucket, a })));
   para(
     table(
@@ -246,6 +250,7 @@ export function explainPolicy(p: Policy): string {
       ]),
     ),
   );
+  para(AUTO_TRIP_SCOPE);
 
   // --- gates
   out.push(`${explainGate(p).trimEnd()}\n`);
