@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import layers from './lint/layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', 'bin/llmops.mjs'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'cdk.out.integ/**', 'coverage/**', 'bin/llmops.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -113,6 +113,21 @@ describe('Athena workgroups', () => {
     }
   });
 
+  it('are deleted with the database when a dev stack is deleted, and kept with it in prod', () => {
+    const policies = { dev: variantPolicy((d) => (d.environment = 'dev')), prod: variantPolicy((d) => (d.environment = 'prod')) };
+    for (const [environment, policy] of Object.entries(policies)) {
+      const { template } = build(policy);
+      const expected = environment === 'prod' ? 'Retain' : 'Delete';
+      const policiesOf = (type: string) =>
+        Object.values(template.findResources(type)).map((r) => [r.DeletionPolicy, r.UpdateReplacePolicy]);
+      expect(policiesOf('AWS::Glue::Database'), environment).toEqual([[expected, expected]]);
+      expect(policiesOf('AWS::Athena::WorkGroup'), environment).toEqual([
+        [expected, expected],
+        [expected, expected],
+      ]);
+    }
+  });
+
   it('holds every decision query as a named query of the analysts workgroup, in the positional form, its parameters in order in the description', () => {
     const { stack, catalog, template } = build(shipped);
     const queries = loadDecisionQueries();

@@ -41,7 +41,9 @@ export interface TelemetryCatalogProps {
    */
   readonly scanLimit?: Size;
   /**
-   * What happens to the workgroups when the stack is deleted; any policy but RETAIN deletes their saved results too.
+   * What happens to the Glue database and the workgroups when the stack is deleted; any policy but RETAIN deletes the
+   * workgroups' saved results too. The database has a fixed name: a retained one makes the next deploy of the same
+   * policy fail (`AlreadyExistsException`).
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -177,6 +179,8 @@ export class TelemetryCatalog extends Construct {
       databaseName: props.databaseName ?? `${prefix.replace(/-/g, '_')}_telemetry`,
       description: `Telemetry records of ${prefix} (redacted; no raw text)`,
     });
+    // The L2 retains the database whatever the stack's setting; it holds only table definitions.
+    this.database.applyRemovalPolicy(removalPolicy);
 
     const partitionKeys = [
       { name: 'event_type', type: glue.Schema.STRING },
