@@ -1,14 +1,14 @@
-import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../lib/core/policy';
-import { DENIED_OBJECT_READS, type TelemetryStorage } from '../lib/constructs/storage';
+import { DENIED_OBJECT_READS, principalTagPrincipal, TelemetryStorage } from '../lib/constructs/storage';
 import type { StoreName } from '../lib/core/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
-import { buildStorageStack, grant, grantsOf, roleLogicalId } from './support/storage-stack';
+import { buildStorageStack, grant, grantsOf, roleLogicalId, TEST_ENV } from './support/storage-stack';
 import { glueCatalogArn, QUERY_ACTIONS } from '../lib/constructs/catalog';
 
 const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');
@@ -78,6 +78,48 @@ describe('one role per tier, trusted principals from the policy', () => {
       ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     );
     expect(trust(s.killSwitchOperatorRole)).toEqual([[ONCALL_ROLE, null]]);
+  });
+
+  it('federated responders: a permission set by its role ARN pattern, session tags all required, both without the MFA key their sessions cannot carry; IAM sessions still need MFA', () => {
+    const federated = variantPolicy((d) => {
+      d.access.incident_responders.federated = {
+        sso_permission_sets: ['IncidentResponse', 'IncidentResponse'],
+        principal_tags: { team: 'incident-response', 'oncall:tier': 'p0' },
+      };
+    });
+    const { s, template, stack } = build(federated);
+    const sso = 'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com';
+    const suffix = '?'.repeat(16);
+    expect(trustOf(template, roleLogicalId(stack, s.incidentResponderRole))).toEqual(
+      [
+        [root('123456789012'), MFA],
+        [
+          root('123456789012'),
+          {
+            ArnLike: {
+              'aws:PrincipalArn': [
+                `${sso}/AWSReservedSSO_IncidentResponse_${suffix}`,
+                `${sso}/*/AWSReservedSSO_IncidentResponse_${suffix}`,
+              ],
+            },
+          },
+        ],
+        [root('123456789012'), { StringEquals: { 'aws:PrincipalTag/team': 'incident-response', 'aws:PrincipalTag/oncall:tier': 'p0' } }],
+      ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    // the other roles do not change
+    expect(trustOf(template, roleLogicalId(stack, s.traceAnalystRole))).toEqual([[root('123456789012'), null]]);
+  });
+
+  it('a federated responder without a condition of its own is refused: it would bypass MFA', () => {
+    const storage = (federatedIncidentResponders: iam.IPrincipal[]) =>
+      new TelemetryStorage(new Stack(new App(), 'Federated', { env: TEST_ENV }), 'Storage', {
+        prefix: 'refunds-dev',
+        retention: { traces: Duration.days(30), metrics: Duration.days(365), debug: Duration.hours(72), audit: Duration.days(365) },
+        principals: { federatedIncidentResponders },
+      });
+    expect(() => storage([new iam.AccountRootPrincipal()])).toThrow(/federatedIncidentResponders: every principal needs a condition/);
+    expect(() => storage([principalTagPrincipal({ team: 'ir' })])).not.toThrow();
   });
 
   it('the storage construct grants the kill-switch operator nothing (the kill-switch construct grants what a flip needs)', () => {

@@ -99,6 +99,21 @@ describe('llmops policy explain', () => {
     expect(md).not.toContain('Latency p95 above 8000');
   });
 
+  it('names federated incident responders and says their MFA is enforced at sign-in; without them, says why SSO sessions are locked out', () => {
+    const responderRow = (md: string) => rows(md).find((row) => row[0] === 'incident responder')!;
+    expect(responderRow(explainPolicy(shipped))[2]).toBe('the deploying account');
+    expect(explainPolicy(shipped)).toContain('IAM Identity Center and SAML sessions never carry it');
+    const federated = variantPolicy((d) => {
+      d.access.incident_responders.federated = { sso_permission_sets: ['IncidentResponse'], principal_tags: { team: 'ir' } };
+    });
+    const md = explainPolicy(federated);
+    expect(responderRow(md)[2]).toBe(
+      'the deploying account, IAM Identity Center permission set `IncidentResponse`, sessions tagged `team=ir`',
+    );
+    expect(responderRow(md)[3]).toMatch(/^MFA required \(IAM sessions; federated sessions: MFA at their sign-in\)/);
+    expect(md).toContain('Their MFA is enforced by Identity Center or the identity provider at sign-in');
+  });
+
   it('docs/telemetry-policy.md is the output for the shipped policy (regenerate with npm run docs)', () => {
     expect(readFileSync('docs/telemetry-policy.md', 'utf8')).toBe(
       explainPolicy(parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml').policy),

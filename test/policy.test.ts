@@ -127,6 +127,25 @@ describe('policy problems name file, line, column, key path, the bad value and w
     ]);
   });
 
+  it('accepts federated incident responders by permission set or session tag, and names a bad set, tag or an empty federated block', () => {
+    const line = 'incident_responders: { principals: [this-account], require_mfa: true }';
+    const fed = (federated: string) =>
+      edited(line, `incident_responders: { principals: [this-account], require_mfa: true, federated: ${federated} }`);
+    expect(problems(fed('{ sso_permission_sets: [IncidentResponse], principal_tags: { team: incident-response } }'))).toEqual([]);
+    const badSet = fed('{ sso_permission_sets: ["Incident Response"] }');
+    expect(problems(badSet)).toEqual([
+      `${FILE}:${pos(badSet, '"Incident Response"')} access.incident_responders.federated.sso_permission_sets[0]: is "Incident Response"; a permission set name is 1 to 32 letters, digits and + = , . @ _ - (as IAM Identity Center allows)`,
+    ]);
+    const badTag = fed('{ principal_tags: { team: "a b" } }');
+    expect(problems(badTag)).toEqual([
+      `${FILE}:${pos(badTag, '"a b"')} access.incident_responders.federated.principal_tags.team: is "a b"; a principal tag value is at most 256 letters, digits and _ . : / = + @ -`,
+    ]);
+    const empty = fed('{}');
+    expect(problems(empty)).toEqual([
+      `${FILE}:${pos(empty, '{}')} access.incident_responders.federated: is a mapping; federated needs sso_permission_sets or principal_tags (or remove it)`,
+    ]);
+  });
+
   it('fails when the name is not a valid resource prefix', () => {
     const text = edited('name: copilot ', 'name: Copilot_1 ');
     expect(problems(text)).toEqual([

@@ -20,7 +20,7 @@ import { durationSeconds } from '../../core/policy/durations';
 import { validating } from '../shared/errors';
 import { removalPolicyFor } from '../shared/retention';
 import { toLifecycleRule } from './lifecycle';
-import { principalsFor, trustedPrincipals } from './principals';
+import { federatedPrincipalsFor, principalsFor, trustedPrincipals } from './principals';
 
 /** How long each tier keeps its data (the policy's `retention`). */
 export interface TierRetention {
@@ -47,6 +47,16 @@ export interface TierRolePrincipals {
   readonly traceAnalysts?: iam.IPrincipal[];
   /** Always with MFA (`aws:MultiFactorAuthPresent`). @default - the deploying account */
   readonly incidentResponders?: iam.IPrincipal[];
+  /**
+   * Responders whose sessions cannot carry `aws:MultiFactorAuthPresent` (IAM Identity Center
+   * and SAML sessions come from AssumeRoleWithSAML, which has no MFA parameters), trusted
+   * without that condition: MFA is then the identity provider's job. Each must carry its own
+   * condition, e.g. `ssoPermissionSetPrincipal(this, ['IncidentResponse'])` or
+   * `principalTagPrincipal({ team: 'incident-response' })`; an unconditioned principal is
+   * a validation error, since it would bypass MFA.
+   * @default - none
+   */
+  readonly federatedIncidentResponders?: iam.IPrincipal[];
   /** @default - the deploying account */
   readonly killSwitchOperators?: iam.IPrincipal[];
 }
@@ -197,6 +207,7 @@ export class TelemetryStorage extends Construct {
         metricsReaders: principals('metrics_readers'),
         traceAnalysts: principals('trace_analysts'),
         incidentResponders: principals('incident_responders'),
+        federatedIncidentResponders: federatedPrincipalsFor(scope, policy.access.incident_responders.federated),
         killSwitchOperators: principals('kill_switch_operators'),
       },
       removalPolicy: removalPolicyFor(policy.environment),
@@ -279,18 +290,34 @@ export class TelemetryStorage extends Construct {
       );
     }
 
-    const role = (name: RoleName, description: string, conditions?: iam.Conditions) =>
+    const federated = props.principals?.federatedIncidentResponders ?? [];
+    validating(this, () => {
+      for (const p of federated) {
+        if (Object.keys(p.policyFragment.conditions).length === 0) {
+          throw new Error(
+            'federatedIncidentResponders: every principal needs a condition (a permission set, a session tag); an unconditioned one would bypass the MFA requirement',
+          );
+        }
+      }
+    });
+    const role = (name: RoleName, description: string, conditions?: iam.Conditions, extra: iam.IPrincipal[] = []) =>
       new iam.Role(this, ROLE_IDS[name], {
         description: `${prefix}: ${description}`,
-        assumedBy: trustedPrincipals(props.principals?.[ROLE_PROPS[name]] ?? [new iam.AccountRootPrincipal()], conditions),
+        assumedBy: trustedPrincipals(props.principals?.[ROLE_PROPS[name]] ?? [new iam.AccountRootPrincipal()], conditions, extra),
         maxSessionDuration: Duration.hours(1),
       });
     this.roles = {
       metrics_readers: role('metrics_readers', 'reads the metrics tier (dashboards, rollups)'),
       trace_analysts: role('trace_analysts', 'reads the traces tier (Athena over redacted records)'),
-      incident_responders: role('incident_responders', 'reads the debug and audit tiers; MFA required, reads recorded by CloudTrail', {
-        Bool: { 'aws:MultiFactorAuthPresent': 'true' },
-      }),
+      incident_responders: role(
+        'incident_responders',
+        `reads the debug and audit tiers; MFA required${federated.length > 0 ? ' (federated: at sign-in)' : ''}, reads recorded by CloudTrail`,
+        // Present only for sessions from AssumeRole/GetSessionToken with MFA; Bool on an absent
+        // key is false, so long-term keys and federated sessions never match it
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html).
+        { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+        federated,
+      ),
       kill_switch_operators: role('kill_switch_operators', 'flips kill switches'),
     };
     this.metricsReaderRole = this.roles.metrics_readers;

@@ -142,6 +142,36 @@ const Role = z.strictObject({
   principals: z.array(principal).min(1, { error: 'at least one principal is required' }).describe('Who may assume the role.'),
 });
 
+/** IAM Identity Center permission set names (CreatePermissionSet: [\w+=,.@-]{1,32}). */
+const PERMISSION_SET = /^[\w+=,.@-]{1,32}$/;
+/** IAM tag keys and values (the characters IAM allows, without spaces). */
+const TAG_KEY = /^[A-Za-z0-9_.:/=+@-]{1,128}$/;
+const TAG_VALUE = /^[A-Za-z0-9_.:/=+@-]{0,256}$/;
+
+const Federated = z
+  .strictObject({
+    sso_permission_sets: z
+      .array(
+        z.string().regex(PERMISSION_SET, {
+          error: 'a permission set name is 1 to 32 letters, digits and + = , . @ _ - (as IAM Identity Center allows)',
+        }),
+      )
+      .default([])
+      .describe('IAM Identity Center permission sets of the deploying account whose sessions may assume the responder role.'),
+    principal_tags: z
+      .record(
+        z.string().regex(TAG_KEY, { error: 'a principal tag key is 1 to 128 letters, digits and _ . : / = + @ -' }),
+        z.string().regex(TAG_VALUE, { error: 'a principal tag value is at most 256 letters, digits and _ . : / = + @ -' }),
+      )
+      .default({})
+      .describe(
+        'Session tags (e.g. from a SAML assertion) a principal of the deploying account must carry, all of them, to assume the responder role.',
+      ),
+  })
+  .refine((f) => f.sso_permission_sets.length > 0 || Object.keys(f.principal_tags).length > 0, {
+    error: 'federated needs sso_permission_sets or principal_tags (or remove it)',
+  });
+
 const Access = z.strictObject({
   metrics_readers: Role.describe('Dashboards, metrics and the metrics tier.'),
   trace_analysts: Role.describe('Athena over the traces tier.'),
@@ -149,6 +179,9 @@ const Access = z.strictObject({
     require_mfa: z
       .literal(true, { error: 'access.incident_responders.require_mfa cannot be turned off: the debug tier requires MFA' })
       .default(true),
+    federated: Federated.optional().describe(
+      'Federated responders whose sessions cannot carry aws:MultiFactorAuthPresent (IAM Identity Center, SAML): trusted by permission set or session tag instead, MFA being enforced at their sign-in.',
+    ),
   }).describe('The debug tier: captures, quarantine, Firehose error output. Reads are audited.'),
   kill_switch_operators: Role.describe('May flip kill switches.'),
 });

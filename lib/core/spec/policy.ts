@@ -143,6 +143,7 @@ export function explainPolicy(p: Policy): string {
 
   // --- access
   h(2, 'Access');
+  const fed = p.access.incident_responders.federated;
   para(
     "One role per tier. Bucket and key policies deny object reads to every other principal (besides the tier's writers), not just by missing grants. TLS is required and public access is blocked everywhere.",
   );
@@ -157,10 +158,20 @@ export function explainPolicy(p: Policy): string {
               .filter((t) => t.reader === role)
               .map((t) => `${t.tier} tier`)
               .join(', '),
-        p.access[role].principals.map((x) => (x === 'this-account' ? 'the deploying account' : x)).join(', '),
-        role === 'incident_responders' ? 'MFA required; every read of the debug tier is recorded by CloudTrail' : '',
+        [
+          ...p.access[role].principals.map((x) => (x === 'this-account' ? 'the deploying account' : x)),
+          ...(role === 'incident_responders' ? federatedResponders(p) : []),
+        ].join(', '),
+        role === 'incident_responders'
+          ? `MFA required${fed ? ' (IAM sessions; federated sessions: MFA at their sign-in)' : ''}; every read of the debug tier is recorded by CloudTrail`
+          : '',
       ]),
     ),
+  );
+  para(
+    fed
+      ? 'Federated responders (IAM Identity Center, SAML) assume the responder role without the MFA condition, which their sessions cannot carry: `AssumeRoleWithSAML` has no MFA parameters, so `aws:MultiFactorAuthPresent` is absent. Their MFA is enforced by Identity Center or the identity provider at sign-in, and that configuration is part of this review.'
+      : 'The MFA condition (`aws:MultiFactorAuthPresent`) holds only for IAM sessions created with MFA through `AssumeRole` or `GetSessionToken`; IAM Identity Center and SAML sessions never carry it, so they cannot assume the responder role. To admit them, declare `access.incident_responders.federated` (permission sets or session tags).',
   );
 
   // --- debug capture
@@ -274,4 +285,20 @@ export function explainPolicy(p: Policy): string {
 function metricSource(m: MetricDefinition): string {
   if (m.kind === 'ratio') return `ratio of ${m.numerator} and ${m.denominator}`;
   return m.source === 'ingest' ? 'ingest (per batch)' : 'scheduled rollup';
+}
+
+/** The federated responders of the policy, in the words of the spec. */
+function federatedResponders(p: Policy): string[] {
+  const fed = p.access.incident_responders.federated;
+  if (!fed) return [];
+  return [
+    ...fed.sso_permission_sets.map((set) => `IAM Identity Center permission set \`${set}\``),
+    ...(Object.keys(fed.principal_tags).length > 0
+      ? [
+          `sessions tagged ${Object.entries(fed.principal_tags)
+            .map(([k, v]) => `\`${k}=${v}\``)
+            .join(' and ')}`,
+        ]
+      : []),
+  ];
 }
