@@ -9,7 +9,7 @@ import { DENIED_OBJECT_READS, principalTagPrincipal, TelemetryStorage } from '..
 import type { StoreName } from '../lib/core/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack, grant, grantsOf, roleLogicalId, TEST_ENV } from './support/storage-stack';
-import { glueCatalogArn, QUERY_ACTIONS } from '../lib/constructs/catalog';
+import { CONSOLE_ACTIONS, glueCatalogArn, QUERY_ACTIONS } from '../lib/constructs/catalog';
 
 const shipped = policyFrom(shippedPolicyText(), 'telemetry-policy.yaml');
 const OTHER_ACCOUNT = '210987654321';
@@ -471,16 +471,7 @@ describe('in the composed stack', () => {
           resourceName: (wg === 'analysts' ? c.analystsWorkGroup : c.incidentWorkGroup).ref,
         }),
       );
-      const athena = [
-        ...QUERY_ACTIONS,
-        'athena:GetWorkGroup',
-        'athena:BatchGetQueryExecution',
-        'athena:ListQueryExecutions',
-        'athena:GetQueryResultsStream',
-        'athena:GetNamedQuery',
-        'athena:ListNamedQueries',
-        'athena:BatchGetNamedQuery',
-      ].map((a) => grant('Allow', a, wgArn));
+      const athena = [...QUERY_ACTIONS, ...CONSOLE_ACTIONS].map((a) => grant('Allow', a, wgArn));
       const glueResources = [
         glueCatalogArn(stack),
         c.database.databaseArn,

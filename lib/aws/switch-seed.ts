@@ -41,18 +41,7 @@ export async function applySeedStep(ssm: SSMClient, step: SeedStep, opts: SeedOp
     }
     case 'write': {
       const p = step.parameter;
-      await ssm.send(
-        new PutParameterCommand({
-          Name: p.name,
-          Value: p.value,
-          Type: 'String',
-          Tier: 'Standard',
-          AllowedPattern: p.allowedPattern,
-          Description: p.description,
-          Overwrite: true,
-        }),
-        send,
-      );
+      await ssm.send(new PutParameterCommand({ ...putInput(p), Overwrite: true }), send);
       await removeTags(ssm, p.name, step.removeTagKeys, opts);
       await addTags(ssm, p.name, p.tags, opts);
       return 'written';
@@ -71,17 +60,24 @@ export async function applySeedStep(ssm: SSMClient, step: SeedStep, opts: SeedOp
   }
 }
 
+/** What every write of a switch parameter says (a plain String of the Standard tier). */
+function putInput(p: SeedParameter) {
+  return {
+    Name: p.name,
+    Value: p.value,
+    Type: 'String',
+    Tier: 'Standard',
+    AllowedPattern: p.allowedPattern,
+    Description: p.description,
+  } as const;
+}
+
 /** `PutParameter` without overwrite; false when the parameter already exists. */
 async function createIfAbsent(ssm: SSMClient, p: SeedParameter, opts: SeedOptions): Promise<boolean> {
   try {
     await ssm.send(
       new PutParameterCommand({
-        Name: p.name,
-        Value: p.value,
-        Type: 'String',
-        Tier: 'Standard',
-        AllowedPattern: p.allowedPattern,
-        Description: p.description,
+        ...putInput(p),
         Overwrite: false,
         ...(p.tags.length ? { Tags: p.tags.map((t) => ({ Key: t.Key, Value: t.Value })) } : {}),
       }),

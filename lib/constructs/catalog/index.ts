@@ -107,7 +107,7 @@ export const QUERY_ACTIONS = [
 ] as const;
 
 /** What the Athena console also reads of a workgroup (AWS's example policy for running queries in a workgroup). */
-const CONSOLE_ACTIONS = [
+export const CONSOLE_ACTIONS = [
   'athena:GetWorkGroup',
   'athena:BatchGetQueryExecution',
   'athena:ListQueryExecutions',
