@@ -19,6 +19,7 @@ export function teamStack(app: App): Stack {
     autoTrips: { 'refunds-dev-refund-errors': [{ ref: 'tools.issue_refund', set: 'off' }] },
     alarmTopic: new sns.Topic(stack, 'Alarms'),
     operatorRole: storage.killSwitchOperatorRole,
+    encryptionKey: storage.logsKey, // the switch Lambdas' and the audit log groups
   });
   const service = new iam.Role(stack, 'RefundsService', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   switches.grantRead(service);

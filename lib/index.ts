@@ -12,6 +12,8 @@
  */
 export { TelemetryStack, stackNameFor, type TelemetryStackProps } from './constructs/stack';
 export { buildApp, type BuildAppOptions } from './constructs/app';
+export { CONTROL_TOWER_EXEMPTIONS, controlTowerChecks, ControlsError, type ControlExemption } from './constructs/controls';
+export { allowCloudWatchLogs, denyGrantsOutsideAwsServices, TelemetryKey } from './constructs/shared/keys';
 export * from './constructs/alerting';
 export * from './constructs/aspects';
 export * from './constructs/catalog';

@@ -153,7 +153,7 @@ describe('each reader role reads its tier and nothing else', () => {
     );
   });
 
-  it('incident responder: every debug-tier store (with the debug key) and the audit bucket (current and old versions)', () => {
+  it('incident responder: every debug-tier store (with the debug key) and the audit bucket (current and old versions, and the audit key CloudTrail encrypts its files with)', () => {
     expect(grantsOfRole(s.incidentResponderRole)).toEqual(
       [
         ...get('traces', 'quarantine/*'),
@@ -170,6 +170,7 @@ describe('each reader role reads its tier and nothing else', () => {
         ...(['traces', 'debug', 'results', 'audit'] as const).map(location),
         decrypt(s.dataKey),
         decrypt(s.debugKey),
+        decrypt(s.auditKey),
       ].sort(),
     );
   });

@@ -76,6 +76,10 @@ describe('examples/team-stack.ts (the README construct example)', () => {
     template.resourceCountIs('AWS::SSM::Parameter', 0);
     // the trip Lambda and the provider of the switches
     template.resourceCountIs('AWS::Lambda::Function', 2);
+    // every log group under the storage's logs key
+    const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(logGroups.length).toBeGreaterThan(0);
+    for (const g of logGroups) expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TelemetryLogsKey/), 'Arn'] });
     const serviceActions = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('RefundsService'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));

@@ -4,7 +4,7 @@ import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../lib/core/policy';
 import { describeTiers, NONCURRENT_VERSION_DAYS, STORE_LAYOUT, STORE_NAMES, tierExpirationDays, type StoreName } from '../lib/core/storage';
-import type { TelemetryStorage } from '../lib/constructs/storage';
+import { TelemetryStorage, tierRetentionOf } from '../lib/constructs/storage';
 import { buildStack, policyFrom, shippedPolicyText, variantPolicy } from './helpers';
 import { buildStorageStack } from './support/storage-stack';
 
@@ -177,13 +177,42 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
     });
   });
 
-  it('two customer-managed keys with rotation, removal from the environment', () => {
+  it('four customer-managed keys (data, debug, audit, logs) with rotation, grants only for AWS services, removal from the environment', () => {
     const keys = template.findResources('AWS::KMS::Key');
-    expect(Object.keys(keys).sort()).toEqual([storage.dataKey, storage.debugKey].map((k) => stack.resolve(k.keyId).Ref).sort());
+    expect(Object.keys(keys).sort()).toEqual(
+      [storage.dataKey, storage.debugKey, storage.auditKey, storage.logsKey].map((k) => stack.resolve(k.keyId).Ref).sort(),
+    );
     for (const k of Object.values(keys)) {
       expect(k.Properties.EnableKeyRotation).toBe(true);
+      expect(k.Properties.KeyPolicy.Statement).toContainEqual({
+        Sid: 'DenyGrantsOutsideAwsServices',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'kms:CreateGrant',
+        Resource: '*',
+        Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      });
       expect(k.DeletionPolicy).toBe(prod ? 'Retain' : 'Delete');
     }
+  });
+
+  it('the logs key lets CloudWatch Logs of this account and region use it for log groups only', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      Description: Match.stringLikeRegexp('CloudWatch log groups'),
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowCloudWatchLogsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+            // Sorted by the minimizePolicies flag.
+            Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+            Resource: '*',
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:eu-west-1:123456789012:log-group:*' } },
+          },
+        ]),
+      },
+    });
   });
 
   it('the audit bucket accepts server access logs from each bucket by bucket policy, never by ACL', () => {
@@ -208,10 +237,12 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
     expect(byName.audit.Properties.AccessControl).toBeUndefined();
   });
 
-  it('a CloudTrail trail records reads and writes of every debug-tier store into the audit bucket, with log file validation', () => {
+  it('a CloudTrail trail records reads and writes of every debug-tier store into the audit bucket, encrypted with the audit key, with log file validation', () => {
     const arn = (name: StoreName, prefix: string) => stack.resolve(`${storage.bucket(name).bucketArn}/${prefix}`);
     template.resourceCountIs('AWS::CloudTrail::Trail', 1);
     template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      TrailName: `${policy.name}-${policy.environment}-debug-reads`,
+      KMSKeyId: stack.resolve(storage.auditKey.keyArn),
       IsLogging: true,
       EnableLogFileValidation: true,
       IsMultiRegionTrail: false,
@@ -230,6 +261,36 @@ describe.each(Object.entries(VARIANTS))('the storage tiers, policy %s', (_name, 
           ],
         },
       ],
+    });
+  });
+
+  it('the audit key lets CloudTrail encrypt the files of this trail only, and describe the key', () => {
+    const trail = `arn:aws:cloudtrail:eu-west-1:123456789012:trail/${policy.name}-${policy.environment}-debug-reads`;
+    template.hasResourceProperties('AWS::KMS::Key', {
+      Description: Match.stringLikeRegexp('CloudTrail log files'),
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowCloudTrailToEncryptLogFiles',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudtrail.amazonaws.com' },
+            Action: 'kms:GenerateDataKey*',
+            Resource: '*',
+            Condition: {
+              StringEquals: { 'aws:SourceArn': trail },
+              StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'arn:aws:cloudtrail:*:123456789012:trail/*' },
+            },
+          },
+          {
+            Sid: 'AllowCloudTrailToDescribeKey',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudtrail.amazonaws.com' },
+            Action: 'kms:DescribeKey',
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceArn': trail } },
+          },
+        ]),
+      },
     });
   });
 
@@ -333,7 +394,12 @@ describe('the store layout, the tier table and the template agree', () => {
       ({
         [JSON.stringify(stack.resolve(stack.storage.dataKey.keyArn))]: /^data key/,
         [JSON.stringify(stack.resolve(stack.storage.debugKey.keyArn))]: /^debug key/,
+        [JSON.stringify(stack.resolve(stack.storage.auditKey.keyArn))]: /^audit key/,
       })[JSON.stringify(arn)];
+    // CloudTrail writes its files under cloudtrail/ with the trail's key, whatever the bucket's default.
+    const [trail] = Object.values(template.findResources('AWS::CloudTrail::Trail'));
+    expect(trail!.Properties.S3KeyPrefix).toBe('cloudtrail');
+    const trailKey = keyOf(trail!.Properties.KMSKeyId);
     const workGroups = Object.values(template.findResources('AWS::Athena::WorkGroup')).map((w) => w.Properties.WorkGroupConfiguration);
     const resultsKey = (prefix: string) => {
       const wg = workGroups.filter((c) => JSON.stringify(c.ResultConfiguration.OutputLocation).endsWith(`/${prefix}"]]}`));
@@ -350,12 +416,25 @@ describe('the store layout, the tier table and the template agree', () => {
           : s.bucket === 'debug'
             ? /^debug key/
             : s.bucket === 'audit'
-              ? /^S3-managed/
+              ? s.prefix === 'cloudtrail/'
+                ? trailKey
+                : /^S3-managed/
               : /^data key/;
       // Undefined when a results workgroup enforces a key that is neither the data nor the debug key.
       expect(expectedKey, `${s.bucket} ${s.prefix}: the key its workgroup enforces is the data or the debug key`).toBeInstanceOf(RegExp);
       expect(s.key, `${s.bucket} ${s.prefix}`).toMatch(expectedKey as RegExp);
       expect(s.versions !== undefined).toBe(STORE_LAYOUT[s.bucket].versioned);
     }
+  });
+});
+
+describe('the trail name', () => {
+  it('fails when the prefix makes no valid CloudTrail trail name', () => {
+    const stack = new Stack();
+    const retention = tierRetentionOf(shipped.retention);
+    expect(() => new TelemetryStorage(stack, 'Storage', { prefix: 'copilot prod', retention })).toThrow(
+      /^prefix is "copilot prod"; the trail name "copilot prod-debug-reads" must start with a letter or digit and hold only letters, digits, '\.', '_' and '-' \(no two in a row\), 3 to 128 characters/,
+    );
+    expect(() => new TelemetryStorage(stack, 'Other', { prefix: 'copilot-', retention })).toThrow(/the trail name "copilot--debug-reads"/);
   });
 });

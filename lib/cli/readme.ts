@@ -1,12 +1,14 @@
 /**
  * The README's generated blocks: the parts that restate the shipped policy, the stack or
- * the code (stores, alarms, queries, acknowledged findings, the producer example), kept
+ * the code (stores, alarms, queries, acknowledged findings, disabled Control Tower
+ * controls, the producer example), kept
  * between `<!-- BEGIN generated:NAME -->` and `<!-- END generated:NAME -->` markers. `npm
  * run docs` rewrites them; a test fails when the committed README differs.
  */
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { BUCKETS } from '../core/metrics/dictionary';
+import { CONTROL_TOWER_EXEMPTIONS } from '../constructs/controls';
 import { acknowledgements } from '../constructs/shared/nag';
 import { alarmCondition, alarmName, type Policy } from '../core/policy';
 import { describeTiers } from '../core/storage';
@@ -73,6 +75,14 @@ export function acknowledgementsBlock(policy: Policy): string {
   return table(['finding', 'where', 'why it is acknowledged'], rows);
 }
 
+/** The Control Tower controls the stack does not follow, from the one table the plugin disables. */
+export function controlsBlock(): string {
+  return table(
+    ['control', 'requires', 'fails on', 'why it is disabled'],
+    CONTROL_TOWER_EXEMPTIONS.map((x) => [`\`${x.control}\``, x.title, x.appliesTo, x.reason]),
+  );
+}
+
 /** An example file of examples/ as a TypeScript block. */
 export function exampleBlock(file = 'producer.ts'): string {
   return ['```ts', readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8').trimEnd(), '```'].join('\n');
@@ -85,6 +95,7 @@ export function readmeBlocks(policy: Policy): Record<string, string> {
     limits: limitsBlock(),
     queries: queriesBlock(),
     acknowledgements: acknowledgementsBlock(policy),
+    controls: controlsBlock(),
     'producer-example': exampleBlock(),
     'construct-example': exampleBlock('team-stack.ts'),
   };

@@ -1,11 +1,13 @@
 /**
  * Builds the CDK app from a policy file: load and validate the policy, register
  * cdk-nag's AwsSolutions checks as a validation plugin (an unacknowledged finding fails
- * the synth), instantiate the stack named from the policy.
+ * the synth), and with `-c controls=control-tower` AWS Control Tower's proactive controls
+ * too (`./controls.ts`), instantiate the stack named from the policy.
  */
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
+import { CONTROLS_CONTEXT, controlsPlugins } from './controls';
 import { DEFAULT_POLICY_FILE, formatWarning, loadPolicy, type LoadOptions } from '../core/policy';
 import { stackNameFor, TelemetryStack } from './stack';
 
@@ -20,10 +22,11 @@ export interface BuildAppOptions extends LoadOptions {
 
 export function buildApp(opts: BuildAppOptions = {}): { app: App; stack: TelemetryStack } {
   const app = new App(opts.appProps);
+  const controls = controlsPlugins(app.node.tryGetContext(CONTROLS_CONTEXT));
   const file = opts.policyFile ?? (app.node.tryGetContext('policy') as string | undefined) ?? DEFAULT_POLICY_FILE;
   const { policy, warnings } = loadPolicy(file, opts);
   for (const w of warnings) opts.onWarning?.(formatWarning(w));
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), ...controls);
   const stack = new TelemetryStack(app, stackNameFor(policy), {
     policy,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -71,8 +71,11 @@ export class TelemetryStack extends Stack {
       pageTopic: this.alerting.pageTopic,
       ticketTopic: this.alerting.ticketTopic,
       operatorRole: this.storage.killSwitchOperatorRole,
+      logsKey: this.storage.logsKey,
     });
-    // Incident responders read who flipped what (the README's runbooks send them there).
+    // Incident responders read who flipped what (the README's runbooks send them there). The
+    // group is under the logs key, but CloudWatch Logs decrypts for its readers: no KMS grant
+    // (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_AssociateKmsKey.html).
     this.killSwitches.auditLogGroup.grantRead(this.storage.incidentResponderRole);
   }
 }

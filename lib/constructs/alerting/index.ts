@@ -17,6 +17,7 @@ import {
   aws_sns_subscriptions as subs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { TelemetryKey } from '../shared/keys';
 import type { Policy, Severity } from '../../core/policy';
 
 /** Where alarms go, by severity. */
@@ -89,9 +90,8 @@ export class AlertRouting extends Construct implements IAlarmRouting {
     super(scope, id);
     let key = props.existingKey;
     if (!key) {
-      const own = new kms.Key(this, 'Key', {
+      const own = new TelemetryKey(this, 'Key', {
         description: `${props.prefix} alert topics`,
-        enableKeyRotation: true,
         pendingWindow: Duration.days(7),
         removalPolicy: RemovalPolicy.DESTROY,
       });

@@ -104,6 +104,7 @@ export class TelemetryIngest extends Construct {
     return new TelemetryIngest(scope, id, {
       ...deps,
       ...logsPropsFromPolicy(policy),
+      encryptionKey: deps.storage.logsKey,
       prefix: resourcePrefix(policy),
       transform: transformConfigFromPolicy(policy),
       metricsNamespace: metricsNamespace(policy),
@@ -147,7 +148,12 @@ export class TelemetryIngest extends Construct {
           'The pseudonymization key must stay stable: rotating it changes every pseudonym and breaks joins and distinct-user counts across the rotation. Rotate deliberately, with a re-keying plan, not on a schedule.',
       });
     }
-    const functionProps = { metricsNamespace: props.metricsNamespace, logRetention: retention, logRemovalPolicy: removalPolicy };
+    const functionProps = {
+      metricsNamespace: props.metricsNamespace,
+      logRetention: retention,
+      logRemovalPolicy: removalPolicy,
+      logEncryptionKey: props.encryptionKey,
+    };
     const env = (kind: StreamKind) =>
       validating(this, () => transformEnv(props.transform, kind, { hashKeySecretArn: this.hashKey.secretArn }));
 
@@ -171,8 +177,9 @@ export class TelemetryIngest extends Construct {
     });
     for (const fn of [this.redactFunction, this.debugCaptureFunction]) this.hashKey.grantRead(fn);
 
-    this.eventsLogGroup = new logs.LogGroup(this, 'EventsDeliveryLogs', { retention, removalPolicy });
-    this.debugLogGroup = new logs.LogGroup(this, 'DebugDeliveryLogs', { retention, removalPolicy });
+    const logGroupProps = { retention, removalPolicy, encryptionKey: props.encryptionKey };
+    this.eventsLogGroup = new logs.LogGroup(this, 'EventsDeliveryLogs', logGroupProps);
+    this.debugLogGroup = new logs.LogGroup(this, 'DebugDeliveryLogs', logGroupProps);
 
     const eventsTable = catalog.eventsTable.node.defaultChild as glue.CfnTable;
     const eventsRole = this.deliveryRole('EventsDeliveryRole', {

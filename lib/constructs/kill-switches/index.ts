@@ -21,6 +21,7 @@ import {
   aws_events as events,
   aws_events_targets as targets,
   aws_iam as iam,
+  type aws_kms as kms,
   aws_lambda as lambda,
   aws_logs as logs,
   aws_sns as sns,
@@ -73,6 +74,11 @@ export interface KillSwitchParametersDeps {
   readonly ticketTopic: sns.ITopic;
   /** Granted `grantFlip`. @default - none */
   readonly operatorRole?: iam.IGrantable;
+  /**
+   * Encrypts the switch Lambdas' log groups and the audit log group (`TelemetryStorage.logsKey`).
+   * @default - CloudWatch Logs' own server-side encryption
+   */
+  readonly logsKey?: kms.IKey;
 }
 
 export interface KillSwitchParametersProps extends TelemetryLogsProps {
@@ -205,6 +211,7 @@ export class KillSwitchParameters extends Construct {
   ): KillSwitchParameters {
     return new KillSwitchParameters(scope, id, {
       ...logsPropsFromPolicy(policy),
+      encryptionKey: deps.logsKey,
       prefix: switchPrefix(policy),
       switches: resolveSwitches(policy),
       autoTrips: tripMap(policy),
@@ -355,6 +362,7 @@ export class KillSwitchParameters extends Construct {
       entry: 'lambdas/switch-seed/index.ts',
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
+      logEncryptionKey: props.encryptionKey,
       serviceName: SERVICE_NAMES['switch-seed'],
       description: `Creates the kill-switch parameters under ${this.prefix}; a deploy writes one only when its initial state changes`,
       role,
@@ -406,6 +414,7 @@ export class KillSwitchParameters extends Construct {
       metricsNamespace: props.metricsNamespace,
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
+      logEncryptionKey: props.encryptionKey,
       serviceName: SERVICE_NAMES.trip,
       description: `Trips ${refs.length} kill switch(es) under ${this.prefix} when one of ${alarms.length} mapped page alarm(s) enters ALARM`,
       role,
@@ -436,6 +445,7 @@ export class KillSwitchParameters extends Construct {
     const logGroup = new logs.LogGroup(this, 'AuditLog', {
       retention: props.auditLogRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      encryptionKey: props.encryptionKey,
     });
     const rule = new events.Rule(this, 'AuditRule', {
       description: `Every change of a kill switch under ${this.prefix}: audit log${props.changeTopic ? ' and ticket topic' : ''}`,

@@ -94,6 +94,7 @@ export class TelemetryRollups extends Construct {
     return new TelemetryRollups(scope, id, {
       ...deps,
       ...logsPropsFromPolicy(policy),
+      encryptionKey: deps.storage.logsKey,
       prefix: resourcePrefix(policy),
       metricsNamespace: metricsNamespace(policy),
       slices: policy.slices.dimensions,
@@ -130,6 +131,7 @@ export class TelemetryRollups extends Construct {
       metricsNamespace: this.namespace,
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
+      logEncryptionKey: props.encryptionKey,
       serviceName: SERVICE_NAMES.rollup,
       description: `${prefix}: scheduled rollups (distinct users, daily cost, new intents, repeat users) from Athena to CloudWatch and the metrics tier`,
       memorySize: 512,

@@ -4,6 +4,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -55,6 +56,12 @@ export interface TelemetryFunctionProps extends Omit<
    */
   readonly logRemovalPolicy?: RemovalPolicy;
   /**
+   * The customer-managed key the function's log group is encrypted with (its key policy must
+   * let CloudWatch Logs use it; the function's role needs nothing: CloudWatch Logs encrypts).
+   * @default - CloudWatch Logs' own server-side encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
    * Powertools service name (POWERTOOLS_SERVICE_NAME).
    * @default - the construct id, lowercased and hyphenated (`RedactFn` -> `redact-fn`)
    */
@@ -86,6 +93,7 @@ export class TelemetryFunction extends nodejs.NodejsFunction {
       metricsNamespace: namespace,
       logRetention: retention,
       logRemovalPolicy,
+      logEncryptionKey,
       serviceName,
       entry,
       environment,
@@ -96,6 +104,7 @@ export class TelemetryFunction extends nodejs.NodejsFunction {
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: retention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      encryptionKey: logEncryptionKey,
     });
     const executionRole = role ?? new iam.Role(scope, `${id}ServiceRole`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(executionRole);

@@ -3,6 +3,7 @@
  * (`retention.logs`, `retention.audit`) and what a deleted stack leaves behind.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Policy } from '../../core/policy/schema';
 import { auditLogRetentionDays, logRetentionDays } from '../../core/storage/lifecycle';
@@ -27,7 +28,7 @@ export function removalPolicyFor(environment: string): RemovalPolicy {
   return environment === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 }
 
-/** The log groups of a construct (its Lambda functions' and its own): how long they keep events, and removal. */
+/** The log groups of a construct (its Lambda functions' and its own): how long they keep events, their key, and removal. */
 export interface TelemetryLogsProps {
   /**
    * How long the construct's log groups keep their events.
@@ -39,9 +40,20 @@ export interface TelemetryLogsProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The customer-managed key the construct's log groups are encrypted with. Its key policy
+   * must let CloudWatch Logs use it (`allowCloudWatchLogs`; `TelemetryStorage.logsKey` does).
+   * @default - CloudWatch Logs' own server-side encryption, no customer-managed key
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
-/** A policy's `retention.logs`, and removal by `environment`: what `fromPolicy` passes as `TelemetryLogsProps`. */
-export function logsPropsFromPolicy(policy: Pick<Policy, 'environment' | 'retention'>): Required<TelemetryLogsProps> {
+/**
+ * A policy's `retention.logs`, and removal by `environment`: what `fromPolicy` passes as
+ * `TelemetryLogsProps`, beside the logs key it takes from the storage.
+ */
+export function logsPropsFromPolicy(
+  policy: Pick<Policy, 'environment' | 'retention'>,
+): Required<Omit<TelemetryLogsProps, 'encryptionKey'>> {
   return { logRetention: logRetention(policy), removalPolicy: removalPolicyFor(policy.environment) };
 }

@@ -1,8 +1,8 @@
 /**
- * The storage tiers: one bucket per kind of data, their keys, one role per tier, the
- * bucket and key policies that deny reads to everyone else, and the CloudTrail trail
- * that records who read the debug tier. Lifetimes come from `retention`, readers from
- * `access`, the layout from `layout.ts`.
+ * The storage tiers: one bucket per kind of data, their keys (the logs tier's too), one
+ * role per tier, the bucket and key policies that deny reads to everyone else, and the
+ * CloudTrail trail that records who read the debug tier. Lifetimes come from `retention`,
+ * readers from `access`, the layout from `layout.ts`.
  */
 import { resourcePrefix } from '../../core/policy/names';
 import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -17,7 +17,8 @@ import { describeTiers, type RoleName } from '../../core/storage/tiers';
 import { STORE_LAYOUT, STORE_NAMES, foreignPrefixes, type StoreName, type StorageTier } from '../../core/storage/stores';
 import { lifecycleRulesFor, type StoreRetention } from '../../core/storage/lifecycle';
 import { durationSeconds } from '../../core/policy/durations';
-import { validating } from '../shared/errors';
+import { validating, validationError } from '../shared/errors';
+import { allowCloudWatchLogs, TelemetryKey } from '../shared/keys';
 import { removalPolicyFor } from '../shared/retention';
 import { toLifecycleRule } from './lifecycle';
 import { federatedPrincipalsFor, principalsFor, trustedPrincipals } from './principals';
@@ -62,7 +63,7 @@ export interface TierRolePrincipals {
 }
 
 export interface TelemetryStorageProps {
-  /** Prefix of the key descriptions and role descriptions, e.g. `copilot-prod`. */
+  /** Prefix of the key and role descriptions and of the trail name (`<prefix>-debug-reads`), e.g. `copilot-prod`. */
   readonly prefix: string;
   /** Retention of each tier, enforced by lifecycle rules on every store of the tier. */
   readonly retention: TierRetention;
@@ -159,12 +160,20 @@ function retentionWords(r: TierRetention): StoreRetention {
 const pascal = (s: string) => s.replace(/(^|[-_/])([a-z])/g, (_m, _sep, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '');
 
 export class TelemetryStorage extends Construct {
-  /** Encrypts the traces, metrics and Athena results buckets. */
   /** How long each tier keeps its data, as given. */
   readonly retention: TierRetention;
+  /** Encrypts the traces, metrics and Athena results buckets. */
   readonly dataKey: kms.IKey;
   /** Encrypts the debug bucket only; its key policy denies decryption outside the debug tier. */
   readonly debugKey: kms.IKey;
+  /** Encrypts the CloudTrail log files under the audit bucket's `cloudtrail/`; the audit tier's readers may decrypt. */
+  readonly auditKey: kms.IKey;
+  /**
+   * Encrypts log groups (the logs tier, and the kill-switch audit log): its key policy lets
+   * CloudWatch Logs of this account and region use it. Pass it as `encryptionKey` of the
+   * constructs' `TelemetryLogsProps`.
+   */
+  readonly logsKey: kms.IKey;
 
   readonly tracesBucket: s3.IBucket;
   readonly metricsBucket: s3.IBucket;
@@ -184,6 +193,8 @@ export class TelemetryStorage extends Construct {
   readonly trail: cloudtrail.Trail;
 
   private readonly buckets: Record<StoreName, s3.Bucket>;
+  /** Keys of prefixes whose objects are not under their bucket's key (CloudTrail's log files). */
+  private readonly prefixKeys: Partial<Record<StoreName, Readonly<Record<string, kms.IKey>>>>;
   private readonly roles: Record<RoleName, iam.Role>;
   /** Principal ARNs exempt from the read denies: per tier (readers) and per bucket (writers). */
   private readonly readerArns = new Map<StorageTier, Set<string>>();
@@ -221,30 +232,38 @@ export class TelemetryStorage extends Construct {
     // (BucketOwnerEnforced). Set here so the construct does not depend on the app's cdk.json.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const { prefix } = props;
+    // Named from the prefix so the audit key's policy can name the trail (aws:SourceArn)
+    // without a reference cycle: the trail references the key.
+    const trailName = `${prefix}-debug-reads`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/.test(trailName) || /[._-]{2}/.test(trailName)) {
+      throw validationError(
+        this,
+        `prefix is ${JSON.stringify(prefix)}; the trail name ${JSON.stringify(trailName)} must start with a letter or digit and hold only letters, digits, '.', '_' and '-' (no two in a row), 3 to 128 characters`,
+      );
+    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.retention = props.retention;
     const retention = validating(this, () => retentionWords(props.retention));
 
     const dataKey =
       props.existingDataKey ??
-      new kms.Key(this, 'DataKey', {
-        description: `${prefix}: traces, metrics and Athena results buckets`,
-        enableKeyRotation: true,
-        removalPolicy,
-      });
+      new TelemetryKey(this, 'DataKey', { description: `${prefix}: traces, metrics and Athena results buckets`, removalPolicy });
     const debugKey =
       props.existingDebugKey ??
-      new kms.Key(this, 'DebugKey', {
-        description: `${prefix}: debug captures (debug tier only)`,
-        enableKeyRotation: true,
-        removalPolicy,
-      });
+      new TelemetryKey(this, 'DebugKey', { description: `${prefix}: debug captures (debug tier only)`, removalPolicy });
     this.dataKey = dataKey;
     this.debugKey = debugKey;
+    this.auditKey = new TelemetryKey(this, 'AuditKey', { description: `${prefix}: CloudTrail log files (audit tier)`, removalPolicy });
+    this.logsKey = new TelemetryKey(this, 'LogsKey', { description: `${prefix}: CloudWatch log groups`, removalPolicy });
+    allowCloudWatchLogs(this.logsKey);
 
     // Server access log delivery does not support SSE-KMS target buckets, so the audit
-    // bucket uses SSE-S3 (S3-managed keys); it holds no record content. It logs no access
-    // of its own (that would log its log deliveries); cdk-nag's S1 accepts a log target.
+    // bucket uses SSE-S3 (S3-managed keys); it holds no record content. CloudTrail encrypts
+    // its own files with the audit key (below). It logs no access of its own (that would log
+    // its log deliveries); cdk-nag's S1 accepts a log target. No Object Lock either: S3 does
+    // not deliver server access logs to a bucket with Object Lock
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html,
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
     const audit = new s3.Bucket(this, BUCKET_IDS.audit, {
       ...this.commonBucketProps('audit', retention, removalPolicy),
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -271,6 +290,7 @@ export class TelemetryStorage extends Construct {
     this.debugBucket = this.buckets.debug;
     this.auditBucket = this.buckets.audit;
     this.resultsBucket = this.buckets.results;
+    this.prefixKeys = { audit: { 'cloudtrail/': this.auditKey } };
 
     for (const name of STORE_NAMES) this.denyReadsOutsideTiers(name);
     const denied = debugKey.addToResourcePolicy(
@@ -330,9 +350,12 @@ export class TelemetryStorage extends Construct {
       if (t.tier !== 'logs' && t.reader) this.grantRead(t.tier, this.roles[t.reader]);
     }
 
+    this.allowCloudTrail(this.auditKey, trailName);
     this.trail = new cloudtrail.Trail(this, 'DebugReads', {
+      trailName,
       bucket: audit,
       s3KeyPrefix: 'cloudtrail',
+      encryptionKey: this.auditKey,
       enableFileValidation: true,
       managementEvents: cloudtrail.ReadWriteType.NONE,
       includeGlobalServiceEvents: false,
@@ -348,6 +371,45 @@ export class TelemetryStorage extends Construct {
               .map((p) => ({ bucket: this.buckets[name], objectPrefix: p.prefix })),
       ),
       { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
+    );
+  }
+
+  /**
+   * Lets CloudTrail encrypt the log files of the trail `trailName` with `key`, and describe
+   * it; readers decrypt through IAM (`grantRead('audit', ...)`).
+   * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html)
+   */
+  private allowCloudTrail(key: kms.IKey, trailName: string): void {
+    const stack = Stack.of(this);
+    const trailArn = stack.formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: trailName });
+    const cloudTrail = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudTrailToEncryptLogFiles',
+        principals: [cloudTrail],
+        actions: ['kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceArn': trailArn },
+          StringLike: {
+            'kms:EncryptionContext:aws:cloudtrail:arn': stack.formatArn({
+              service: 'cloudtrail',
+              region: '*',
+              resource: 'trail',
+              resourceName: '*',
+            }),
+          },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudTrailToDescribeKey',
+        principals: [cloudTrail],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
+      }),
     );
   }
 
@@ -410,8 +472,8 @@ export class TelemetryStorage extends Construct {
         }),
       );
       grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation'], resourceArns: [b.bucketArn] }));
-      if (b.encryptionKey)
-        grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [b.encryptionKey.keyArn] }));
+      const keys = new Set([b.encryptionKey, ...prefixes.map((p) => this.prefixKeys[name]?.[p])].filter((k) => k !== undefined));
+      for (const key of keys) grants.push(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [key.keyArn] }));
       this.acknowledgeObjectWildcards(
         grantee,
         name,

@@ -14,6 +14,10 @@ export const STORAGE_TIERS: readonly StorageTier[] = ['traces', 'metrics', 'debu
 export const DATA_KEY = 'data key (customer-managed KMS)';
 export const DEBUG_KEY = 'debug key (its own customer-managed KMS key)';
 export const S3_MANAGED_KEY = 'S3-managed (server access log delivery does not support SSE-KMS)';
+/** CloudTrail encrypts each log file with it (SSE-KMS), whatever the bucket's default. */
+export const AUDIT_KEY = 'audit key (its own customer-managed KMS key; CloudTrail encrypts its log files with it)';
+/** Every log group of the stack. */
+export const LOGS_KEY = 'logs key (customer-managed KMS; CloudWatch Logs encrypts with it)';
 
 export const STORE_NAMES = ['traces', 'metrics', 'debug', 'audit', 'results'] as const;
 /** The buckets of the storage construct (also their construct ids, capitalized). */
@@ -95,7 +99,7 @@ export const STORE_LAYOUT: Readonly<Record<StoreName, StoreLayout>> = {
     transitions: true,
     prefixes: [
       { prefix: 'access-logs/', tier: 'audit', holds: 'S3 server access logs of every bucket' },
-      { prefix: 'cloudtrail/', tier: 'audit', holds: 'CloudTrail S3 data events (who read or wrote the debug tier)' },
+      { prefix: 'cloudtrail/', tier: 'audit', holds: 'CloudTrail S3 data events (who read or wrote the debug tier)', key: AUDIT_KEY },
     ],
   },
   // Athena results keep the lifetime and readers of what they were queried from.

@@ -7,7 +7,16 @@
 import { durationDays, durationHours } from '../policy/durations';
 import type { Policy } from '../policy/schema';
 import { tierExpirationDays } from './lifecycle';
-import { DATA_KEY, DEBUG_KEY, NONCURRENT_VERSION_DAYS, S3_MANAGED_KEY, STORE_LAYOUT, STORE_NAMES, type StorageTier } from './stores';
+import {
+  DATA_KEY,
+  DEBUG_KEY,
+  LOGS_KEY,
+  NONCURRENT_VERSION_DAYS,
+  S3_MANAGED_KEY,
+  STORE_LAYOUT,
+  STORE_NAMES,
+  type StorageTier,
+} from './stores';
 
 export const TIERS = ['traces', 'metrics', 'debug', 'audit', 'logs'] as const;
 export type TierName = (typeof TIERS)[number];
@@ -121,7 +130,7 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
         {
           store: 'kill-switch audit log group',
           holds: 'every kill-switch flip (retention: audit, nearest CloudWatch value at or above)',
-          key: 'CloudWatch Logs default encryption',
+          key: LOGS_KEY,
         },
       ],
     ),
@@ -130,7 +139,7 @@ export function describeTiers(policy: Pick<Policy, 'retention'>): TierDescriptio
       holds: 'Lambda and Firehose service logs: ids, counts and reasons only, never record content',
       retention: r.logs,
       expirationDays: durationDays(r.logs),
-      key: 'CloudWatch Logs default encryption',
+      key: LOGS_KEY,
       stores: [{ store: 'Lambda and Firehose log groups', holds: 'operational logs' }],
     },
   ];
