@@ -18,13 +18,7 @@ import { limitRows, MAX_ENROLMENT_HOURS } from '../policy/limits';
 import { describeTiers } from '../storage/tiers';
 import { alarmCondition, alarmName } from '../policy/names';
 import { table } from './markdown';
-
-const ROLE_TITLES: Record<keyof Policy['access'], string> = {
-  metrics_readers: 'metrics reader',
-  trace_analysts: 'trace analyst',
-  incident_responders: 'incident responder',
-  kill_switch_operators: 'kill-switch operator',
-};
+import { explainAccessMatrix, ROLE_TITLES } from './access-matrix';
 
 export function explainPolicy(p: Policy): string {
   const out: string[] = [];
@@ -162,6 +156,7 @@ export function explainPolicy(p: Policy): string {
       ]),
     ),
   );
+  out.push(`${explainAccessMatrix(p).trimEnd()}\n`);
 
   // --- debug capture
   h(2, 'Debug capture');
