@@ -22,6 +22,12 @@ export default tseslint.config(
     rules: { 'layers/imports': 'error' },
   },
   {
+    // The AGPL-3.0 IAM evaluator of the access-matrix test stays in test/ and scripts/ (lint/layers.js, TEST_ONLY).
+    files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    plugins: { layers },
+    rules: { 'layers/test-only': 'error' },
+  },
+  {
     // The core is pure: it reads no environment; the handlers and the CLI pass what it needs.
     files: ['lib/core/**/*.ts'],
     rules: {

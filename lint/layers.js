@@ -103,4 +103,38 @@ const importsRule = {
   },
 };
 
-export default { rules: { imports: importsRule } };
+/**
+ * Packages only tests and scripts may import: @cloud-copilot/iam-simulate (the IAM evaluator
+ * of the access-matrix test) is AGPL-3.0, a devDependency that must never be bundled into a
+ * Lambda or shipped with the library, the CLI or the client.
+ */
+export const TEST_ONLY = { packages: [/^@cloud-copilot\//], folders: ['test', 'scripts'] };
+
+function checkTestOnly(context, node, spec) {
+  if (typeof spec !== 'string' || !TEST_ONLY.packages.some((re) => re.test(spec))) return;
+  const file = relative(ROOT, context.filename).split(sep).join('/');
+  if (TEST_ONLY.folders.some((f) => inside(file, f))) return;
+  context.report({
+    node,
+    message: `${file} imports ${spec}: only ${TEST_ONLY.folders.map((f) => `${f}/`).join(' and ')} may (AGPL-3.0 devDependency, never bundled or shipped)`,
+  });
+}
+
+const testOnlyRule = {
+  meta: { type: 'problem', docs: { description: 'test-only packages stay in test/ and scripts/' }, schema: [] },
+  create(context) {
+    const source = (node) => checkTestOnly(context, node, node.source?.value);
+    return {
+      ImportDeclaration: source,
+      ExportNamedDeclaration: source,
+      ExportAllDeclaration: source,
+      ImportExpression: (node) => checkTestOnly(context, node, node.source?.type === 'Literal' ? node.source.value : undefined),
+      CallExpression: (node) => {
+        if (node.callee.type === 'Identifier' && node.callee.name === 'require' && node.arguments[0]?.type === 'Literal')
+          checkTestOnly(context, node, node.arguments[0].value);
+      },
+    };
+  },
+};
+
+export default { rules: { imports: importsRule, 'test-only': testOnlyRule } };

