@@ -203,6 +203,7 @@ describe('the editor JSON Schema', () => {
       'buckets',
       'slices',
       'alerting',
+      'sources',
       'kill_switches',
       'gates',
       'pricing',

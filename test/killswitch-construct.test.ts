@@ -89,7 +89,7 @@ describe('KillSwitchParameters: parameters', () => {
       'a variant with another tool, connector and intent',
       variantPolicy((d) => {
         d.kill_switches.tools.reset_password = { kind: 'write', initial: 'off' };
-        d.kill_switches.connectors.wiki = {};
+        d.sources.wiki = { domain: 'it', allowed_roles: 'all' };
         d.kill_switches.human_review.payroll = { initial: 'on' };
         d.kill_switches.debug_capture = { initial: 'on' };
       }),
@@ -346,7 +346,7 @@ describe('KillSwitchParameters: automatic trips', () => {
       const hr = d.buckets.safety.alarms.find((a: { id: string }) => a.id === 'access-violation-hr');
       d.slices.dimensions.source = { max_values: 43, values: [...d.slices.dimensions.source.values] };
       for (let i = 0; i < 40; i++) {
-        d.kill_switches.connectors[`connector_number_${i}`] = {};
+        d.sources[`connector_number_${i}`] = { domain: 'it', allowed_roles: 'all' };
         d.slices.dimensions.source.values.push(`connector_number_${i}`);
         d.buckets.safety.alarms.push({ ...hr, id: `access-violation-number-${i}`, dimensions: { source: `connector_number_${i}` } });
         d.kill_switches.auto_trips.push({

@@ -101,9 +101,9 @@ describe('policy parser properties', () => {
         const data = structuredClone(shipped) as any;
         const target = getAt(data, path);
         fc.pre(!(key in target));
-        // records keyed by a name (tools, connectors, pricing models...) take any valid name: skip those
+        // records keyed by a name (tools, sources, pricing models...) take any valid name: skip those
         const parentKey = path.at(-1);
-        fc.pre(!['tools', 'connectors', 'human_review', 'models', 'dimensions', 'detectors'].includes(String(parentKey)));
+        fc.pre(!['tools', 'sources', 'human_review', 'models', 'dimensions', 'detectors'].includes(String(parentKey)));
         target[key] = 'x';
         const r = tryParse(stringify(data));
         expect(r.ok).toBe(false);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parsePolicy, PolicyError, type PolicyProblem } from '../lib/core/policy';
+import { domainsOf, parsePolicy, PolicyError, resolveSwitches, sourceRules, violatedSources, type PolicyProblem } from '../lib/core/policy';
 import { shippedPolicyData, shippedPolicyText, TEST_NOW } from './support/policy';
 
 const FILE = 'telemetry-policy.yaml';
@@ -48,7 +48,7 @@ describe('policy problems name file, line, column, key path, the bad value and w
     const text = edited('retention:\n', 'retension:\n');
     expect(problems(text)).toEqual([
       `${FILE}:${pos(shippedPolicyText(), 'name: copilot')} retention: is required (a mapping of keys)`,
-      `${FILE}:${pos(text, 'retension:')} retension: unknown key "retension"; allowed keys here: name, environment, owners, capture, redaction, retention, access, debug_capture, buckets, slices, alerting, kill_switches, gates, pricing, queries`,
+      `${FILE}:${pos(text, 'retension:')} retension: unknown key "retension"; allowed keys here: name, environment, owners, capture, redaction, retention, access, debug_capture, buckets, slices, alerting, sources, kill_switches, gates, pricing, queries`,
     ]);
   });
 
@@ -144,6 +144,37 @@ describe('policy problems name file, line, column, key path, the bad value and w
     expect(problems(empty)).toEqual([
       `${FILE}:${pos(empty, '{}')} access.incident_responders.federated: is a mapping; federated needs sso_permission_sets or principal_tags (or remove it)`,
     ]);
+  });
+
+  it('names an unknown role in a source rule, an undeclared source in the source slice, and a connector switch left in kill_switches', () => {
+    const badRole = edited('allowed_roles: [hr_specialist, admin]', 'allowed_roles: [hr_specialist, hr_admin]');
+    expect(problems(badRole)).toEqual([
+      `${FILE}:${pos(badRole, 'hr_admin')} sources.hr_policies.allowed_roles[1]: is "hr_admin"; not a declared role. Declared (slices.dimensions.user_role.values): employee, hr_specialist, it_agent, admin`,
+    ]);
+    const badSlice = edited('values: [hr_policies, it_kb, service_desk]', 'values: [hr_policies, it_kb, wiki]');
+    expect(problems(badSlice)).toEqual([
+      `${FILE}:${pos(badSlice, 'wiki]')} slices.dimensions.source.values[2]: is "wiki"; not a declared source. Declared (sources): hr_policies, it_kb, service_desk`,
+    ]);
+    const old = edited('  human_review:\n', '  connectors:\n    wiki: {}\n  human_review:\n');
+    expect(problems(old)).toEqual([
+      `${FILE}:${pos(old, 'wiki: {}')} kill_switches.connectors: is a mapping; kill_switches.connectors moved to sources: every declared source is a connector switch (connectors.<source>)`,
+    ]);
+  });
+
+  it('makes every source a connector switch, and reads its access rule once for the ingest, the queries and the gate', () => {
+    const policy = parsePolicy(shippedPolicyText(), FILE, { now: TEST_NOW }).policy;
+    expect(
+      resolveSwitches(policy)
+        .filter((s) => s.kind === 'connector')
+        .map((s) => s.ref),
+    ).toEqual(Object.keys(policy.sources).map((s) => `connectors.${s}`));
+    const rules = sourceRules(policy);
+    expect(violatedSources(rules, 'employee', ['it_kb', 'hr_policies', 'hr_policies'])).toEqual(['hr_policies']);
+    expect(violatedSources(rules, 'hr_specialist', ['it_kb', 'hr_policies'])).toEqual([]);
+    expect(violatedSources(rules, undefined, ['hr_policies', 'service_desk'])).toEqual(['hr_policies']);
+    expect(violatedSources(rules, 'employee', ['wiki'])).toEqual([]); // no rule for an undeclared source
+    expect([...domainsOf(rules, 'employee')]).toEqual(['it']);
+    expect([...domainsOf(rules, 'admin')].sort()).toEqual(['hr', 'it']);
   });
 
   it('fails when the name is not a valid resource prefix', () => {
@@ -366,7 +397,7 @@ describe('policy problems name file, line, column, key path, the bad value and w
 
   it('fails when the document is not a mapping', () => {
     expect(problems('- a\n- b\n')).toEqual([
-      `${FILE}:1:1 (root): is a list of 2; a policy is a mapping of sections (name, environment, owners, capture, redaction, retention, access, debug_capture, buckets, slices, alerting, kill_switches, gates, pricing, queries)`,
+      `${FILE}:1:1 (root): is a list of 2; a policy is a mapping of sections (name, environment, owners, capture, redaction, retention, access, debug_capture, buckets, slices, alerting, sources, kill_switches, gates, pricing, queries)`,
     ]);
   });
 

@@ -47,7 +47,7 @@ export interface KillSwitchesOptions {
    * The telemetry policy: gives the switches, the prefix, the TTL and the debug
    * enrolments. Pass this or `switches`.
    */
-  readonly policy?: Pick<Policy, 'name' | 'environment' | 'kill_switches' | 'debug_capture'>;
+  readonly policy?: Pick<Policy, 'name' | 'environment' | 'kill_switches' | 'debug_capture' | 'sources'>;
   /**
    * The resolved switches (`resolveSwitches(policy)`), when the application ships no policy.
    * @default - resolved from `policy`

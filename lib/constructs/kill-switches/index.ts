@@ -206,7 +206,7 @@ export class KillSwitchParameters extends Construct {
   static fromPolicy(
     scope: Construct,
     id: string,
-    policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'kill_switches' | 'debug_capture'>,
+    policy: Pick<Policy, 'name' | 'environment' | 'retention' | 'kill_switches' | 'debug_capture' | 'sources'>,
     deps: KillSwitchParametersDeps,
   ): KillSwitchParameters {
     return new KillSwitchParameters(scope, id, {

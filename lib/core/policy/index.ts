@@ -6,3 +6,4 @@ export * from './switches';
 export * from './json-schema';
 export * from './names';
 export * from './limits';
+export * from './sources';

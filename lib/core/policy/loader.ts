@@ -171,8 +171,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, make: Make): Polic
       // Long closed lists (the metric dictionary) are named by the schema's own message.
       if (issue.values.length > 12) return [make(path, `is ${shown}; ${issue.message}`)];
       return [make(path, `is ${shown}; allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
-    case 'invalid_union':
+    case 'invalid_union': {
+      // A branch that matched the value's shape and failed deeper (a bad list element) says
+      // more than "no branch matched": report its issues at their own paths.
+      const deeper = (issue.errors ?? []).filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+      if (deeper.length === 1)
+        return deeper[0]!.flatMap((i) => describeIssue({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, raw, make));
       return [make(path, `is ${shown}; ${issue.message}`)];
+    }
     case 'invalid_key':
       return [make(path, `key is not allowed: ${issue.issues.map((i) => i.message).join('; ')}`, true)];
     case 'invalid_element':

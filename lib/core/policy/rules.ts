@@ -47,7 +47,8 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
   if (p.debug_capture) checkDebugCapture(p.debug_capture, opts, error, warn);
   // alarm references are judged only when every bucket parsed (else a reference into a broken bucket looks unknown)
   const allAlarms = p.buckets && BUCKETS.every((b) => p.buckets?.[b]) ? alarmIds : undefined;
-  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, allAlarms, p.slices, error);
+  if (p.sources) checkSources(p.sources, p.slices, error, warn);
+  if (p.kill_switches) checkSwitches(p.kill_switches, p.debug_capture, p.sources, allAlarms, p.slices, error);
   if (p.alerting) checkAlerting(p.alerting, error, warn);
   if (p.slices) {
     for (const [field, d] of Object.entries(p.slices.dimensions)) {
@@ -255,15 +256,55 @@ function checkDebugCapture(dc: Policy['debug_capture'], opts: RuleOptions, error
   }
 }
 
+/**
+ * Sources: every role an `allowed_roles` names is a declared user_role (the slice's
+ * values), and the source slice lists declared sources only: one list of connectors.
+ */
+function checkSources(sources: Policy['sources'], slices: Policy['slices'] | undefined, error: Report, warn: Report): void {
+  const roles = slices?.dimensions.user_role?.values;
+  for (const [name, src] of Object.entries(sources)) {
+    if (src.allowed_roles === 'all') continue;
+    if (slices && !roles) {
+      warn(
+        ['sources', name, 'allowed_roles'],
+        'names roles that cannot be checked: slices.dimensions.user_role.values is not declared, so a misspelt role would silently deny that role; list the user_role values the application sends',
+      );
+      continue;
+    }
+    src.allowed_roles.forEach((role, i) => {
+      if (!roles) return; // the slices section has its own problems
+      if (!roles.includes(role)) {
+        error(
+          ['sources', name, 'allowed_roles', i],
+          `is ${show(role)}; not a declared role. Declared (slices.dimensions.user_role.values): ${roles.join(', ')}`,
+        );
+      }
+    });
+  }
+  const listed = slices?.dimensions.source?.values ?? [];
+  listed.forEach((v, i) => {
+    if (!(v in sources)) {
+      error(
+        ['slices', 'dimensions', 'source', 'values', i],
+        `is ${show(v)}; not a declared source. Declared (sources): ${Object.keys(sources).join(', ') || 'none'}`,
+      );
+    }
+  });
+}
+
 function checkSwitches(
   ks: Policy['kill_switches'],
   dc: Policy['debug_capture'] | undefined,
+  sources: Policy['sources'] | undefined,
   alarmIds: Map<string, AlarmPolicy> | undefined,
   slices: Policy['slices'] | undefined,
   error: Report,
 ): void {
   const switches = new Map(
-    resolveSwitches({ kill_switches: ks, debug_capture: dc ?? { enabled: false, enrolments: [] } }).map((s) => [s.ref, s]),
+    resolveSwitches({ kill_switches: ks, sources: sources ?? {}, debug_capture: dc ?? { enabled: false, enrolments: [] } }).map((s) => [
+      s.ref,
+      s,
+    ]),
   );
   for (const [name, t] of Object.entries(ks.tools)) {
     if (t.kind === 'write' && t.safe_default === 'on') {
@@ -279,6 +320,8 @@ function checkSwitches(
       error([...path, 'alarm'], `is ${show(t.alarm)}; no such alarm. Declared: ${[...alarmIds.keys()].join(', ') || 'none'}`);
     else if (alarm.severity !== 'page') error([...path, 'alarm'], `is ${show(t.alarm)}, a ticket alarm; only page alarms trip switches`);
     const sw = switches.get(t.switch);
+    // connector switches are judged once the sources section parses (its own problems are reported)
+    if (!sw && !sources && t.switch.startsWith('connectors.')) return;
     if (!sw) error([...path, 'switch'], `is ${show(t.switch)}; no such switch. Declared: ${[...switches.keys()].join(', ')}`);
     else if (t.set !== sw.tripped) {
       error([...path, 'set'], `is ${show(t.set)}; a trip contains an incident, so ${t.switch} can only be set ${show(sw.tripped)}`);

@@ -317,6 +317,27 @@ const SwitchSpec = z.strictObject({
 });
 const ToolSwitch = SwitchSpec.extend({ kind: z.enum(['read', 'write']) });
 
+/** Every role: `allowed_roles: all`. */
+export const ALL_ROLES = 'all';
+
+const Source = SwitchSpec.extend({
+  domain: snakeKey('a source domain').describe('What the source is about, e.g. hr, it: the unit of "unexpected source domain by persona".'),
+  allowed_roles: z
+    .union([z.literal(ALL_ROLES), z.array(snakeKey('a role')).min(1, { error: 'allowed_roles lists at least one role, or is all' })], {
+      error: "allowed_roles is 'all' or a list of roles (snake_case), e.g. [hr_specialist, admin]",
+    })
+    .describe(
+      'The user_role values that may retrieve from the source, or all. A request whose sources include one its user_role may not see is a P0 access violation, whatever the application reported.',
+    ),
+});
+
+const Sources = z
+  .record(snakeKey('a source name'), Source)
+  .default({})
+  .describe(
+    'The retrieval sources (connectors): each a domain, the roles allowed to see it, and a connector kill switch connectors.<name> (on = the source may be queried).',
+  );
+
 const AutoTrip = z.strictObject({
   alarm: z.string().regex(/^[a-z]+\.[a-z0-9-]+$/, { error: "alarm must be '<bucket>.<alarm id>', e.g. 'safety.access-violation-hr'" }),
   switch: z.string().regex(/^(?:read_only_mode|debug_capture|(?:tools|connectors|human_review)\.[a-z][a-z0-9_]*)$/, {
@@ -332,7 +353,13 @@ const KillSwitches = z.strictObject({
   read_only_mode: SwitchSpec.prefault({}).describe('on = every write tool disabled.'),
   debug_capture: SwitchSpec.prefault({}).describe('on = debug captures allowed for enrolled cohorts.'),
   tools: z.record(snakeKey('a tool name'), ToolSwitch).default({}).describe('on = the tool may run.'),
-  connectors: z.record(snakeKey('a connector name'), SwitchSpec).default({}).describe('on = the connector may be queried.'),
+  connectors: z
+    .unknown()
+    .refine(() => false, {
+      error: 'kill_switches.connectors moved to sources: every declared source is a connector switch (connectors.<source>)',
+    })
+    .optional()
+    .describe('Moved: every entry of `sources` is a connector switch.'),
   human_review: z.record(snakeKey('an intent'), SwitchSpec).default({}).describe('on = every request of the intent needs human review.'),
   auto_trips: z
     .array(AutoTrip)
@@ -395,6 +422,7 @@ export const PolicySchema = z
     buckets: Buckets,
     slices: Slices,
     alerting: Alerting,
+    sources: Sources,
     kill_switches: KillSwitches,
     gates: Gates,
     pricing: Pricing.prefault({}),

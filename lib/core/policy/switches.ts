@@ -27,7 +27,7 @@ export interface ResolvedSwitch {
 }
 
 /** Every switch of the policy, in a stable order: global switches, tools, connectors, intents. */
-export function resolveSwitches(policy: Pick<Policy, 'kill_switches' | 'debug_capture'>): ResolvedSwitch[] {
+export function resolveSwitches(policy: Pick<Policy, 'kill_switches' | 'debug_capture' | 'sources'>): ResolvedSwitch[] {
   const ks = policy.kill_switches;
   const out: ResolvedSwitch[] = [
     {
@@ -62,7 +62,7 @@ export function resolveSwitches(policy: Pick<Policy, 'kill_switches' | 'debug_ca
       description: t.description,
     });
   }
-  for (const [name, c] of Object.entries(ks.connectors)) {
+  for (const [name, c] of Object.entries(policy.sources)) {
     out.push({
       ref: `connectors.${name}`,
       kind: 'connector',

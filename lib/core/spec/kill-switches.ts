@@ -12,7 +12,10 @@ import type { AlarmPolicy, Policy } from '../policy/schema';
 import { resolveSwitches, type ResolvedSwitch } from '../policy/switches';
 import { switchPrefix } from '../killswitch/values';
 
-type ExplainedPolicy = Pick<Policy, 'name' | 'environment' | 'kill_switches' | 'debug_capture' | 'buckets' | 'access' | 'retention'>;
+type ExplainedPolicy = Pick<
+  Policy,
+  'name' | 'environment' | 'kill_switches' | 'debug_capture' | 'sources' | 'buckets' | 'access' | 'retention'
+>;
 
 function table(head: string[], rows: (string | number)[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join(

@@ -14,6 +14,7 @@ import { explainGate } from './gate';
 import { AUTO_TRIP_SCOPE } from './kill-switches';
 import { loadDecisionQueries, toPositional } from '../queries';
 import { resolveSwitches } from '../policy/switches';
+import { allowedRolesText, sourceRules } from '../policy/sources';
 import { limitRows, MAX_ENROLMENT_HOURS } from '../policy/limits';
 import { describeTiers } from '../storage/tiers';
 import { alarmCondition, alarmName } from '../policy/names';
@@ -168,6 +169,23 @@ export function explainPolicy(p: Policy): string {
       : 'The MFA condition (`aws:MultiFactorAuthPresent`) holds only for IAM sessions created with MFA through `AssumeRole` or `GetSessionToken`; IAM Identity Center and SAML sessions never carry it, so they cannot assume the responder role. To admit them, declare `access.incident_responders.federated` (permission sets or session tags).',
   );
   out.push(`${explainAccessMatrix(p).trimEnd()}\n`);
+
+  // --- sources
+  h(2, 'Sources and who may see them');
+  const rules = sourceRules(p);
+  if (rules.length === 0) {
+    para('No retrieval sources are declared: the ingest judges no access rule, and there are no connector switches.');
+  } else {
+    para(
+      'The ingest judges every request against these rules from the record itself, whatever the application reported: a request whose `sources` include one its `user_role` may not see is a P0 access violation (`P0Events{Category=access_violation}` and `SourceAccessViolations{Source}`), and the stored record says so (`detected_p0: access_violation`). A request without a `user_role` may see only the sources open to every role. Each source is a connector kill switch, `connectors.<source>`.',
+    );
+    para(
+      table(
+        ['source', 'domain', 'may be retrieved by', 'switch'],
+        rules.map((r) => [r.source, r.domain, allowedRolesText(r), `connectors.${r.source}`]),
+      ),
+    );
+  }
 
   // --- debug capture
   h(2, 'Debug capture');
