@@ -177,7 +177,7 @@ export function explainPolicy(p: Policy): string {
     para('No retrieval sources are declared: the ingest judges no access rule, and there are no connector switches.');
   } else {
     para(
-      'The ingest judges every request against these rules from the record itself, whatever the application reported: a request whose `sources` include one its `user_role` may not see is a P0 access violation (`P0Events{Category=access_violation}` and `SourceAccessViolations{Source}`), and the stored record says so (`detected_p0: access_violation`). A request without a `user_role` may see only the sources open to every role. Each source is a connector kill switch, `connectors.<source>`.',
+      'Who may retrieve from each source, and its domain. A request without a `user_role` may see only the sources open to every role. Each source is a connector kill switch, `connectors.<source>`, and the source slice lists declared sources only.',
     );
     para(
       table(
