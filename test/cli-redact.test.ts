@@ -229,7 +229,9 @@ describe('transformConfigFromPolicy (what --policy gives the CLI, and the Lambda
       slices: policy.slices.dimensions,
       pricing: policy.pricing.models,
       rating_scale: policy.capture.rating_scale,
+      citation_required_intents: ['policy_qna'],
     });
+    expect(cfg.capture).toEqual({ samplingRate: 1, outcomeSignals: policy.capture.user_outcome_signals });
     expect(policy.debug_capture.enabled).toBe(false);
     expect(cfg.enrolments).toEqual([]);
   });

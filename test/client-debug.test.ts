@@ -111,7 +111,7 @@ describe('DebugCaptureSender', () => {
     expect(s.send(capture({ cohort: 'inc_9999' }))).toBe(false);
     expect(s.send(capture({ tenant_id: 'amer' }))).toBe(false);
     clock = T0 + 2 * HOUR;
-    expect(s.send(capture({ cohort: 'inc_short' }))).toBe(false);
+    expect(s.send(capture({ cohort: 'inc_short', user_role: 'employee' }))).toBe(false);
     clock = T0 + 25 * HOUR;
     expect(s.send(capture())).toBe(false);
     await s.flush();
@@ -128,6 +128,19 @@ describe('DebugCaptureSender', () => {
       'cohort inc_short: expired',
       'cohort inc_4711: expired',
     ]);
+  });
+
+  it('does not send for a user role the enrolment does not name, nor for a capture without a role: role_mismatch', async () => {
+    const s = sender({ killSwitches: await switches('on') });
+    expect(s.send(capture({ cohort: 'inc_short', user_role: 'hr_specialist' }))).toBe(false);
+    expect(s.send(capture({ cohort: 'inc_short' }))).toBe(false);
+    expect(s.send(capture({ cohort: 'inc_short', user_role: 'employee' }))).toBe(true);
+    await s.flush();
+    expect(firehose.events(DEBUG_STREAM)).toEqual([
+      { ...capture({ cohort: 'inc_short', user_role: 'employee' }), timestamp: TEST_NOW.toISOString() },
+    ]);
+    expect(s.stats()).toMatchObject({ recorded: 3, sent: 1, dropped: 2, droppedByReason: { role_mismatch: 2 } });
+    expect(drops.map((d) => d.detail)).toEqual(['cohort inc_short: role mismatch', 'cohort inc_short: role mismatch']);
   });
 
   it('does not send when the policy has debug capture disabled', async () => {

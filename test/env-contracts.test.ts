@@ -33,7 +33,9 @@ const ROLLUP_REFS = {
 
 const REDACTION_ALLOWED =
   'JSON {"detectors":{<PII detector>:"plain|keyed|off"},"customPatterns":[{"name","pattern","placeholder"}],"allowedAttributes":[...]}';
-const METRICS_ALLOWED = 'JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star"}';
+const METRICS_ALLOWED =
+  'JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star","citation_required_intents":[...]}';
+const CAPTURE_ALLOWED = 'JSON {"samplingRate":<(0,1]>,"outcomeSignals":[...]}';
 const ARN_ALLOWED = 'the ARN of the hash key secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)';
 const ENROLMENTS_ALLOWED = 'a JSON array of {"cohort","tenant_id"?,"user_role"?,"reason","expires_at"} ([] when none is live)';
 const TRIP_MAP_ALLOWED = 'JSON such as {"copilot-prod-safety-p0-events":[{"ref":"read_only_mode","set":"on"}]}';
@@ -108,9 +110,9 @@ describe('defineEnv (the helper)', () => {
 describe.each(POLICIES)('round trip: what the construct writes decodes to what %s says', (_label, policy) => {
   const config = transformConfigFromPolicy(policy);
 
-  it('events transform: REDACTION_CONFIG, METRICS_CONFIG, HASH_KEY_SECRET_ARN', () => {
+  it('events transform: REDACTION_CONFIG, METRICS_CONFIG, HASH_KEY_SECRET_ARN, CAPTURE_CONFIG', () => {
     const env = transformEnvFromPolicy(policy, 'events', { hashKeySecretArn: SECRET_ARN });
-    expect(Object.keys(env)).toEqual(['REDACTION_CONFIG', 'METRICS_CONFIG', 'HASH_KEY_SECRET_ARN']);
+    expect(Object.keys(env)).toEqual(['REDACTION_CONFIG', 'METRICS_CONFIG', 'HASH_KEY_SECRET_ARN', 'CAPTURE_CONFIG']);
     expect(decodeTransformEnv('events', env)).toEqual({ ...config, enrolments: [], hashKeySecretArn: SECRET_ARN });
     expect(config.redaction).toEqual({
       detectors: policy.redaction.detectors,
@@ -121,7 +123,9 @@ describe.each(POLICIES)('round trip: what the construct writes decodes to what %
       slices: policy.slices.dimensions,
       pricing: policy.pricing.models,
       rating_scale: policy.capture.rating_scale,
+      citation_required_intents: policy.buckets.quality.citation_required_intents,
     });
+    expect(config.capture).toEqual({ samplingRate: policy.capture.sampling_rate, outcomeSignals: policy.capture.user_outcome_signals });
   });
 
   it('debug-capture transform: REDACTION_CONFIG, HASH_KEY_SECRET_ARN, ENROLMENTS (none: capture is off)', () => {
@@ -131,8 +135,9 @@ describe.each(POLICIES)('round trip: what the construct writes decodes to what %
     expect(env.ENROLMENTS).toBe('[]');
     expect(decodeTransformEnv('captures', env)).toEqual({
       redaction: config.redaction,
-      metrics: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+      metrics: { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: ['policy_qna'] },
       enrolments: [],
+      capture: { samplingRate: 1, outcomeSignals: ['user_rating', 'escalated_to_human', 'follow_up_within_5m', 'abandoned'] },
       hashKeySecretArn: SECRET_ARN,
     });
   });
@@ -183,8 +188,9 @@ describe('round trip: live enrolments', () => {
 describe('decode errors name the variable, what is wrong and what is allowed', () => {
   const events = TRANSFORM_ENV.events.encode({
     REDACTION_CONFIG: { detectors: {}, customPatterns: [], allowedAttributes: [] },
-    METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+    METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: ['policy_qna'] },
     HASH_KEY_SECRET_ARN: SECRET_ARN,
+    CAPTURE_CONFIG: { samplingRate: 1, outcomeSignals: ['user_rating'] },
   });
 
   it('fails when the transform environment names an unknown detector, an unknown rating scale and no secret ARN', () => {
@@ -192,7 +198,7 @@ describe('decode errors name the variable, what is wrong and what is allowed', (
       configError(() =>
         decodeTransformEnv('events', {
           REDACTION_CONFIG: '{"detectors":{"fax":"plain"},"customPatterns":[],"allowedAttributes":[]}',
-          METRICS_CONFIG: '{"slices":{},"pricing":{},"rating_scale":"stars"}',
+          METRICS_CONFIG: '{"slices":{},"pricing":{},"rating_scale":"stars","citation_required_intents":["policy_qna"]}',
         }),
       ),
     ).toBe(
@@ -200,6 +206,7 @@ describe('decode errors name the variable, what is wrong and what is allowed', (
         `REDACTION_CONFIG is invalid: detectors: Unrecognized key: "fax"; expected ${REDACTION_ALLOWED}`,
         `METRICS_CONFIG is invalid: rating_scale: Invalid option: expected one of "thumbs"|"five_star"; expected ${METRICS_ALLOWED}`,
         `HASH_KEY_SECRET_ARN is not set; expected ${ARN_ALLOWED}`,
+        `CAPTURE_CONFIG is not set; expected ${CAPTURE_ALLOWED}`,
       ].join('\n'),
     );
   });
@@ -266,8 +273,9 @@ describe('decode errors name the variable, what is wrong and what is allowed', (
       configError(() =>
         TRANSFORM_ENV.events.encode({
           REDACTION_CONFIG: { detectors: {}, customPatterns: [], allowedAttributes: [], pseudonymize: ['user_id'] } as never,
-          METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+          METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: ['policy_qna'] },
           HASH_KEY_SECRET_ARN: SECRET_ARN,
+          CAPTURE_CONFIG: { samplingRate: 1, outcomeSignals: ['user_rating'] },
         }),
       ),
     ).toBe(`REDACTION_CONFIG would be invalid: (root): Unrecognized key: "pseudonymize"; expected ${REDACTION_ALLOWED}`);

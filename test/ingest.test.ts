@@ -214,7 +214,11 @@ describe('access around the streams', () => {
       }));
     });
     const c = transformConfigFromPolicy(big);
-    const env = { REDACTION_CONFIG: JSON.stringify(c.redaction), METRICS_CONFIG: JSON.stringify(c.metrics) };
+    const env = {
+      REDACTION_CONFIG: JSON.stringify(c.redaction),
+      METRICS_CONFIG: JSON.stringify(c.metrics),
+      CAPTURE_CONFIG: JSON.stringify(c.capture),
+    };
     const size = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     expect(size).toBeGreaterThan(3500);
     const refs = { hashKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k' };
@@ -239,6 +243,11 @@ describe('access around the streams', () => {
       slices: shipped.slices.dimensions,
       pricing: shipped.pricing.models,
       rating_scale: 'thumbs',
+      citation_required_intents: ['policy_qna'],
+    });
+    expect(JSON.parse(transformEnvFromPolicy(shipped, 'events', refs).CAPTURE_CONFIG!)).toEqual({
+      samplingRate: 1,
+      outcomeSignals: ['user_rating', 'escalated_to_human', 'follow_up_within_5m', 'abandoned'],
     });
   });
 });

@@ -100,9 +100,9 @@ function rollupPublished(): Published {
 }
 
 /**
- * The decision-query sample, plus a request and a feedback with the flags it leaves at
+ * The decision-query sample, plus requests and a feedback with the flags it leaves at
  * zero (the aggregator omits zero contributions): retries, fallback, cache hit, PII,
- * access denials, a follow-up.
+ * access denials, an escalated outcome, a follow-up.
  */
 function sampleEvents(): TelemetryEvent[] {
   const sample = buildSampleEvents().events;
@@ -111,6 +111,8 @@ function sampleEvents(): TelemetryEvent[] {
   return [
     ...sample,
     { ...request, event_id: 'evt-flags', provider_retries: 2, fallback_used: true, cache_hit: true, pii_detected: true, access_denials: 1 },
+    // Escalations count request outcomes (the sample's escalation is a feedback record)
+    { ...request, event_id: 'evt-escalated', outcome: 'escalated' },
     { ...feedback, event_id: 'evt-fb-flags', follow_up_within_5m: true },
   ];
 }

@@ -218,6 +218,8 @@ describe('policy parser properties', () => {
         });
         const slice = data.slices.dimensions[sw.kind === 'connector' ? 'source' : 'intent'];
         if (unlist) slice.values = slice.values.filter((v: string) => v !== sw.target);
+        // citation-required intents must stay declared intents (a rule of their own, tested in policy.test.ts)
+        if (unlist && sw.kind === 'human_review') data.buckets.quality.citation_required_intents = [slice.values[0]];
         data.kill_switches.auto_trips = [{ alarm: `${metric.bucket}.prop-trip`, switch: sw.ref, set: sw.tripped }];
         const r = tryParse(stringify(data));
         const scoped = (dim: string) => dims?.[dim] === sw.target && !unlist;

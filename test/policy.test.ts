@@ -312,7 +312,7 @@ describe('policy problems name file, line, column, key path, the bad value and w
     return `${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
   };
   const EVERY_BATCH =
-    'Use not_breaching or ignore: breaching fits only the totals written in every batch, 0 included (Redactions, RecordsQuarantined, FieldsDropped, AttributesDropped, RecordsIn, RecordsOk), where missing data means no batch arrived';
+    'Use not_breaching or ignore: breaching fits only the totals written in every batch, 0 included (Redactions, RecordsQuarantined, FieldsDropped, AttributesDropped, RecordsIn, RecordsOk, RecordsValid, RecordsSampledOut, OutcomeSignalsDropped), where missing data means no batch arrived';
 
   it('fails when missing data counts as breaching on a metric the ingest writes only when it counts something', () => {
     // the shipped policy before issue 15: every quiet night raised a ticket

@@ -220,6 +220,7 @@ describe('TelemetryRollups', () => {
   it('fails at synth when the slices do not fit the Lambda environment', () => {
     const huge = variantPolicy((d) => {
       d.slices.dimensions.intent = { max_values: 1000, values: Array.from({ length: 300 }, (_, i) => `intent_number_${i}`) };
+      d.buckets.quality.citation_required_intents = ['intent_number_0'];
       d.slices.max_series = 100_000;
       d.slices.max_monthly_usd = 100_000;
     });

@@ -49,6 +49,8 @@ describe('transformBatch: valid events', () => {
       fieldsDropped: 1,
       attributesDropped: 1,
       redactions: { email: 1, phone: 1 },
+      sampledOut: 0,
+      signalsDropped: 0,
     });
   });
 
@@ -306,8 +308,9 @@ describe('redact handler (real handler, captured stdout)', () => {
       env: {
         ...TRANSFORM_ENV.events.encode({
           REDACTION_CONFIG: { detectors: { email: 'keyed' }, customPatterns: [], allowedAttributes: ['note'] },
-          METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+          METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: ['policy_qna'] },
           HASH_KEY_SECRET_ARN: SECRET_ARN,
+          CAPTURE_CONFIG: { samplingRate: 1, outcomeSignals: ['user_rating'] },
         }),
         POWERTOOLS_METRICS_NAMESPACE: 'LLMOps/test-ns',
       },
@@ -364,8 +367,9 @@ describe('redact handler (real handler, captured stdout)', () => {
     await expect(handler(batch('{}'))).rejects.toThrow(
       [
         'REDACTION_CONFIG is not set; expected JSON {"detectors":{<PII detector>:"plain|keyed|off"},"customPatterns":[{"name","pattern","placeholder"}],"allowedAttributes":[...]}',
-        'METRICS_CONFIG is not set; expected JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star"}',
+        'METRICS_CONFIG is not set; expected JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star","citation_required_intents":[...]}',
         'HASH_KEY_SECRET_ARN is not set; expected the ARN of the hash key secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)',
+        'CAPTURE_CONFIG is not set; expected JSON {"samplingRate":<(0,1]>,"outcomeSignals":[...]}',
       ].join('\n'),
     );
     expect(loads).toBe(0);
@@ -375,8 +379,9 @@ describe('redact handler (real handler, captured stdout)', () => {
       env,
       TRANSFORM_ENV.events.encode({
         REDACTION_CONFIG: { detectors: {}, customPatterns: [], allowedAttributes: [] },
-        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: ['policy_qna'] },
         HASH_KEY_SECRET_ARN: SECRET_ARN,
+        CAPTURE_CONFIG: { samplingRate: 1, outcomeSignals: ['user_rating'] },
       }),
     );
     expect((await handler(batch('{}'))).records.map((r) => r.recordId)).toEqual(['r0']);
@@ -389,8 +394,9 @@ describe('redact handler (real handler, captured stdout)', () => {
     const handler = createTransformHandler('events', {
       env: TRANSFORM_ENV.events.encode({
         REDACTION_CONFIG: { detectors: {}, customPatterns: [{ name: 'bad', pattern: '(a+)+', placeholder: 'BAD' }], allowedAttributes: [] },
-        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+        METRICS_CONFIG: { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: ['policy_qna'] },
         HASH_KEY_SECRET_ARN: SECRET_ARN,
+        CAPTURE_CONFIG: { samplingRate: 1, outcomeSignals: ['user_rating'] },
       }),
       loadHashKey: async () => KEY,
     });
@@ -417,7 +423,18 @@ describe('redact handler (real handler, captured stdout)', () => {
           .sort(),
       ),
     ).toEqual([
-      ['AttributesDropped', 'FieldsDropped', 'RecordsIn', 'RecordsOk', 'RecordsQuarantined', 'Redactions', 'service'],
+      [
+        'AttributesDropped',
+        'FieldsDropped',
+        'OutcomeSignalsDropped',
+        'RecordsIn',
+        'RecordsOk',
+        'RecordsQuarantined',
+        'RecordsSampledOut',
+        'RecordsValid',
+        'Redactions',
+        'service',
+      ],
       ['Reason', 'RecordsQuarantined', 'service'],
       ['Redactions', 'Type', 'service'],
       ['Redactions', 'Type', 'service'],

@@ -5,7 +5,7 @@
  */
 import { aggregateBatch } from '../../lib/core/transform/aggregate';
 import { publishIngestMetrics, TRANSFORM_LAMBDA } from '../../lib/core/transform/emf';
-import { aggregateOptionsFrom, decodeTransformEnv, transformContextFromEnv } from '../../lib/core/transform/env';
+import { aggregateOptionsFrom, captureContext, decodeTransformEnv, transformContextFromEnv } from '../../lib/core/transform/env';
 import {
   transformBatch,
   transformDebugBatch,
@@ -39,7 +39,7 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
     const settings = decodeTransformEnv(kind, env);
     const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
     const hashKey = await loadHashKey(settings.hashKeySecretArn);
-    const ctx = transformContextFromEnv(settings.redaction, hashKey, now);
+    const ctx = { ...transformContextFromEnv(settings.redaction, hashKey, now), ...captureContext(settings.capture) };
     // Slice admission lives as long as the container.
     const metrics = aggregateOptionsFrom(settings.metrics);
     log().info('configured', {
@@ -61,6 +61,8 @@ export function createTransformHandler(kind: StreamKind, deps: HandlerDeps = {})
         dropped: stats.dropped,
         fieldsDropped: stats.fieldsDropped,
         attributesDropped: stats.attributesDropped,
+        sampledOut: stats.sampledOut,
+        signalsDropped: stats.signalsDropped,
         redactions: stats.redactions,
         durationMs: Math.round(performance.now() - started),
       });

@@ -22,18 +22,31 @@ import { ingestEmfDocuments } from '../core/transform/emf';
 import { aggregateBatch } from '../core/transform/aggregate';
 import { loadPolicy, PolicyError } from '../core/policy';
 import { createLineRedactor } from '../core/redaction';
-import { aggregateOptionsFrom, transformConfigFromPolicy, transformContext, type TransformConfig } from '../core/transform/env';
+import {
+  aggregateOptionsFrom,
+  captureContext,
+  KEEP_ALL,
+  transformConfigFromPolicy,
+  transformContext,
+  type TransformConfig,
+} from '../core/transform/env';
+import { DEFAULT_CITATION_REQUIRED_INTENTS } from '../core/metrics/dictionary';
 import type { CliCommand, CliIO } from './io';
 
 /** Shortest hash key accepted, in bytes. */
 const MIN_KEY_BYTES = 16;
 const MAX_EVENT_LINE_BYTES = 1024 * 1024;
 
-/** Without --policy: every PII detector plain, no custom pattern, no attribute declared, no enrolment, no slices or prices, thumbs ratings. */
+/**
+ * Without --policy: every PII detector plain, no custom pattern, no attribute declared, no
+ * enrolment, no slices or prices, thumbs ratings, citations required of policy_qna, every
+ * record and outcome signal kept.
+ */
 export const NO_POLICY: TransformConfig = {
   redaction: { detectors: {}, customPatterns: [], allowedAttributes: [] },
-  metrics: { slices: {}, pricing: {}, rating_scale: 'thumbs' },
+  metrics: { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: [...DEFAULT_CITATION_REQUIRED_INTENTS] },
   enrolments: [],
+  capture: KEEP_ALL,
 };
 
 class UsageError extends Error {}
@@ -122,7 +135,7 @@ export function resolveHashKey(file: string | undefined, io: CliIO): Uint8Array 
 
 function buildContext(config: TransformConfig, hashKey: Uint8Array): TransformContext {
   try {
-    return transformContext(config.redaction, hashKey, () => new Date());
+    return { ...transformContext(config.redaction, hashKey, () => new Date()), ...captureContext(config.capture) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -8,7 +8,7 @@
  * ```
  *
  * The checks here mirror the ingest's (cohort named by an enrolment, the enrolment's
- * tenant if it names one, `expires_at` in the future) so that a capture that ingest
+ * tenant and user role if it names them, `expires_at` in the future) so that a capture that ingest
  * would drop never leaves the process; ingest checks again. Every capture not sent is
  * counted with its reason. Never throws; never logs content.
  */
@@ -27,6 +27,8 @@ export const CAPTURE_GATE_REASONS = [
   'not_enrolled',
   /** The cohort's enrolments name other tenants. */
   'tenant_mismatch',
+  /** The cohort's enrolments for this tenant name other user roles (or the capture carries no user_role). */
+  'role_mismatch',
   /** Every matching enrolment has expired. */
   'expired',
   /** The kill-switch client refused (`isDebugCaptureAllowed(cohort)` is false, or it failed). */
@@ -38,7 +40,7 @@ export type CaptureDropReason = DropReason | CaptureGateReason;
 /** A capture as `send()` takes it: `timestamp` may be left out. */
 export type DebugCaptureInput = Omit<DebugCapture, 'timestamp'> & Partial<Pick<DebugCapture, 'timestamp'>>;
 
-/** What the gate needs of an enrolment (lib/core/contract/enrolment.ts): cohort, expiry and, when it names one, the tenant. */
+/** What the gate needs of an enrolment (lib/core/contract/enrolment.ts): cohort, expiry and, when it names them, the tenant and user role. */
 export type CaptureEnrolment = EnrolmentRule;
 
 export interface DebugCaptureSenderOptions extends DeliveryOptions<CaptureDropReason> {
@@ -66,11 +68,11 @@ export interface DebugCaptureSenderOptions extends DeliveryOptions<CaptureDropRe
 }
 
 /**
- * Whether live enrolment allows a capture of `cohort` for `tenantId` at `now` (epoch ms):
+ * Whether live enrolment allows a capture of `cohort` for its tenant and user role at `now` (epoch ms):
  * the ingest's own rule (lib/contract/enrolment.ts).
  */
 export function captureVerdict(
-  capture: Pick<DebugCapture, 'cohort' | 'tenant_id'>,
+  capture: Pick<DebugCapture, 'cohort' | 'tenant_id' | 'user_role'>,
   enrolments: readonly CaptureEnrolment[],
   now: number,
 ): EnrolmentVerdict {

@@ -212,7 +212,7 @@ export class KillSwitches {
     if (this.stateOf('debug_capture') !== 'on') return false;
     if (cohort === undefined) return true;
     const now = this.now();
-    return enrolmentVerdict({ cohort }, this.enrolments, now) === 'enrolled';
+    return enrolmentVerdict({ cohort }, this.enrolments, now, 'cohort') === 'enrolled';
   }
 
   /** The effective state of a switch by ref (`tools.create_ticket`); undefined for a ref the policy does not declare. */

@@ -158,6 +158,10 @@ export const FeedbackEvent = z.object({
   abandoned: z.boolean().optional(),
 });
 
+/** The feedback fields that are user outcome signals: the values of the policy's `capture.user_outcome_signals`. */
+export const USER_OUTCOME_SIGNALS = ['user_rating', 'escalated_to_human', 'follow_up_within_5m', 'abandoned'] as const;
+export type UserOutcomeSignal = (typeof USER_OUTCOME_SIGNALS)[number];
+
 /** Any telemetry record, discriminated on `event_type`. */
 export const TelemetryEvent = z.discriminatedUnion('event_type', [RequestEvent, SpanEvent, FeedbackEvent]);
 
@@ -177,6 +181,8 @@ export const DebugCapture = z.object({
   trace_id: id(),
   request_id: id(),
   tenant_id: id(),
+  /** The role of the user whose request this is; an enrolment that names a role captures only that role (a capture without one: nothing). */
+  user_role: label().optional(),
   timestamp: timestamp(),
   cohort: label(),
   reason: z.string().min(1).max(500),

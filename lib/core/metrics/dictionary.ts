@@ -83,6 +83,12 @@ export const GUARDRAIL_CATEGORIES = ['injection', 'exfiltration', 'disallowed_co
 export const OTHER_GUARDRAIL_CATEGORY = 'other';
 const PATHS = ['rag', 'tool', 'plain'] as const;
 
+/**
+ * The intents whose answers must cite a source when the policy names none
+ * (`buckets.quality.citation_required_intents`): PolicyAnswers and PolicyAnswersCited count them.
+ */
+export const DEFAULT_CITATION_REQUIRED_INTENTS = ['policy_qna'] as const;
+
 export const METRICS: readonly MetricDefinition[] = [
   // reliability
   e({ name: 'Requests', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: true }),
@@ -168,6 +174,26 @@ export const METRICS: readonly MetricDefinition[] = [
   e({ name: 'AttributesDropped', bucket: 'safety', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
   e({ name: 'RecordsIn', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
   e({ name: 'RecordsOk', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
+  e({ name: 'RecordsValid', bucket: 'reliability', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: false, everyBatch: true }),
+  e({
+    name: 'RecordsSampledOut',
+    bucket: 'reliability',
+    source: 'ingest',
+    unit: 'Count',
+    statistic: 'Sum',
+    sliced: false,
+    everyBatch: true,
+  }),
+  r({ name: 'SampledKeptRate', bucket: 'reliability', numerator: 'RecordsOk', denominator: 'RecordsValid', percent: true }),
+  e({
+    name: 'OutcomeSignalsDropped',
+    bucket: 'safety',
+    source: 'ingest',
+    unit: 'Count',
+    statistic: 'Sum',
+    sliced: false,
+    everyBatch: true,
+  }),
 
   // cost
   e({ name: 'InputTokens', bucket: 'cost', source: 'ingest', unit: 'Count', statistic: 'Sum', sliced: true }),

@@ -78,7 +78,8 @@ export const METRIC_DOCS: Readonly<Record<string, MetricDoc>> = {
     decision: 'revise prompts or retrieval for the slice',
   },
   Escalations: {
-    definition: 'feedback with escalated_to_human, plus requests with outcome escalated',
+    definition:
+      "requests with outcome 'escalated', each counted once (feedback escalated_to_human is stored and queryable, not counted again: it would count its request twice)",
     decision: 'staffing and where the assistant falls short',
   },
   EscalationRate: {
@@ -98,11 +99,11 @@ export const METRIC_DOCS: Readonly<Record<string, MetricDoc>> = {
     decision: 'disable a failing tool; fix the tool schema',
   },
   PolicyAnswers: {
-    definition: "requests with intent 'policy_qna' and status 'ok'",
+    definition: "requests of a citation-required intent (buckets.quality.citation_required_intents) with status 'ok'",
     decision: 'the denominator of citation presence',
   },
   PolicyAnswersCited: {
-    definition: "requests with intent 'policy_qna', status 'ok' and citations_present",
+    definition: "requests of a citation-required intent with status 'ok' and citations_present",
     decision: 'grounded policy answers',
   },
   CitationPresence: {
@@ -161,6 +162,24 @@ export const METRIC_DOCS: Readonly<Record<string, MetricDoc>> = {
     definition: 'records that passed validation and were written to events/',
     decision: 'with RecordsIn and RecordsQuarantined: every record accounted for',
   },
+  RecordsValid: {
+    definition: 'records of the events stream that passed validation, before sampling (each is stored or sampled out)',
+    decision: 'the denominator of the sampled kept rate; RecordsIn = RecordsValid + RecordsQuarantined',
+  },
+  RecordsSampledOut: {
+    definition:
+      'valid records not stored because capture.sampling_rate sampled their trace out (returned to Firehose as Dropped); the bucket metrics still count them',
+    decision: 'with RecordsOk: every valid record accounted for; storage saved by sampling',
+  },
+  SampledKeptRate: {
+    definition:
+      'RecordsOk / RecordsValid, in percent: the share of valid records stored (the sampling rate plus the always-kept P0 and flagged records)',
+    decision: 'check that sampling stores what the policy says; raise capture.sampling_rate when too little evidence is kept',
+  },
+  OutcomeSignalsDropped: {
+    definition: 'user outcome signals removed from feedback records at ingest because capture.user_outcome_signals does not list them',
+    decision: 'list the signal in the policy, or stop sending it',
+  },
   InputTokens: {
     definition: 'sum of input_tokens on requests',
     decision: 'prompt size and retrieval volume',
@@ -214,7 +233,8 @@ export const METRIC_DOCS: Readonly<Record<string, MetricDoc>> = {
     decision: 'completion vs abandonment',
   },
   Abandonments: {
-    definition: "requests with outcome 'abandoned', plus feedback with abandoned",
+    definition:
+      "requests with outcome 'abandoned', each counted once (feedback abandoned is stored and joined per request by the abandonment query, not counted again)",
     decision: 'where users give up',
   },
   AbandonmentRate: {

@@ -44,6 +44,7 @@ export function checkPolicyRules(p: Partial<Policy>, opts: RuleOptions): RuleFin
     duplicates(attributes).forEach((i) => error(['capture', 'attributes', i], `is ${show(attributes[i])}; attribute keys must be unique`));
   }
   const alarmIds = p.buckets ? checkAlarms(p.buckets, p.slices, error) : undefined;
+  if (p.buckets?.quality) checkCitationIntents(p.buckets.quality.citation_required_intents, p.slices, error);
   if (p.debug_capture) checkDebugCapture(p.debug_capture, opts, error, warn);
   // alarm references are judged only when every bucket parsed (else a reference into a broken bucket looks unknown)
   const allAlarms = p.buckets && BUCKETS.every((b) => p.buckets?.[b]) ? alarmIds : undefined;
@@ -230,6 +231,22 @@ function breachingOnSilence(a: AlarmPolicy, metric: MetricDefinition | undefined
     return undefined;
   }
   return `is "breaching"; ${why}, so ${quiet}. Use not_breaching or ignore: breaching fits only the totals written in every batch, 0 included (${EVERY_BATCH_METRICS.join(', ')}), where missing data means no batch arrived`;
+}
+
+/** Citation-required intents: unique, and among the intent slice's values when it lists them (else they would count as "other"). */
+function checkCitationIntents(intents: readonly string[], slices: Policy['slices'] | undefined, error: Report): void {
+  const path = ['buckets', 'quality', 'citation_required_intents'];
+  duplicates(intents).forEach((i) => error([...path, i], `is ${show(intents[i])}; citation-required intents must be unique`));
+  const values = slices?.dimensions.intent?.values;
+  if (!values) return;
+  intents.forEach((intent, i) => {
+    if (!values.includes(intent)) {
+      error(
+        [...path, i],
+        `is ${show(intent)}; not one of the intents the policy declares (slices.dimensions.intent.values: ${values.join(', ')}): add it there or fix the name`,
+      );
+    }
+  });
 }
 
 function checkDebugCapture(dc: Policy['debug_capture'], opts: RuleOptions, error: Report, warn: Report): void {

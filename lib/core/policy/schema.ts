@@ -8,8 +8,9 @@
  * policy (`retension:`) must never be silently ignored.
  */
 import { z } from 'zod';
-import { BUCKETS, EVERY_BATCH_METRICS, METRIC_NAMES } from '../metrics/dictionary';
+import { BUCKETS, DEFAULT_CITATION_REQUIRED_INTENTS, EVERY_BATCH_METRICS, METRIC_NAMES } from '../metrics/dictionary';
 import { PII_DETECTOR_IDS, PII_MODES, type PiiDetectorId } from '../redaction/catalog';
+import { USER_OUTCOME_SIGNALS } from '../contract/schema';
 import { durationPattern } from './durations';
 import { INFREQUENT_ACCESS_MIN_DAYS, MAX_ENROLMENT_HOURS, retentionRange } from './limits';
 
@@ -67,7 +68,8 @@ const Owners = z.strictObject({
   security: Owner,
 });
 
-export const OUTCOME_SIGNALS = ['user_rating', 'escalated_to_human', 'follow_up_within_5m', 'abandoned'] as const;
+/** The feedback fields that are user outcome signals (the event contract's list). */
+export const OUTCOME_SIGNALS = USER_OUTCOME_SIGNALS;
 
 const Capture = z.strictObject({
   schema_version: z
@@ -81,14 +83,18 @@ const Capture = z.strictObject({
   user_outcome_signals: z
     .array(z.enum(OUTCOME_SIGNALS))
     .default([...OUTCOME_SIGNALS])
-    .describe('Feedback fields the stack uses. Others are dropped.'),
+    .describe(
+      'Feedback fields (user outcome signals) the stack keeps. Any other is removed from the record at ingest, counted (OutcomeSignalsDropped), and feeds no metric.',
+    ),
   rating_scale: z.enum(['thumbs', 'five_star']).default('thumbs').describe('thumbs: -1/+1; five_star: 1..5.'),
   sampling_rate: z
     .number()
     .gt(0, { error: 'capture.sampling_rate must be greater than 0 (use 1 to keep all)' })
     .max(1, { error: 'capture.sampling_rate must be at most 1' })
     .default(1)
-    .describe('Fraction of requests whose records are kept. P0 requests are always kept.'),
+    .describe(
+      'Fraction of traces whose records are stored, decided by trace id (a request, its spans and its feedback together). P0 and flagged records (errors, guardrail blocks and escalations, false confirmations, escalations to a human) are always stored. Metrics count every record, before sampling.',
+    ),
 });
 
 const detectorShape = Object.fromEntries(PII_DETECTOR_IDS.map((id) => [id, z.enum(PII_MODES).optional()])) as Record<
@@ -254,7 +260,21 @@ const Bucket = z.strictObject({
   alarms: z.array(Alarm).default([]),
 });
 
-const Buckets = z.strictObject(Object.fromEntries(BUCKETS.map((b) => [b, Bucket])) as Record<(typeof BUCKETS)[number], typeof Bucket>);
+const QualityBucket = Bucket.extend({
+  citation_required_intents: z
+    .array(snakeKey('an intent'))
+    .min(1, { error: 'citation_required_intents needs at least one intent (CitationPresence counts answers of these intents)' })
+    .max(20, { error: 'at most 20 citation_required_intents may be listed' })
+    .default([...DEFAULT_CITATION_REQUIRED_INTENTS])
+    .describe(
+      'Intents whose answers must cite a source: PolicyAnswers and PolicyAnswersCited (CitationPresence) count requests of these intents. When slices.dimensions.intent lists values, each must be one of them.',
+    ),
+});
+
+const Buckets = z.strictObject({
+  ...(Object.fromEntries(BUCKETS.map((b) => [b, Bucket])) as Record<(typeof BUCKETS)[number], typeof Bucket>),
+  quality: QualityBucket,
+});
 
 /** Record fields a metric may be sliced by. */
 export const SLICE_FIELDS = [

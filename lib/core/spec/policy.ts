@@ -9,7 +9,7 @@ import { estimateSeries } from '../policy/series';
 import { PII_DETECTOR_IDS, PII_DETECTORS, SECRET_DETECTOR_IDS, SECRET_DETECTORS } from '../redaction/catalog';
 import { DETECTOR_DESCRIPTIONS } from '../redaction/catalog-docs';
 import { durationSeconds } from '../policy/durations';
-import type { Policy } from '../policy/schema';
+import { OUTCOME_SIGNALS, type Policy } from '../policy/schema';
 import { explainGate } from './gate';
 import { AUTO_TRIP_SCOPE } from './kill-switches';
 import { loadDecisionQueries, toPositional } from '../queries';
@@ -20,6 +20,30 @@ import { describeTiers } from '../storage/tiers';
 import { alarmCondition, alarmName } from '../policy/names';
 import { table } from './markdown';
 import { explainAccessMatrix, ROLE_TITLES } from './access-matrix';
+
+/** The records \`capture.sampling_rate\` always keeps (lib/core/transform/sampling.ts, \`alwaysKeptBecause\`). */
+export const ALWAYS_KEPT_TEXT =
+  'P0 records (a `p0_category`, or a P0 the ingest detects itself) and flagged records: status `error` or `timeout`, guardrail_action `block` or `escalate`, a false confirmation, outcome `escalated` or feedback `escalated_to_human`';
+
+const codeList = (xs: readonly string[]): string => xs.map((x) => `\`${x}\``).join(', ');
+
+/** Which feedback signals are stored and counted, and that the others are dropped at ingest. */
+export function outcomeSignalsSentence(p: Pick<Policy, 'capture'>): string {
+  const kept = p.capture.user_outcome_signals;
+  const dropped = OUTCOME_SIGNALS.filter((s) => !kept.includes(s));
+  const scale = p.capture.rating_scale === 'thumbs' ? '-1 / +1' : '1 to 5';
+  return `- User outcome signals kept: ${kept.length ? codeList(kept) : 'none'}${kept.includes('user_rating') ? ` (rating scale: ${scale})` : ''}. ${dropped.length ? `${codeList(dropped)} ${dropped.length > 1 ? 'are' : 'is'} removed from feedback records at ingest, counted (OutcomeSignalsDropped), never stored and never counted in a metric.` : 'Any other feedback field is outside the contract and dropped.'}`;
+}
+
+/** Exactly what \`capture.sampling_rate\` stores: the rate, by trace id, what is always kept, and that metrics count everything. */
+export function samplingSentence(p: Pick<Policy, 'capture'>): string {
+  const rate = p.capture.sampling_rate;
+  const what =
+    rate === 1
+      ? 'every valid record is stored (sampling rate 1)'
+      : `the records of ${Number((rate * 100).toPrecision(6))}% of traces are stored, decided by trace id (the first 48 bits of SHA-256 of \`trace_id\` as a fraction below ${rate}), so a request, its spans and its feedback are stored or not together; the others are dropped at ingest and counted (RecordsSampledOut, SampledKeptRate)`;
+  return `- Sampling: ${what}. Always stored, at any rate: ${ALWAYS_KEPT_TEXT}; with them, every record of their trace in the same ingest batch. The bucket metrics and alarms count every valid record, before sampling.`;
+}
 
 export function explainPolicy(p: Policy): string {
   const out: string[] = [];
@@ -44,8 +68,9 @@ export function explainPolicy(p: Policy): string {
     `Records follow event contract version ${p.capture.schema_version}: \`request\` (one per user request: latency breakdown, tokens, cost, retrieval, tool and guardrail outcomes, outcome, P0 category), \`span\` (one per step: retrieval, llm, tool, guardrail, input and output checks) and \`feedback\` (user outcome signals).`,
     '',
     `- Declared attribute keys: ${p.capture.attributes.length ? p.capture.attributes.map((a) => `\`${a}\``).join(', ') : 'none'}. Any other attribute key is dropped at ingest and counted.`,
-    `- User outcome signals used: ${p.capture.user_outcome_signals.map((s) => `\`${s}\``).join(', ')} (rating scale: ${p.capture.rating_scale === 'thumbs' ? '-1 / +1' : '1 to 5'}).`,
-    `- Sampling: ${p.capture.sampling_rate === 1 ? 'every record is kept' : `${p.capture.sampling_rate * 100}% of requests are kept`}; P0 requests are always kept.`,
+    outcomeSignalsSentence(p),
+    samplingSentence(p),
+    `- Citations: answers of ${codeList(p.buckets.quality.citation_required_intents)} must cite a source; PolicyAnswers and PolicyAnswersCited (CitationPresence) count requests of ${p.buckets.quality.citation_required_intents.length > 1 ? 'these intents' : 'this intent'} with status \`ok\`.`,
   );
   h(2, 'What is never captured');
   para(
@@ -190,7 +215,7 @@ export function explainPolicy(p: Policy): string {
   // --- debug capture
   h(2, 'Debug capture');
   para(
-    `Debug capture is **${p.debug_capture.enabled ? 'enabled' : 'off'}**. A capture is accepted only for an enrolled cohort whose expiry has not passed, checked by the application and again at ingest; an expired enrolment captures nothing even before anyone removes it. Enrolments expire at most ${MAX_ENROLMENT_HOURS} hours ahead. Captures are redacted and kept ${p.retention.debug}.`,
+    `Debug capture is **${p.debug_capture.enabled ? 'enabled' : 'off'}**. A capture is accepted only when an enrolment names its cohort, the enrolment's tenant (if it names one) is the capture's \`tenant_id\`, the enrolment's user role (if it names one) is the capture's \`user_role\` (a capture without a \`user_role\` matches no enrolment that names a role), and its expiry has not passed; the application checks this and ingest checks it again, dropping and counting every other capture. An expired enrolment captures nothing even before anyone removes it. Enrolments expire at most ${MAX_ENROLMENT_HOURS} hours ahead. Captures are redacted and kept ${p.retention.debug}.`,
   );
   if (p.debug_capture.enrolments.length) {
     para(

@@ -7,7 +7,14 @@
  * once per value of each policy slice (one dimension set per slice, never their cross
  * product). A group is one dimension set with every metric that applies to it.
  */
-import { findMetric, GUARDRAIL_CATEGORIES, METRICS, OTHER_GUARDRAIL_CATEGORY, type EmittedMetric } from '../metrics/dictionary';
+import {
+  DEFAULT_CITATION_REQUIRED_INTENTS,
+  findMetric,
+  GUARDRAIL_CATEGORIES,
+  METRICS,
+  OTHER_GUARDRAIL_CATEGORY,
+  type EmittedMetric,
+} from '../metrics/dictionary';
 import type { FeedbackEvent, RequestEvent, TelemetryEvent } from '../contract';
 import type { Policy, SliceField } from '../policy/schema';
 
@@ -44,7 +51,10 @@ export class SliceAdmission {
 }
 
 export interface AggregateOptions {
-  readonly policy: Pick<Policy, 'slices' | 'pricing' | 'capture'>;
+  /** `buckets.quality.citation_required_intents` (absent: `policy_qna`) is the only part of the buckets read. */
+  readonly policy: Pick<Policy, 'slices' | 'pricing' | 'capture'> & {
+    readonly buckets?: { readonly quality: Pick<Policy['buckets']['quality'], 'citation_required_intents'> };
+  };
   /** Keeps admitted slice values across batches (one per Lambda container). */
   readonly admission: SliceAdmission;
 }
@@ -67,7 +77,7 @@ export function requestCost(
 }
 
 /** The per-record contributions: metric name to value (0 contributions are omitted). */
-function requestContributions(r: RequestEvent, pricing: Policy['pricing']): [string, number][] {
+function requestContributions(r: RequestEvent, pricing: Policy['pricing'], citationIntents: ReadonlySet<string>): [string, number][] {
   const out: [string, number][] = [['Requests', 1]];
   const add = (name: string, v: number | boolean) => {
     const n = typeof v === 'boolean' ? (v ? 1 : 0) : v;
@@ -81,7 +91,7 @@ function requestContributions(r: RequestEvent, pricing: Policy['pricing']): [str
   const writes = r.tool_path === 'write';
   add('ToolTasks', writes);
   add('ToolTaskSuccesses', writes && r.outcome === 'success' && r.tool_errors === 0 && !r.false_confirmation);
-  const policyAnswer = r.intent === 'policy_qna' && r.status === 'ok';
+  const policyAnswer = citationIntents.has(r.intent) && r.status === 'ok';
   add('PolicyAnswers', policyAnswer);
   add('PolicyAnswersCited', policyAnswer && r.citations_present);
   add('Refusals', r.guardrail_action === 'block');
@@ -105,8 +115,9 @@ function feedbackContributions(f: FeedbackEvent, scale: Policy['capture']['ratin
     if (scale === 'thumbs' ? f.user_rating < 0 : f.user_rating <= 2) out.push(['NegativeRatings', 1]);
   }
   if (f.follow_up_within_5m) out.push(['FollowUps', 1]);
-  if (f.escalated_to_human) out.push(['Escalations', 1]);
-  if (f.abandoned) out.push(['Abandonments', 1]);
+  // Escalations and Abandonments count request outcomes only: a feedback record saying
+  // the same of its request would count that request twice (the feedback is stored, and
+  // the abandonment query joins both per request).
   return out;
 }
 
@@ -138,10 +149,11 @@ export function aggregateBatch(events: readonly TelemetryEvent[], opts: Aggregat
     else vals.push(value);
   };
   const fields = Object.keys(opts.policy.slices.dimensions) as SliceField[];
+  const citationIntents = new Set<string>(opts.policy.buckets?.quality.citation_required_intents ?? DEFAULT_CITATION_REQUIRED_INTENTS);
 
   for (const e of events) {
     let contributions: [string, number][];
-    if (e.event_type === 'request') contributions = requestContributions(e, opts.policy.pricing);
+    if (e.event_type === 'request') contributions = requestContributions(e, opts.policy.pricing, citationIntents);
     else if (e.event_type === 'feedback') contributions = feedbackContributions(e, opts.policy.capture.rating_scale);
     else continue; // spans carry step detail for queries; the bucket metrics come from requests and feedback
     const slices = sliceValues(e, opts.admission, fields);

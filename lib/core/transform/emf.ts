@@ -5,7 +5,8 @@
  *
  * - Ingest health: RecordsIn, RecordsOk, FieldsDropped, AttributesDropped,
  *   RecordsQuarantined (and by Reason), Redactions (and by Type: the detector id, custom
- *   patterns together as `custom`); the debug stream adds CapturesDropped (and by Reason).
+ *   patterns together as `custom`); the events stream adds RecordsValid, RecordsSampledOut
+ *   and OutcomeSignalsDropped; the debug stream adds CapturesDropped (and by Reason).
  * - Bucket metrics (events stream only): the groups of `aggregateBatch`, one document per
  *   dimension set.
  *
@@ -77,6 +78,13 @@ export function buildIngestMetrics(stats: TransformStats, opts: MetricsOptions =
   base.addMetric('FieldsDropped', MetricUnit.Count, stats.fieldsDropped);
   base.addMetric('AttributesDropped', MetricUnit.Count, stats.attributesDropped);
   base.addMetric('Redactions', MetricUnit.Count, sum(stats.redactions));
+  if (kind === 'events') {
+    // Every valid record is stored (RecordsOk) or sampled out: RecordsIn = RecordsValid + RecordsQuarantined.
+    const sampledOut = stats.sampledOut ?? 0;
+    base.addMetric('RecordsValid', MetricUnit.Count, stats.ok + sampledOut);
+    base.addMetric('RecordsSampledOut', MetricUnit.Count, sampledOut);
+    base.addMetric('OutcomeSignalsDropped', MetricUnit.Count, stats.signalsDropped ?? 0);
+  }
   all.push(base);
   const dimensioned = (
     metric: string,

@@ -9,12 +9,14 @@
  * | Variable            | redact | debug-capture | Holds                                          |
  * | ------------------- | ------ | ------------- | ---------------------------------------------- |
  * | REDACTION_CONFIG    | yes    | yes           | detectors, custom patterns, declared attributes |
- * | METRICS_CONFIG      | yes    |               | slices, prices, rating scale (bucket metrics)  |
+ * | METRICS_CONFIG      | yes    |               | slices, prices, rating scale, citation intents |
+ * | CAPTURE_CONFIG      | yes    |               | sampling rate, user outcome signals kept       |
  * | HASH_KEY_SECRET_ARN | yes    | yes           | the hash key secret (read at run time)         |
  * | ENROLMENTS          |        | yes           | the live debug-capture enrolments              |
  */
 import * as z from 'zod';
 import type { Enrolment } from '../contract/enrolment';
+import { USER_OUTCOME_SIGNALS } from '../contract/schema';
 import { ConfigError, defineEnv, envBytes, json, text, type EnvSource } from '../env/contract';
 import type { Policy } from '../policy/schema';
 import { PII_DETECTOR_IDS, PII_MODES, createRedactor, type PiiDetectorId } from '../redaction';
@@ -30,13 +32,27 @@ export const RedactionConfigJson = z.strictObject({
 });
 export type RedactionConfig = z.output<typeof RedactionConfigJson>;
 
-/** `METRICS_CONFIG`: what the bucket metrics need: the slices, the price table for records without cost, the rating scale. */
+/**
+ * `METRICS_CONFIG`: what the bucket metrics need: the slices, the price table for records
+ * without cost, the rating scale, the intents whose answers must cite a source.
+ */
 export const MetricsConfigJson = z.strictObject({
   slices: SliceDimensionsJson,
   pricing: z.record(z.string().min(1), z.strictObject({ input_per_1k: z.number().min(0), output_per_1k: z.number().min(0) })),
   rating_scale: z.enum(['thumbs', 'five_star']),
+  citation_required_intents: z.array(z.string().min(1)).min(1),
 });
 export type MetricsConfig = z.output<typeof MetricsConfigJson>;
+
+/** `CAPTURE_CONFIG`: what the events stream stores: the sampling rate and the user outcome signals kept. */
+export const CaptureConfigJson = z.strictObject({
+  samplingRate: z.number().gt(0).max(1),
+  outcomeSignals: z.array(z.enum(USER_OUTCOME_SIGNALS)),
+});
+export type CaptureConfig = z.output<typeof CaptureConfigJson>;
+
+/** Every record kept, every signal kept: the captures stream, and `llmops transform` without a policy. */
+export const KEEP_ALL: CaptureConfig = { samplingRate: 1, outcomeSignals: [...USER_OUTCOME_SIGNALS] };
 
 /** `ENROLMENTS`: the policy's live debug-capture enrolments. */
 export const EnrolmentsJson = z.array(
@@ -74,8 +90,12 @@ const HASH_KEY_SECRET_ARN = text(
 export const TRANSFORM_ENV = {
   events: defineEnv({
     REDACTION_CONFIG,
-    METRICS_CONFIG: json(MetricsConfigJson, 'JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star"}'),
+    METRICS_CONFIG: json(
+      MetricsConfigJson,
+      'JSON {"slices":{...},"pricing":{"<provider:model>":{...}},"rating_scale":"thumbs|five_star","citation_required_intents":[...]}',
+    ),
     HASH_KEY_SECRET_ARN,
+    CAPTURE_CONFIG: json(CaptureConfigJson, 'JSON {"samplingRate":<(0,1]>,"outcomeSignals":[...]}'),
   }),
   captures: defineEnv({
     REDACTION_CONFIG,
@@ -91,9 +111,13 @@ export interface TransformConfig {
   readonly metrics: MetricsConfig;
   /** The enrolments (debug stream); none when the policy disables debug capture. */
   readonly enrolments: readonly Enrolment[];
+  /** What the events stream stores (sampling, outcome signals). */
+  readonly capture: CaptureConfig;
 }
 
-export type TransformPolicy = Pick<Policy, 'redaction' | 'capture' | 'debug_capture' | 'slices' | 'pricing'>;
+export type TransformPolicy = Pick<Policy, 'redaction' | 'capture' | 'debug_capture' | 'slices' | 'pricing'> & {
+  readonly buckets: { readonly quality: Pick<Policy['buckets']['quality'], 'citation_required_intents'> };
+};
 
 /** The transform settings of a validated policy. */
 export function transformConfigFromPolicy(policy: TransformPolicy): TransformConfig {
@@ -103,7 +127,13 @@ export function transformConfigFromPolicy(policy: TransformPolicy): TransformCon
       customPatterns: policy.redaction.custom_patterns.map((c) => ({ name: c.name, pattern: c.pattern, placeholder: c.placeholder })),
       allowedAttributes: [...policy.capture.attributes],
     },
-    metrics: { slices: policy.slices.dimensions, pricing: policy.pricing.models, rating_scale: policy.capture.rating_scale },
+    metrics: {
+      slices: policy.slices.dimensions,
+      pricing: policy.pricing.models,
+      rating_scale: policy.capture.rating_scale,
+      citation_required_intents: [...policy.buckets.quality.citation_required_intents],
+    },
+    capture: { samplingRate: policy.capture.sampling_rate, outcomeSignals: [...policy.capture.user_outcome_signals] },
     // Disabled capture means no cohort is enrolled, whatever the list says.
     enrolments: policy.debug_capture.enabled ? policy.debug_capture.enrolments : [],
   };
@@ -136,6 +166,7 @@ export function transformEnv(c: TransformConfig, kind: StreamKind, refs: Transfo
           REDACTION_CONFIG: c.redaction,
           METRICS_CONFIG: c.metrics,
           HASH_KEY_SECRET_ARN: refs.hashKeySecretArn,
+          CAPTURE_CONFIG: c.capture,
         })
       : TRANSFORM_ENV.captures.encode({
           REDACTION_CONFIG: c.redaction,
@@ -161,16 +192,28 @@ export interface TransformSettings extends TransformConfig {
 }
 
 /** A captures transform has no bucket metrics: nothing sliced, priced or rated. */
-const NO_METRICS: MetricsConfig = { slices: {}, pricing: {}, rating_scale: 'thumbs' };
+const NO_METRICS: MetricsConfig = { slices: {}, pricing: {}, rating_scale: 'thumbs', citation_required_intents: ['policy_qna'] };
 
 /** Reads a stream's transform environment; throws ConfigError naming every bad variable. */
 export function decodeTransformEnv(kind: StreamKind, env: EnvSource): TransformSettings {
   if (kind === 'events') {
     const v = TRANSFORM_ENV.events.decode(env);
-    return { redaction: v.REDACTION_CONFIG, metrics: v.METRICS_CONFIG, enrolments: [], hashKeySecretArn: v.HASH_KEY_SECRET_ARN };
+    return {
+      redaction: v.REDACTION_CONFIG,
+      metrics: v.METRICS_CONFIG,
+      enrolments: [],
+      capture: v.CAPTURE_CONFIG,
+      hashKeySecretArn: v.HASH_KEY_SECRET_ARN,
+    };
   }
   const v = TRANSFORM_ENV.captures.decode(env);
-  return { redaction: v.REDACTION_CONFIG, metrics: NO_METRICS, enrolments: v.ENROLMENTS, hashKeySecretArn: v.HASH_KEY_SECRET_ARN };
+  return {
+    redaction: v.REDACTION_CONFIG,
+    metrics: NO_METRICS,
+    enrolments: v.ENROLMENTS,
+    capture: KEEP_ALL,
+    hashKeySecretArn: v.HASH_KEY_SECRET_ARN,
+  };
 }
 
 /**
@@ -192,6 +235,11 @@ export function transformContextFromEnv(redaction: RedactionConfig, hashKey: Uin
   }
 }
 
+/** The transform context's part for what the events stream stores: the sampling rate and the outcome signals kept. */
+export function captureContext(capture: CaptureConfig): Pick<TransformContext, 'samplingRate' | 'outcomeSignals'> {
+  return { samplingRate: capture.samplingRate, outcomeSignals: new Set(capture.outcomeSignals) };
+}
+
 /** The aggregation options for a metrics config; the slice admission lives as long as the returned object. */
 export function aggregateOptionsFrom(config: MetricsConfig): AggregateOptions {
   return {
@@ -199,6 +247,7 @@ export function aggregateOptionsFrom(config: MetricsConfig): AggregateOptions {
       slices: { dimensions: config.slices, max_series: Number.MAX_SAFE_INTEGER, max_monthly_usd: Number.MAX_SAFE_INTEGER },
       pricing: { currency: 'USD', models: config.pricing },
       capture: { rating_scale: config.rating_scale } as Policy['capture'],
+      buckets: { quality: { citation_required_intents: config.citation_required_intents } },
     },
     admission: new SliceAdmission(config.slices),
   };

@@ -23,6 +23,8 @@ import {
   type TelemetryEvent,
 } from '../contract/schema';
 import { mergeCounts, pseudonymize, type JsonValue, type RedactionCounts, type Redactor } from '../redaction';
+import { samplingDecision } from './sampling';
+import { dropUnlistedSignals } from './signals';
 
 /** One record of a Firehose transformation event. */
 export interface FirehoseRecordIn {
@@ -64,7 +66,7 @@ export interface FirehoseResponse {
 export type StreamKind = 'events' | 'captures';
 
 /** Why a debug capture was dropped. */
-export type EnrolmentDropReason = 'not_enrolled' | 'expired' | 'tenant_mismatch';
+export type EnrolmentDropReason = 'not_enrolled' | 'expired' | 'tenant_mismatch' | 'role_mismatch';
 
 /** What happened in one batch: numbers and closed labels only, never content. */
 export interface TransformStats {
@@ -75,6 +77,10 @@ export interface TransformStats {
   fieldsDropped: number;
   attributesDropped: number;
   redactions: RedactionCounts;
+  /** Valid records not stored because `capture.sampling_rate` sampled their trace out (events stream; counted, `Dropped`). */
+  sampledOut?: number;
+  /** User outcome signals removed from feedback records because the policy does not list them. */
+  signalsDropped?: number;
 }
 
 export interface TransformContext {
@@ -88,6 +94,10 @@ export interface TransformContext {
   readonly maxRecordBytes?: number;
   /** Deeper JSON nesting is quarantined as `too_deep`. Default 16 (an event is two levels deep). */
   readonly maxDepth?: number;
+  /** `capture.sampling_rate` (events stream): the fraction of traces stored. Default 1 (keep all). */
+  readonly samplingRate?: number;
+  /** `capture.user_outcome_signals` (events stream): feedback signals kept. Default: all four. */
+  readonly outcomeSignals?: ReadonlySet<string>;
 }
 
 export interface DebugTransformContext extends TransformContext {
@@ -109,7 +119,17 @@ const USER_ID_VALUE = /("user_id"[ \t]{0,8}:[ \t]{0,8}")[^"\\]{0,256}"/g;
 
 /** A fresh, empty stats object. */
 export function emptyStats(): TransformStats {
-  return { recordsIn: 0, ok: 0, quarantined: {}, dropped: {}, fieldsDropped: 0, attributesDropped: 0, redactions: {} };
+  return {
+    recordsIn: 0,
+    ok: 0,
+    quarantined: {},
+    dropped: {},
+    fieldsDropped: 0,
+    attributesDropped: 0,
+    redactions: {},
+    sampledOut: 0,
+    signalsDropped: 0,
+  };
 }
 
 // ----- decoding ------------------------------------------------------------------------
@@ -323,14 +343,22 @@ function batchPseudonymizer(key: Uint8Array): (userId: string) => string {
   };
 }
 
-/** Transforms a batch from the events stream. */
+/**
+ * Transforms a batch from the events stream. Every valid record is in `events` (the bucket
+ * metrics count them all); `capture.sampling_rate` then decides which are stored
+ * (`applySampling`), and unlisted outcome signals never reach either.
+ */
 export function transformBatch(event: FirehoseEventIn, ctx: TransformContext): TransformResult {
   const events: TelemetryEvent[] = [];
+  /** Output index of each valid record, beside its event. */
+  const at: number[] = [];
   const pseudonym = batchPseudonymizer(ctx.hashKey);
   const result = runBatch(event, ctx, (value, stats) => {
     const p = prepare(value, ctx, pseudonym, true);
     if (!p.ok) return p;
+    if (ctx.outcomeSignals) stats.signalsDropped = (stats.signalsDropped ?? 0) + dropUnlistedSignals(p.event, ctx.outcomeSignals);
     events.push(p.event);
+    at.push(stats.recordsIn - 1);
     stats.fieldsDropped += p.fieldsDropped;
     stats.attributesDropped += p.attributesDropped;
     mergeCounts(stats.redactions, p.redactions);
@@ -340,7 +368,28 @@ export function transformBatch(event: FirehoseEventIn, ctx: TransformContext): T
       keys: { area: 'events', event_type: p.event.event_type, dt: p.event.timestamp.slice(0, 10) },
     };
   });
+  applySampling(result, events, at, ctx.samplingRate ?? 1);
   return { ...result, events };
+}
+
+/**
+ * Turns the valid records that `capture.sampling_rate` samples out into `Dropped`, counted
+ * in `sampledOut` (and no longer in `ok`). A trace with an always-kept record (P0 or
+ * flagged) in this batch keeps all its records of the batch.
+ */
+function applySampling(result: TransformResult, events: readonly TelemetryEvent[], at: readonly number[], rate: number): void {
+  if (rate >= 1) return;
+  const decisions = events.map((e) => samplingDecision(e, rate));
+  const promoted = new Set(events.filter((_, i) => decisions[i] === 'always').map((e) => e.trace_id));
+  const { records } = result.response;
+  const { stats } = result;
+  events.forEach((e, i) => {
+    const out = records[at[i] as number] as FirehoseRecordOut;
+    if (decisions[i] !== 'sampled_out' || promoted.has(e.trace_id)) return;
+    records[at[i] as number] = { ...out, result: 'Dropped', data: '' };
+    stats.ok--;
+    stats.sampledOut = (stats.sampledOut ?? 0) + 1;
+  });
 }
 
 /** Transforms a batch from the debug-capture stream: enrolment and expiry checked again, then redacted. */
