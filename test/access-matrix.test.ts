@@ -99,7 +99,9 @@ describe.each(POLICIES)('the access matrix of %s', (file, policy) => {
     for (const name of STORE_NAMES) expect(model.stores[name]?.logicalId, name).toBe(logicalId(stack, s.bucket(name)));
     expect(model.keys.data?.logicalId).toBe(logicalId(stack, s.dataKey));
     expect(model.keys.debug?.logicalId).toBe(logicalId(stack, s.debugKey));
-    expect(model.keys.alerts).toBeDefined();
+    expect(model.keys.alerts?.logicalId).toBe(logicalId(stack, stack.alerting.key));
+    expect(model.keys.audit?.logicalId).toBe(logicalId(stack, s.auditKey));
+    expect(model.keys.logs?.logicalId).toBe(logicalId(stack, s.logsKey));
     expect(model.tierRoles.trace_analysts?.logicalId).toBe(logicalId(stack, s.traceAnalystRole));
     expect(model.tierRoles.incident_responders?.logicalId).toBe(logicalId(stack, s.incidentResponderRole));
     expect(model.tierRoles.metrics_readers?.logicalId).toBe(logicalId(stack, s.metricsReaderRole));
@@ -334,7 +336,7 @@ describe('the harness cannot pass silently', () => {
     const rollup = model.actors.rollup_function!;
     expect(rollup.identityPolicies.length).toBeGreaterThan(0);
     expect(JSON.stringify(rollup.identityPolicies)).toContain('athena:StartQueryExecution');
-    expect(stack.rollups.function.role).toBeDefined();
+    expect(rollup.principalArn).toContain(model.template.ref(logicalId(stack, stack.rollups.function.role!)) as string);
   });
 });
 
