@@ -465,7 +465,8 @@ export function assumeMatrix(policy: Pick<Policy, 'access'>): AssumeMatrix {
     fed !== undefined &&
     ('permissionSet' in a.federated
       ? fed.sso_permission_sets.includes(a.federated.permissionSet)
-      : Object.keys(fed.principal_tags).length > 0);
+      : Object.keys(fed.principal_tags).length > 0 &&
+        Object.entries(fed.principal_tags).every(([k, v]) => (a.federated as { tags: Record<string, string> }).tags[k] === v));
   const rows = roles.map((role) => ({
     role,
     label: ROLE_TITLES[role],
